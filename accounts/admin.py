@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from guardian.admin import GuardedModelAdmin
+
+from accounts.models import LocalAuthority, Organisation, User
+from accounts.roles import Role
+
+
+def system_administrators_only(request: HttpRequest) -> bool:
+    """The Django admin is a tool for system administrators only, whatever is_staff says."""
+    user = request.user
+    return bool(user.is_active and user.is_staff and isinstance(user, User) and user.has_role(Role.SYSTEM_ADMINISTRATOR))
+
+
+admin.site.has_permission = system_administrators_only  # type: ignore[method-assign]
+admin.site.site_header = "Signposting register administration"
+
+
+@admin.register(LocalAuthority)
+class LocalAuthorityAdmin(GuardedModelAdmin):
+    list_display = ["name", "gss_code", "office_hours_phone", "out_of_hours_phone"]
+    search_fields = ["name", "gss_code"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+    list_display = ["name", "kind", "code", "local_authority"]
+    list_filter = ["kind", "local_authority"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "local_authority", "organisation", "is_active"]
+    list_filter = ["is_active", "groups", "local_authority"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name", "job_title", "phone", "organisation", "local_authority")}),
+        ("Access", {"fields": ("is_active", "is_staff", "groups", "training_completed_on", "expires_on")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+    filter_horizontal = ("groups",)

@@ -1,0 +1,145 @@
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from accounts.roles import Role
+from accounts.validators import validate_gss_code
+
+
+class LocalAuthority(models.Model):
+    """An English local authority with children's services responsibilities."""
+
+    gss_code = models.CharField("GSS code", max_length=9, unique=True, validators=[validate_gss_code])
+    name = models.CharField(max_length=120)
+    office_hours_phone = models.CharField(max_length=32)
+    out_of_hours_phone = models.CharField(
+        "out-of-hours (emergency duty team) phone", max_length=32
+    )
+    secure_email = models.EmailField()
+
+    class Meta:
+        verbose_name_plural = "local authorities"
+        ordering = ["name"]
+        permissions = [
+            ("manage_register", "Can maintain this authority's children on the register"),
+            ("manage_users", "Can manage this authority's users"),
+            ("audit_access", "Can audit access to this authority's children"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(gss_code__regex=r"^E(06|07|08|09|10)[0-9]{6}$"),
+                name="local_authority_gss_code_format",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
+        SCHOOL = "school", "School"
+        GP_PRACTICE = "gp_practice", "GP practice"
+        HOSPITAL_TRUST = "hospital_trust", "Hospital trust"
+        HEALTH_VISITING = "health_visiting", "Health visiting"
+        POLICE = "police", "Police"
+        YOUTH_JUSTICE = "youth_justice", "Youth justice"
+        VOLUNTARY_SECTOR = "voluntary_sector", "Voluntary sector"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    code = models.CharField("ODS code or URN", max_length=16, blank=True)
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="organisations")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "code"], condition=~models.Q(code=""), name="organisation_unique_code_per_kind"
+            ),
+            models.UniqueConstraint(fields=["local_authority", "name"], name="organisation_unique_name_per_authority"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        if not email:
+            raise ValueError("A user needs an email address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who uses the register. Logs in with their work email address."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150)
+    job_title = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    local_authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    training_completed_on = models.DateField(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Django admin access; granted only with the system administrator role (services).
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def role_names(self) -> set[str]:
+        # Cached per instance: role checks run several times per request.
+        if not hasattr(self, "_role_names"):
+            self._role_names = set(self.groups.values_list("name", flat=True))
+        return self._role_names
+
+    def has_role(self, role: Role) -> bool:
+        return self.is_active and role.value in self.role_names
+
+    @property
+    def roles(self) -> list[Role]:
+        return [role for role in Role if role.value in self.role_names]
+
+    @property
+    def is_trained(self) -> bool:
+        return self.training_completed_on is not None
+
+    def is_expired(self, *, today: Any = None) -> bool:
+        return self.expires_on is not None and self.expires_on < (today or timezone.localdate())

@@ -1,0 +1,61 @@
+"""Reads about users and their scope. Every question "which authorities may this user act
+on in this role?" is answered here and nowhere else."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from accounts.models import LocalAuthority, User
+from accounts.roles import SCOPE_PERMISSION, Role
+
+
+def local_authorities_for_role(*, user: User, role: Role) -> QuerySet[LocalAuthority]:
+    """The authorities on which `user` may act in `role`: none if they lack the role, every
+    authority if they hold it nationally, else those granted through object permissions."""
+    if not user.is_authenticated or not user.has_role(role):
+        return LocalAuthority.objects.none()
+    permission = SCOPE_PERMISSION.get(role)
+    if permission is None:
+        return LocalAuthority.objects.all()
+    return get_objects_for_user(
+        user, f"accounts.{permission}", klass=LocalAuthority, accept_global_perms=True, with_superuser=False
+    )
+
+
+def user_may_act_on_authority(*, user: User, role: Role, local_authority: LocalAuthority) -> bool:
+    return local_authorities_for_role(user=user, role=role).filter(pk=local_authority.pk).exists()
+
+
+def home_summary(*, user: User) -> dict[str, Any]:
+    """What the home page shows each of the user's roles, computed within their scope."""
+    from audit.selectors import audit_event_count_since
+    from registry.selectors import children_on_register_count
+    from signposting.health import worker_is_alive, worker_last_seen
+
+    summary: dict[str, Any] = {"roles": user.roles}
+    if user.has_role(Role.PRACTITIONER):
+        summary["practitioner"] = {"trained": user.is_trained, "expired": user.is_expired()}
+    if user.has_role(Role.REGISTER_MANAGER):
+        authorities = local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)
+        summary["register_manager"] = [
+            {"authority": authority, "children": children_on_register_count(local_authority=authority)}
+            for authority in authorities
+        ]
+    if user.has_role(Role.LA_USER_ADMIN):
+        authorities = local_authorities_for_role(user=user, role=Role.LA_USER_ADMIN)
+        summary["user_admin"] = [
+            {"authority": authority, "active_users": authority.users.filter(is_active=True).count()}
+            for authority in authorities
+        ]
+    if user.has_role(Role.AUDITOR):
+        authorities = local_authorities_for_role(user=user, role=Role.AUDITOR)
+        national = user.has_perm("accounts.audit_access")
+        summary["auditor"] = {
+            "national": national,
+            "authorities": [] if national else list(authorities),
+            "events_last_day": audit_event_count_since(hours=24),
+        }
+    if user.has_role(Role.SYSTEM_ADMINISTRATOR):
+        summary["system"] = {"worker_alive": worker_is_alive(), "worker_last_seen": worker_last_seen()}
+    return summary

@@ -1,0 +1,43 @@
+"""Writing the audit trail. Callers invoke this inside their own transaction so that the
+change and its audit event commit together or not at all (fail closed)."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from accounts.models import User
+from audit.models import AuditEvent
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    # REMOTE_ADDR is the proxy's address behind a load balancer; the deployment guide has
+    # gunicorn's forwarded-allow-ips set so that it is rewritten to the client's.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_event_record(
+    *,
+    action: AuditEvent.Action,
+    actor: User | None,
+    request: HttpRequest | None = None,
+    register_ids: list[str] | None = None,
+    subject_user: User | None = None,
+    local_authority_code: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event. Raises if it cannot be written; never swallows errors."""
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        actor_roles=sorted(actor.role_names) if actor else [],
+        actor_organisation_id=actor.organisation_id if actor else None,
+        actor_local_authority_code=(actor.local_authority.gss_code if actor and actor.local_authority else ""),
+        ip_address=_client_ip(request),
+        request_id=getattr(request, "request_id", "") if request else "",
+        register_ids=register_ids or [],
+        subject_user_id=subject_user.pk if subject_user else None,
+        local_authority_code=local_authority_code,
+        details=details or {},
+    )

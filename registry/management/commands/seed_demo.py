@@ -1,0 +1,23 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from registry.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Load deterministic synthetic demo data. Running it again adds nothing twice."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--children", type=int, default=200)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = seed_demo(children=options["children"], today=timezone.localdate())
+        self.stdout.write(
+            f"Demo data: {counts['authorities']} local authorities, {counts['children_created']} children added "
+            f"({counts['children_total']} on the register)."
+        )
+        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"  {login.email:<28} {login.role.label} ({login.description})")

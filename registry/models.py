@@ -1,0 +1,254 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import LocalAuthority, Organisation
+from registry.identifiers import REGISTER_ID_PATTERN, register_id_generate, validate_nhs_number
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    INDETERMINATE = "indeterminate", "Indeterminate"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class NameKeyFields(models.Model):
+    """Matching keys kept in step with the name by registry.services (never set by hand)."""
+
+    given_names_normalised = models.CharField(max_length=200, blank=True, editable=False)
+    family_name_normalised = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
+    given_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
+    family_name_phonetic = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class Child(NameKeyFields):
+    """A child known to be at risk: on the register while a status is current or recently
+    ended, and under 18 (registry.eligibility). An unborn child has no date of birth yet."""
+
+    register_id = models.CharField(
+        "register ID", max_length=14, unique=True, default=register_id_generate, editable=False
+    )
+    nhs_number = models.CharField(
+        "NHS number", max_length=10, null=True, blank=True, validators=[validate_nhs_number]
+    )
+    responsible_local_authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, related_name="children"
+    )
+    # The responsible authority's own case reference, used to keep imports idempotent.
+    la_reference = models.CharField("local authority reference", max_length=64, blank=True)
+    given_names = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=16, choices=Sex.choices, default=Sex.NOT_KNOWN)
+    address_line_1 = models.CharField(max_length=200, blank=True)
+    address_line_2 = models.CharField(max_length=200, blank=True)
+    town = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=8, blank=True, db_index=True)
+    is_shielded = models.BooleanField(
+        "shielded", default=False, help_text="Address, postcode and services are never shown to ordinary users"
+    )
+    shielding_reason = models.CharField(max_length=200, blank=True)
+    date_of_death = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic locking: every write through the services increments this.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name_plural = "children"
+        indexes = [
+            models.Index(fields=["family_name_phonetic", "date_of_birth"]),
+            models.Index(fields=["date_of_birth"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nhs_number"], condition=Q(nhs_number__isnull=False), name="child_unique_nhs_number"
+            ),
+            models.UniqueConstraint(
+                fields=["responsible_local_authority", "la_reference"],
+                condition=~Q(la_reference=""),
+                name="child_unique_la_reference",
+            ),
+            models.CheckConstraint(condition=Q(nhs_number__regex=r"^[0-9]{10}$") | Q(nhs_number__isnull=True), name="child_nhs_number_digits"),
+            models.CheckConstraint(condition=Q(register_id__regex=f"^{REGISTER_ID_PATTERN}$"), name="child_register_id_format"),
+            models.CheckConstraint(
+                condition=Q(is_shielded=False) | ~Q(shielding_reason=""), name="child_shielding_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_of_death__isnull=True)
+                | Q(date_of_birth__isnull=True)
+                | Q(date_of_death__gte=F("date_of_birth")),
+                name="child_death_not_before_birth",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Child {self.register_id}"
+
+    @property
+    def is_deceased(self) -> bool:
+        return self.date_of_death is not None
+
+
+class OtherName(NameKeyFields):
+    """A name the child is or was also known by. Searched like the main name."""
+
+    class Kind(models.TextChoices):
+        ALIAS = "alias", "Also known as"
+        FORMER_NAME = "former_name", "Former name"
+        PREVIOUS_SURNAME = "previous_surname", "Previous surname"
+        BIRTH_NAME = "birth_name", "Name at birth"
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="other_names")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ALIAS)
+    given_names = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(given_names="") | ~Q(family_name=""), name="other_name_not_empty"
+            ),
+            models.UniqueConstraint(fields=["child", "kind", "given_names", "family_name"], name="other_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.child_id}"
+
+
+class ProtectionStatus(models.Model):
+    """Why the child is on the register: type and dates only, never the reasons."""
+
+    class Kind(models.TextChoices):
+        CHILD_PROTECTION_PLAN = "cpp", "Child protection plan"
+        LOOKED_AFTER = "looked_after", "Looked after"
+        UNBORN_CHILD_PROTECTION_PLAN = "unborn_cpp", "Unborn child protection plan"
+
+    class LegalBasis(models.TextChoices):
+        CARE_ORDER = "s31", "Care order (Children Act 1989 s31)"
+        INTERIM_CARE_ORDER = "s38", "Interim care order (s38)"
+        VOLUNTARY = "s20", "Voluntary accommodation (s20)"
+        OTHER = "other", "Other legal basis"
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="statuses")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    legal_basis = models.CharField(max_length=8, choices=LegalBasis.choices, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    responsible_local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="+")
+    # Unborn plans are recorded against the mother until the birth is registered.
+    expected_delivery_date = models.DateField(null=True, blank=True)
+    mother_given_names = models.CharField(max_length=100, blank=True)
+    mother_family_name = models.CharField(max_length=100, blank=True)
+    mother_date_of_birth = models.DateField(null=True, blank=True)
+    mother_nhs_number = models.CharField(max_length=10, blank=True, validators=[validate_nhs_number])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "protection statuses"
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="status_end_not_before_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="unborn_cpp") | Q(expected_delivery_date__isnull=False),
+                name="status_unborn_has_expected_delivery_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="looked_after") | ~Q(legal_basis=""), name="status_looked_after_has_legal_basis"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="looked_after") | Q(legal_basis=""), name="status_legal_basis_only_when_looked_after"
+            ),
+            models.UniqueConstraint(fields=["child", "kind", "start_date"], name="status_unique_per_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.start_date}"
+
+    def is_current(self, *, on: "object") -> bool:
+        return self.end_date is None or self.end_date >= on  # type: ignore[operator]
+
+
+class SensitiveCategory(models.TextChoices):
+    NONE = "", "Not sensitive"
+    SEXUAL_HEALTH = "sexual_health", "Sexual health"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+
+
+class ServiceType(models.TextChoices):
+    SOCIAL_CARE = "social_care", "Children's social care"
+    HEALTH_VISITING = "health_visiting", "Health visiting"
+    SCHOOL_NURSING = "school_nursing", "School nursing"
+    EDUCATION = "education", "School or education"
+    GP = "gp", "GP"
+    HOSPITAL = "hospital", "Hospital"
+    POLICE = "police", "Police"
+    YOUTH_JUSTICE = "youth_justice", "Youth justice"
+    SEXUAL_HEALTH = "sexual_health", "Sexual health service"
+    MENTAL_HEALTH = "mental_health", "Mental health service"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse service"
+    VOLUNTARY = "voluntary", "Voluntary sector"
+    OTHER = "other", "Other"
+
+
+class Involvement(models.Model):
+    """Someone working with the child: a practitioner with an account, or an external
+    contact recorded by the authority. Signposting only: who, where, how to reach them."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="involvements")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="involvements"
+    )
+    contact_name = models.CharField(max_length=150, blank=True)
+    contact_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contact_organisation_name = models.CharField(max_length=200, blank=True)
+    contact_role = models.CharField(max_length=120, blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    contact_email = models.EmailField(blank=True)
+    service_type = models.CharField(max_length=24, choices=ServiceType.choices)
+    sensitive_category = models.CharField(
+        max_length=20, choices=SensitiveCategory.choices, default=SensitiveCategory.NONE, blank=True
+    )
+    is_lead = models.BooleanField("lead practitioner", default=False)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_lead", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="involvement_end_not_before_start",
+            ),
+            models.CheckConstraint(
+                condition=(Q(practitioner__isnull=False) & Q(contact_name=""))
+                | (Q(practitioner__isnull=True) & ~Q(contact_name="")),
+                name="involvement_practitioner_or_contact",
+            ),
+            models.UniqueConstraint(
+                fields=["child"], condition=Q(is_lead=True, end_date__isnull=True), name="involvement_one_current_lead"
+            ),
+            models.UniqueConstraint(
+                fields=["child", "practitioner"],
+                condition=Q(practitioner__isnull=False, end_date__isnull=True),
+                name="involvement_one_current_per_practitioner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_type_display()} involvement with {self.child_id}"
+
+    @property
+    def is_sensitive(self) -> bool:
+        return bool(self.sensitive_category)

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    # One sign-in page for everyone: the admin's own login form is not offered.
+    path("django-admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    path("django-admin/", admin.site.urls),
+]
