@@ -10,7 +10,9 @@ from accounts.roles import Role
 def system_administrators_only(request: HttpRequest) -> bool:
     """The Django admin is a tool for system administrators only, whatever is_staff says."""
     user = request.user
-    return bool(user.is_active and user.is_staff and isinstance(user, User) and user.has_role(Role.SYSTEM_ADMINISTRATOR))
+    return bool(
+        user.is_active and user.is_staff and isinstance(user, User) and user.has_role(Role.SYSTEM_ADMINISTRATOR)
+    )
 
 
 admin.site.has_permission = system_administrators_only  # type: ignore[method-assign]
@@ -31,7 +33,8 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+# django-stubs types UserAdmin for AbstractUser subclasses only; ours is AbstractBaseUser.
+class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     ordering = ["email"]
     list_display = ["email", "full_name", "local_authority", "organisation", "is_active"]
     list_filter = ["is_active", "groups", "local_authority"]

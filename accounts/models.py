@@ -14,9 +14,7 @@ class LocalAuthority(models.Model):
     gss_code = models.CharField("GSS code", max_length=9, unique=True, validators=[validate_gss_code])
     name = models.CharField(max_length=120)
     office_hours_phone = models.CharField(max_length=32)
-    out_of_hours_phone = models.CharField(
-        "out-of-hours (emergency duty team) phone", max_length=32
-    )
+    out_of_hours_phone = models.CharField("out-of-hours (emergency duty team) phone", max_length=32)
     secure_email = models.EmailField()
 
     class Meta:
@@ -105,7 +103,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -18,9 +18,7 @@ def role_group(role: Role) -> Group:
     return group
 
 
-def user_grant_role(
-    *, user: User, role: Role, local_authority: LocalAuthority | None, granted_by: User | None
-) -> None:
+def user_grant_role(*, user: User, role: Role, local_authority: LocalAuthority | None, granted_by: User | None) -> None:
     """Give `user` the role, scoped to `local_authority` where the role acts on one
     authority's data (None means national, allowed only for unscoped roles and auditors)."""
     if role in ROLES_REQUIRING_SCOPE and local_authority is None:
@@ -61,7 +59,11 @@ def user_create(
     created_by: User | None = None,
 ) -> User:
     """Create a user with their roles. Scoped roles are scoped to the user's own authority."""
-    if organisation is not None and local_authority is not None and organisation.local_authority_id != local_authority.pk:
+    if (
+        organisation is not None
+        and local_authority is not None
+        and organisation.local_authority_id != local_authority.pk
+    ):
         raise ValidationError("The organisation must belong to the user's local authority")
     with transaction.atomic():
         user = User.objects.create_user(

@@ -51,6 +51,9 @@ class AuditEvent(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["actor", "occurred_at"]), models.Index(fields=["action", "occurred_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AuditTrailIsAppendOnly("Audit events cannot be changed once written")
@@ -58,6 +61,3 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditTrailIsAppendOnly("Audit events cannot be deleted")
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -18,7 +18,8 @@ from accounts.services import user_create
 from registry.models import Child, Involvement, OtherName, ProtectionStatus, SensitiveCategory, ServiceType, Sex
 from registry.services import child_create, involvement_add
 
-DEMO_PASSWORD = "signposting-demo-2026"
+# Printed by `make run`; demo accounts exist only in local and test databases.
+DEMO_PASSWORD = "signposting-demo-2026"  # noqa: S105
 SEED = 20101
 
 LOCAL_AUTHORITIES = [
@@ -127,7 +128,9 @@ def _users(
                 full_name=fake.name(),
                 roles=[login.role],
                 local_authority=authority,
-                organisation=organisations[(authority.gss_code, organisation_label)] if authority and organisation_label else None,
+                organisation=organisations[(authority.gss_code, organisation_label)]
+                if authority and organisation_label
+                else None,
                 password=DEMO_PASSWORD,
                 job_title=job_title,
                 phone=fake.phone_number(),
@@ -137,7 +140,10 @@ def _users(
             practitioners.append(user)
     # Further practitioners with accounts, so that children have several people involved.
     for index, authority in enumerate(authorities):
-        for label, title in [("Children's Social Care", "Social worker"), ("Health Visiting Service", "Health visitor")]:
+        for label, title in [
+            ("Children's Social Care", "Social worker"),
+            ("Health Visiting Service", "Health visitor"),
+        ]:
             email = f"practitioner{index}.{label.split()[0].lower().strip(chr(39) + 's')}@demo.test"
             user = User.objects.filter(email=email).first() or user_create(
                 email=email,
@@ -172,7 +178,9 @@ def _status(rng: random.Random, today: datetime.date, date_of_birth: datetime.da
     start = max(date_of_birth, (end or today) - datetime.timedelta(days=rng.randint(30, 900)))
     if rng.random() < 0.45:
         basis = rng.choice(list(ProtectionStatus.LegalBasis))
-        return ProtectionStatus(kind=ProtectionStatus.Kind.LOOKED_AFTER, legal_basis=basis, start_date=start, end_date=end)
+        return ProtectionStatus(
+            kind=ProtectionStatus.Kind.LOOKED_AFTER, legal_basis=basis, start_date=start, end_date=end
+        )
     return ProtectionStatus(kind=ProtectionStatus.Kind.CHILD_PROTECTION_PLAN, start_date=start, end_date=end)
 
 
@@ -193,7 +201,11 @@ def seed_demo(*, children: int, today: datetime.date) -> dict[str, int]:
         authority = authorities[number % len(authorities)]
         unborn = number % 25 == 0
         sex = rng.choice([Sex.FEMALE, Sex.MALE])
-        given = rng.choice(GIVEN_NAMES) if rng.random() < 0.35 else (fake.first_name_female() if sex == Sex.FEMALE else fake.first_name_male())
+        given = (
+            rng.choice(GIVEN_NAMES)
+            if rng.random() < 0.35
+            else (fake.first_name_female() if sex == Sex.FEMALE else fake.first_name_male())
+        )
         family = rng.choice(FAMILY_NAMES) if rng.random() < 0.35 else fake.last_name()
         if rng.random() < 0.1:
             family = f"{family}-{fake.last_name()}"
@@ -240,7 +252,7 @@ def _involvements(
     start: datetime.date,
 ) -> None:
     seen: set[int] = set()
-    for index, (practitioner, chance, sensitive_chance) in enumerate(draws):
+    for index, (practitioner, chance, _sensitive_chance) in enumerate(draws):
         if index > 0 and chance < 0.5:
             continue
         if practitioner.pk in seen:

@@ -139,7 +139,9 @@ def row_parse(
 
     authority = authorities.get(row["local_authority_code"].upper())
     if authority is None:
-        raise RowError("local_authority_code", f"'{row['local_authority_code']}' is not a local authority on the register")
+        raise RowError(
+            "local_authority_code", f"'{row['local_authority_code']}' is not a local authority on the register"
+        )
     nhs_number = nhs_number_normalise(row["nhs_number"])
     if nhs_number and not nhs_number_is_valid(nhs_number):
         raise RowError("nhs_number", "is not a valid NHS number (10 digits with a correct check digit)")
@@ -186,7 +188,13 @@ def row_parse(
         raise RowError("expected_delivery_date", "is only for unborn_cpp statuses")
     other_names = _parse_other_names(row["other_names"])
 
-    status = {"kind": kind, "legal_basis": legal_basis, "start_date": start, "end_date": end, "expected_delivery_date": expected}
+    status = {
+        "kind": kind,
+        "legal_basis": legal_basis,
+        "start_date": start,
+        "end_date": end,
+        "expected_delivery_date": expected,
+    }
     eligibility = child_eligibility(
         date_of_birth=date_of_birth, statuses=[ProtectionStatus(start_date=start, end_date=end)], today=today
     )
@@ -285,12 +293,18 @@ class ChildImporter:
         rejected_lines: set[int] = set()
         for row in batch:
             nhs_number = str(row.identity["nhs_number"] or "")
-            reference_key = f"{row.local_authority.pk}:{row.identity['la_reference']}" if row.identity["la_reference"] else ""
+            reference_key = (
+                f"{row.local_authority.pk}:{row.identity['la_reference']}" if row.identity["la_reference"] else ""
+            )
             child = by_nhs.get(nhs_number) if nhs_number else None
             child = child or (by_reference.get(reference_key) if reference_key else None)
             if child is not None and child.responsible_local_authority_id != row.local_authority.pk:
                 self.result.rejections.append(
-                    Rejection(row.line, "nhs_number", "belongs to a child of another local authority (a transfer, not an import)")
+                    Rejection(
+                        row.line,
+                        "nhs_number",
+                        "belongs to a child of another local authority (a transfer, not an import)",
+                    )
                 )
                 rejected_lines.add(row.line)
                 continue
@@ -312,7 +326,9 @@ class ChildImporter:
 
         Child.objects.bulk_create(to_create)
         if to_update:
-            Child.objects.bulk_update(list(to_update.values()), [*IDENTITY_FIELDS, *KEY_FIELDS, "version", "updated_at"])
+            Child.objects.bulk_update(
+                list(to_update.values()), [*IDENTITY_FIELDS, *KEY_FIELDS, "version", "updated_at"]
+            )
         self.result.children_created += len(to_create)
         self.result.children_updated += len(to_update)
         self.result.children_unchanged += len(touched - set(to_update))
@@ -325,7 +341,9 @@ class ChildImporter:
                 for key, key_value in vars(name_keys(given_names=given, family_name=family)).items():
                     setattr(other, key, key_value)
                 other_names.append(other)
-            statuses.append(ProtectionStatus(child=child, responsible_local_authority=row.local_authority, **row.status))
+            statuses.append(
+                ProtectionStatus(child=child, responsible_local_authority=row.local_authority, **row.status)
+            )
         OtherName.objects.bulk_create(other_names, ignore_conflicts=True)
         ProtectionStatus.objects.bulk_create(
             statuses,

@@ -32,12 +32,11 @@ class Child(NameKeyFields):
     register_id = models.CharField(
         "register ID", max_length=14, unique=True, default=register_id_generate, editable=False
     )
-    nhs_number = models.CharField(
+    # NULL, not "", when unknown: the unique constraint must allow many children without one.
+    nhs_number = models.CharField(  # noqa: DJ001
         "NHS number", max_length=10, null=True, blank=True, validators=[validate_nhs_number]
     )
-    responsible_local_authority = models.ForeignKey(
-        LocalAuthority, on_delete=models.PROTECT, related_name="children"
-    )
+    responsible_local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="children")
     # The responsible authority's own case reference, used to keep imports idempotent.
     la_reference = models.CharField("local authority reference", max_length=64, blank=True)
     given_names = models.CharField(max_length=100, blank=True)
@@ -73,8 +72,13 @@ class Child(NameKeyFields):
                 condition=~Q(la_reference=""),
                 name="child_unique_la_reference",
             ),
-            models.CheckConstraint(condition=Q(nhs_number__regex=r"^[0-9]{10}$") | Q(nhs_number__isnull=True), name="child_nhs_number_digits"),
-            models.CheckConstraint(condition=Q(register_id__regex=f"^{REGISTER_ID_PATTERN}$"), name="child_register_id_format"),
+            models.CheckConstraint(
+                condition=Q(nhs_number__regex=r"^[0-9]{10}$") | Q(nhs_number__isnull=True),
+                name="child_nhs_number_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(register_id__regex=f"^{REGISTER_ID_PATTERN}$"), name="child_register_id_format"
+            ),
             models.CheckConstraint(
                 condition=Q(is_shielded=False) | ~Q(shielding_reason=""), name="child_shielding_has_reason"
             ),
@@ -110,9 +114,7 @@ class OtherName(NameKeyFields):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(given_names="") | ~Q(family_name=""), name="other_name_not_empty"
-            ),
+            models.CheckConstraint(condition=~Q(given_names="") | ~Q(family_name=""), name="other_name_not_empty"),
             models.UniqueConstraint(fields=["child", "kind", "given_names", "family_name"], name="other_name_unique"),
         ]
 
@@ -154,7 +156,8 @@ class ProtectionStatus(models.Model):
         ordering = ["-start_date"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="status_end_not_before_start"
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="status_end_not_before_start",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="unborn_cpp") | Q(expected_delivery_date__isnull=False),

@@ -113,7 +113,7 @@ def child_identity_update(
     name_keys_apply(child)
     child.full_clean()
     with transaction.atomic():
-        child.version = F("version") + 1  # type: ignore[assignment]
+        child.version = F("version") + 1
         child.save()
         child.refresh_from_db(fields=["version"])
         audit_event_record(

@@ -1,9 +1,9 @@
 import getpass
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.contrib.auth.password_validation import validate_password
 
 from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
