@@ -61,13 +61,15 @@ RUN SECRET_KEY="build-time-dummy-key-only-for-collectstatic-never-used-at-run-ti
 USER signposting:signposting
 EXPOSE 8000
 
-# --forwarded-allow-ips='*' (written --forwarded-allow-ips=* below: the exec form passes no
-# shell, so quotes would reach gunicorn literally) makes gunicorn trust the X-Forwarded-Proto header (and so set
-# the https scheme) from any peer address. That is safe only because the container's port
-# is reachable from the TLS-terminating load balancer (or compose's private network) alone,
-# never directly from the internet; narrow it to the balancer's addresses where they are
-# known. Note that gunicorn does not take REMOTE_ADDR from X-Forwarded-For: it stays the
-# address of the connecting peer (the balancer).
+# --forwarded-allow-ips='*' (written --forwarded-allow-ips=* below: the exec form runs no
+# shell, so quotes would reach gunicorn literally) makes gunicorn trust X-Forwarded-Proto,
+# and so report the https scheme, from any peer address: the load balancer's address is
+# not known in advance and is never gunicorn's default of 127.0.0.1. That is safe only
+# because the container's port is reachable from the TLS-terminating load balancer (or
+# compose's private network) alone, never directly from the internet; narrow it to the
+# balancer's addresses where they are known. Django itself reads the same header through
+# SECURE_PROXY_SSL_HEADER. Gunicorn does not take REMOTE_ADDR from X-Forwarded-For: it
+# stays the address of the connecting peer (the balancer).
 # No --access-logfile: an access log line would hold the query string of a search, and the
 # logs must never carry personal data.
 CMD ["gunicorn", "signposting.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--forwarded-allow-ips=*"]

@@ -18,8 +18,10 @@ def local_authorities_for_role(*, user: User, role: Role) -> QuerySet[LocalAutho
     permission = SCOPE_PERMISSION.get(role)
     if permission is None:
         return LocalAuthority.objects.all()
+    if user.has_perm(f"accounts.{permission}"):  # held without an object: national
+        return LocalAuthority.objects.all()
     return get_objects_for_user(
-        user, f"accounts.{permission}", klass=LocalAuthority, accept_global_perms=True, with_superuser=False
+        user, f"accounts.{permission}", klass=LocalAuthority, accept_global_perms=False, with_superuser=False
     )
 
 

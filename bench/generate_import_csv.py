@@ -131,7 +131,9 @@ class Generator:
 
     def _postcode(self, outward_codes: list[str]) -> str:
         rng = self.rng
-        postcode = f"{rng.choice(outward_codes)} {rng.randrange(10)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+        postcode = (
+            f"{rng.choice(outward_codes)} {rng.randrange(10)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+        )
         roll = rng.random()
         if roll < 0.03:
             return postcode.replace(" ", "").lower()  # as some case systems export them

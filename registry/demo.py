@@ -121,11 +121,13 @@ def _users(
     practitioners = []
     for login in DEMO_LOGINS:
         authority, organisation_label, job_title = placements[login.email]
+        # Draw the fake values even when the user exists, so later draws stay the same.
+        full_name, phone = fake.name(), fake.phone_number()
         user = User.objects.filter(email=login.email).first()
         if user is None:
             user = user_create(
                 email=login.email,
-                full_name=fake.name(),
+                full_name=full_name,
                 roles=[login.role],
                 local_authority=authority,
                 organisation=organisations[(authority.gss_code, organisation_label)]
@@ -133,7 +135,7 @@ def _users(
                 else None,
                 password=DEMO_PASSWORD,
                 job_title=job_title,
-                phone=fake.phone_number(),
+                phone=phone,
                 training_completed_on=datetime.date(2026, 1, 15),
             )
         if login.role == Role.PRACTITIONER:
@@ -145,15 +147,16 @@ def _users(
             ("Health Visiting Service", "Health visitor"),
         ]:
             email = f"practitioner{index}.{label.split()[0].lower().strip(chr(39) + 's')}@demo.test"
+            full_name, phone = fake.name(), fake.phone_number()
             user = User.objects.filter(email=email).first() or user_create(
                 email=email,
-                full_name=fake.name(),
+                full_name=full_name,
                 roles=[Role.PRACTITIONER],
                 local_authority=authority,
                 organisation=organisations[(authority.gss_code, label)],
                 password=DEMO_PASSWORD,
                 job_title=title,
-                phone=fake.phone_number(),
+                phone=phone,
                 training_completed_on=datetime.date(2026, 2, 1),
             )
             practitioners.append(user)

@@ -79,7 +79,9 @@ class ChildFactory(DjangoModelFactory[Child]):
     nhs_number = factory.Sequence(nhs_number_for)
     given_names = factory.Faker("first_name", locale="en_GB")
     family_name = factory.Faker("last_name", locale="en_GB")
-    date_of_birth = factory.Faker("date_between_dates", date_start=datetime.date(2012, 1, 1), date_end=datetime.date(2025, 1, 1))
+    date_of_birth = factory.Faker(
+        "date_between_dates", date_start=datetime.date(2012, 1, 1), date_end=datetime.date(2025, 1, 1)
+    )
     sex = Sex.FEMALE
     address_line_1 = "1 High Street"
     town = "London"

@@ -2,7 +2,7 @@
 so the same suite runs on SQLite and on PostgreSQL with Redis."""
 
 from signposting.settings.base import *  # noqa: F403
-from signposting.settings.base import REDIS_URL, env
+from signposting.settings.base import CELERY_BROKER_URL, REDIS_URL, VAR_DIR, env
 
 SECRET_KEY = "test-only-key"
 DEBUG = False
@@ -16,4 +16,26 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if not REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A file cache, not locmem: the worker integration test reads what a worker process wrote.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "test-cache"),
+        }
+    }
+if CELERY_BROKER_URL == "filesystem://":
+    # Kept apart from `make run`'s broker folders so that a running dev worker never takes
+    # the test's messages.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "test-broker" / "out"),
+        "data_folder_out": str(VAR_DIR / "test-broker" / "out"),
+        "processed_folder": str(VAR_DIR / "test-broker" / "processed"),
+        "store_processed": False,
+    }
+    for folder in ("out", "processed"):
+        (VAR_DIR / "test-broker" / folder).mkdir(parents=True, exist_ok=True)
+# Serve static files straight from the finders, as in development; no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT = VAR_DIR / "test-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,9 @@ def assert_refused(create):
 def test_a_status_cannot_end_before_it_starts():
     child = ChildFactory()
     assert_refused(
-        lambda: ProtectionStatusFactory(child=child, start_date=datetime.date(2026, 5, 1), end_date=datetime.date(2026, 4, 30))
+        lambda: ProtectionStatusFactory(
+            child=child, start_date=datetime.date(2026, 5, 1), end_date=datetime.date(2026, 4, 30)
+        )
     )
 
 
@@ -53,7 +55,9 @@ def test_two_children_cannot_share_an_nhs_number_but_many_can_have_none():
 
 def test_an_authority_reference_is_unique_within_that_authority_only():
     first = ChildFactory(la_reference="CASE-1")
-    assert_refused(lambda: ChildFactory(la_reference="CASE-1", responsible_local_authority=first.responsible_local_authority))
+    assert_refused(
+        lambda: ChildFactory(la_reference="CASE-1", responsible_local_authority=first.responsible_local_authority)
+    )
     ChildFactory(la_reference="CASE-1")  # another authority
 
 
@@ -63,7 +67,9 @@ def test_shielding_needs_a_reason():
 
 
 def test_death_cannot_precede_birth():
-    assert_refused(lambda: ChildFactory(date_of_birth=datetime.date(2020, 1, 1), date_of_death=datetime.date(2019, 12, 31)))
+    assert_refused(
+        lambda: ChildFactory(date_of_birth=datetime.date(2020, 1, 1), date_of_death=datetime.date(2019, 12, 31))
+    )
 
 
 def test_a_child_has_at_most_one_current_lead_practitioner():

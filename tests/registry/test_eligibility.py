@@ -13,7 +13,9 @@ def status(start, end=None):
 
 
 def test_a_child_with_a_current_plan_is_in_scope():
-    result = child_eligibility(date_of_birth=datetime.date(2015, 5, 1), statuses=[status(datetime.date(2026, 1, 1))], today=TODAY)
+    result = child_eligibility(
+        date_of_birth=datetime.date(2015, 5, 1), statuses=[status(datetime.date(2026, 1, 1))], today=TODAY
+    )
     assert result.in_scope
 
 

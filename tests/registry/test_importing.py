@@ -57,7 +57,10 @@ def test_a_good_file_imports_children_statuses_and_other_names(tmp_path, authori
         tmp_path / "children.csv",
         [
             {},
-            {"la_reference": "WCC-2", "nhs_number": "", "given_names": "Siobhán", "family_name": "O'Neill", "other_names": ""},
+            {
+                "la_reference": "WCC-2", "nhs_number": "", "given_names": "Siobhán", "family_name": "O'Neill",
+                "other_names": "",
+            },
             {
                 "la_reference": "WCC-3", "nhs_number": "", "date_of_birth": "", "sex": "", "given_names": "",
                 "other_names": "", "status_kind": "unborn_cpp", "expected_delivery_date": "2027-01-15",
@@ -148,9 +151,17 @@ def test_reimporting_the_same_file_changes_nothing_and_a_changed_file_updates(tm
 def test_a_second_status_for_the_same_child_in_one_file_joins_the_same_child(tmp_path, authorities):
     path = write_csv(
         tmp_path / "children.csv",
-        [{}, {"nhs_number": "9434765919", "status_kind": "looked_after", "legal_basis": "s20", "status_start": "2026-08-01"}],
+        [
+            {},
+            {
+                "nhs_number": "9434765919",
+                "status_kind": "looked_after",
+                "legal_basis": "s20",
+                "status_start": "2026-08-01",
+            },
+        ],
     )
-    output, report = run_import(path)
+    _, report = run_import(path)
     assert report == []
     assert Child.objects.count() == 1
     assert Child.objects.get().statuses.count() == 2
@@ -158,7 +169,9 @@ def test_a_second_status_for_the_same_child_in_one_file_joins_the_same_child(tmp
 
 def test_an_nhs_number_held_by_another_authority_is_not_taken_over(tmp_path, authorities):
     run_import(write_csv(tmp_path / "a.csv", [{}]))
-    output, report = run_import(write_csv(tmp_path / "b.csv", [{"local_authority_code": "E08000025", "la_reference": "B-1"}]))
+    _, report = run_import(
+        write_csv(tmp_path / "b.csv", [{"local_authority_code": "E08000025", "la_reference": "B-1"}])
+    )
     assert "another local authority" in report[0]["reason"]
     assert Child.objects.get().responsible_local_authority.gss_code == "E09000033"
 
@@ -176,7 +189,7 @@ def test_rows_with_the_wrong_number_of_values_or_bad_bytes_are_rejected_alone(tm
     ]
     path = tmp_path / "mixed.csv"
     path.write_bytes("\n".join(lines).encode("utf-8", errors="surrogateescape") + b"\n")
-    output, report = run_import(path)
+    _, report = run_import(path)
     assert [(row["line"], row["reason"]) for row in report] == [
         ("3", "has fewer values than the header has columns"),
         ("4", "has more values than the header has columns"),
