@@ -36,6 +36,16 @@ class LocalAuthority(models.Model):
         return self.name
 
 
+class SensitiveCategory(models.TextChoices):
+    """Services whose involvement with a child is itself sensitive: shown only to users of
+    an organisation that provides the same kind of service."""
+
+    NONE = "", "Not sensitive"
+    SEXUAL_HEALTH = "sexual_health", "Sexual health"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+
+
 class Organisation(models.Model):
     class Kind(models.TextChoices):
         CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
@@ -52,6 +62,13 @@ class Organisation(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     code = models.CharField("ODS code or URN", max_length=16, blank=True)
     local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="organisations")
+    sensitive_service = models.CharField(
+        max_length=20,
+        choices=SensitiveCategory.choices,
+        blank=True,
+        default=SensitiveCategory.NONE,
+        help_text="The sensitive service this organisation provides, if any",
+    )
 
     class Meta:
         ordering = ["name"]

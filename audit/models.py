@@ -8,6 +8,25 @@ class AuditTrailIsAppendOnly(Exception):
     """Raised when code tries to change or delete an audit event."""
 
 
+class LookupReason(models.TextChoices):
+    """Why a practitioner looked a child up. Stated before every search and record view."""
+
+    NEW_CONCERN = "new_concern", "New concern or referral"
+    ASSESSMENT = "assessment", "Assessment"
+    ONGOING_WORK = "ongoing_work", "Ongoing work with the child"
+    EMERGENCY = "emergency", "Emergency or out of hours"
+    OTHER = "other", "Other"
+
+
+class LookupOutcome(models.TextChoices):
+    RESULTS = "results", "Results shown"
+    NO_RESULTS = "no_results", "No match"
+    TOO_MANY = "too_many", "Too many matches: asked to narrow"
+    REFUSED = "refused", "Refused: not enough information or not allowed"
+    FAILED = "failed", "Failed with an error"
+    VIEWED = "viewed", "Record shown"
+
+
 class AuditEvent(models.Model):
     """One thing a person (or a system job) did to the register. Written in the same
     transaction as the change it records; never updated or deleted by the application.
@@ -29,6 +48,8 @@ class AuditEvent(models.Model):
         LOGIN_SUCCEEDED = "login_succeeded", "Logged in"
         LOGIN_FAILED = "login_failed", "Login failed"
         LOGGED_OUT = "logged_out", "Logged out"
+        SEARCH = "search", "Searched the register"
+        CHILD_VIEWED = "child_viewed", "Viewed a child's record"
 
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=40, choices=Action.choices)
@@ -46,6 +67,13 @@ class AuditEvent(models.Model):
     subject_user_id = models.BigIntegerField(null=True, blank=True)
     local_authority_code = models.CharField(max_length=9, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # Lookups (searches and record views): why, what was asked, how it ended. The criteria
+    # are personal data: readable by auditors here, never written to application logs.
+    reason = models.CharField(max_length=20, choices=LookupReason.choices, blank=True)
+    reason_detail = models.CharField(max_length=200, blank=True)
+    criteria = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=20, choices=LookupOutcome.choices, blank=True)
+    channel = models.CharField(max_length=10, blank=True, help_text="web or api")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

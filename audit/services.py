@@ -26,6 +26,11 @@ def audit_event_record(
     subject_user: User | None = None,
     local_authority_code: str = "",
     details: dict[str, Any] | None = None,
+    reason: str = "",
+    reason_detail: str = "",
+    criteria: dict[str, Any] | None = None,
+    outcome: str = "",
+    channel: str = "",
 ) -> AuditEvent:
     """Append one audit event. Raises if it cannot be written; never swallows errors."""
     return AuditEvent.objects.create(
@@ -40,4 +45,9 @@ def audit_event_record(
         subject_user_id=subject_user.pk if subject_user else None,
         local_authority_code=local_authority_code,
         details=details or {},
+        reason=reason,
+        reason_detail=reason_detail,
+        criteria=criteria or {},
+        outcome=outcome,
+        channel=channel,
     )

@@ -99,7 +99,12 @@ def _organisations(authorities: list[LocalAuthority]) -> dict[tuple[str, str], O
         place = authority.name.split()[0]
         for label, kind in ORGANISATIONS:
             organisation, _ = Organisation.objects.get_or_create(
-                local_authority=authority, name=f"{place} {label}", defaults={"kind": kind}
+                local_authority=authority,
+                name=f"{place} {label}",
+                defaults={
+                    "kind": kind,
+                    "sensitive_service": SensitiveCategory.SEXUAL_HEALTH if "Sexual Health" in label else "",
+                },
             )
             organisations[(authority.gss_code, label)] = organisation
     return organisations

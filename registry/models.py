@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from accounts.models import LocalAuthority, Organisation
+from accounts.models import LocalAuthority, Organisation, SensitiveCategory
 from registry.identifiers import REGISTER_ID_PATTERN, register_id_generate, validate_nhs_number
 
 
@@ -179,13 +179,6 @@ class ProtectionStatus(models.Model):
         return self.end_date is None or self.end_date >= on  # type: ignore[operator]
 
 
-class SensitiveCategory(models.TextChoices):
-    NONE = "", "Not sensitive"
-    SEXUAL_HEALTH = "sexual_health", "Sexual health"
-    MENTAL_HEALTH = "mental_health", "Mental health"
-    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
-
-
 class ServiceType(models.TextChoices):
     SOCIAL_CARE = "social_care", "Children's social care"
     HEALTH_VISITING = "health_visiting", "Health visiting"
@@ -255,3 +248,45 @@ class Involvement(models.Model):
     @property
     def is_sensitive(self) -> bool:
         return bool(self.sensitive_category)
+
+
+class Notification(models.Model):
+    """An in-app message to one user about a child they work with; also emailed."""
+
+    class Kind(models.TextChoices):
+        INVOLVEMENT_MATCH = "involvement_match", "Another practitioner is working with a child you work with"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # CASCADE: removing a child from the register removes every message that names them.
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for user {self.recipient_id}"
+
+
+class AccessNotice(models.Model):
+    """A look-up of a child by someone outside the responsible authority, waiting to be
+    sent to that authority in its daily digest."""
+
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="access_notices")
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="access_notices")
+    accessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accessed_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=20)
+    digest_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["accessed_at"]
+        indexes = [models.Index(fields=["local_authority", "digest_sent_at"])]
+
+    def __str__(self) -> str:
+        return f"Access to {self.child_id} by user {self.accessed_by_id}"
