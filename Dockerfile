@@ -70,6 +70,7 @@ EXPOSE 8000
 # balancer's addresses where they are known. Django itself reads the same header through
 # SECURE_PROXY_SSL_HEADER. Gunicorn does not take REMOTE_ADDR from X-Forwarded-For: it
 # stays the address of the connecting peer (the balancer).
-# No --access-logfile: an access log line would hold the query string of a search, and the
-# logs must never carry personal data.
+# No --access-logfile: an access log records every URL with its query string, and the logs
+# must never carry personal data. Searches are POSTed today; leaving the access log off
+# means no later view can leak search terms into the logs by accident.
 CMD ["gunicorn", "signposting.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--forwarded-allow-ips=*"]

@@ -7,7 +7,6 @@ from django.views.decorators.cache import never_cache
 
 from accounts.forms import SignInForm
 from accounts.models import User
-from accounts.roles import Role
 from accounts.selectors import home_summary
 
 
@@ -29,5 +28,5 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/home.html",
-        {"summary": home_summary(user=user), "Role": Role, "show_admin_link": user.has_role(Role.SYSTEM_ADMINISTRATOR)},
+        {"summary": home_summary(user=user)},
     )

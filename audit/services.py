@@ -1,8 +1,10 @@
 """Writing the audit trail. Callers invoke this inside their own transaction so that the
 change and its audit event commit together or not at all (fail closed)."""
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.models import User
@@ -10,11 +12,17 @@ from audit.models import AuditEvent
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address. Behind N trusted proxies (TRUSTED_PROXY_COUNT), it is the Nth
+    address from the right of X-Forwarded-For: the left part can be forged by the client."""
     if request is None:
         return None
-    # REMOTE_ADDR is the proxy's address behind a load balancer; the deployment guide has
-    # gunicorn's forwarded-allow-ips set so that it is rewritten to the client's.
-    return request.META.get("REMOTE_ADDR") or None
+    hops = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    candidate = forwarded[-hops] if hops and len(forwarded) >= hops else request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
 
 
 def audit_event_record(

@@ -69,7 +69,7 @@ MIDDLE_NAMES = ["Rose", "Grace", "May", "James", "Alexander", "Jane", "Louise", 
 FAMILY_NAMES = [
     "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson", "Roberts",
     "Walker", "Wright", "Robinson", "Thompson", "Thomson", "White", "Hughes", "Edwards", "Green", "Hall", "Wood",
-    "O'Neill", "O'Brien", "O’Connor", "MacDonald", "McDonald", "Ó Briain", "Ó Súilleabháin", "Mac Giolla Phádraig",
+    "O'Neill", "O'Brien", "O\u2019Connor", "MacDonald", "McDonald", "Ó Briain", "Ó Súilleabháin", "Mac Giolla Phádraig",
     "Khan", "Ahmed", "Ahmad", "Begum", "Hussain", "Hussein", "Patel", "Singh", "Kaur", "Ali", "Shah", "Iqbal",
     "Nowak", "Kowalski", "Kowalczyk", "Wiśniewski", "Wójcik", "Lewandowska", "Popescu", "Ionescu", "Müller",
     "Brontë", "García", "Pérez", "Núñez", "Nguyen", "Tran", "Van der Berg", "de la Cruz", "Okafor", "Mensah",

@@ -203,14 +203,14 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"Import benchmark: {backend}, {args.rows:,} rows ({manifest['bad_rows']:,} bad), batch size {batch}, "
           f"DEBUG={env['DEBUG']}, {os.cpu_count()} CPUs")  # fmt: skip
-    print(
-        f"{'run':<14} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MiB':>13}  created / updated / unchanged / rejected"
-    )
+    header = f"{'run':<14} {'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MiB':>13}"
+    print(f"{header}  created / updated / unchanged / rejected")
     for item in runs:
         s = item.summary
+        outcome = f"{s['created']:,} / {s['updated']:,} / {s['unchanged']:,} / {s['rejected']:,}"
         print(
             f"{item.label:<14} {s['read']:>10,} {item.seconds:>9.1f} {s['read'] / item.seconds:>9,.0f} "
-            f"{item.peak_rss_kib / 1024:>13,.0f}  {s['created']:,} / {s['updated']:,} / {s['unchanged']:,} / {s['rejected']:,}"
+            f"{item.peak_rss_kib / 1024:>13,.0f}  {outcome}"
         )
     print(f"Audit events for imports: {after_second['import_audit_events']:,}")
     print()

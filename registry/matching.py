@@ -1,14 +1,31 @@
-"""Matching keys stored with every name, so that search can find variants by index.
+"""Matching keys stored with every name, and the comparisons search ranks candidates by.
 
 Keys are computed in Python (jellyfish) on write and on search, never by the database, so
-that SQLite and PostgreSQL agree exactly.
+that SQLite and PostgreSQL agree exactly (their metaphones differ on Leigh, Knight, Wright,
+Ghosh and Hughes). Keys only find candidates; rapidfuzz's Jaro-Winkler similarity and the
+nickname table (registry.nicknames) then decide how well each candidate agrees.
 """
 
+import datetime
+import enum
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
+from rapidfuzz.distance import JaroWinkler
+
+from registry.nicknames import given_names_are_variants
+
+# Words that belong to the part after them: "O Neill", "Mac Giolla Phadraig", "van der Berg".
+# Read together they make one part, so that "Ó Briain" and "O'Brien" share a key.
+SURNAME_PARTICLES = frozenset(
+    {
+        "o", "mc", "mac", "de", "da", "di", "du", "del", "della", "der", "den", "van", "von", "la", "le", "st",
+        "ap", "ab", "al", "el", "bin", "ben", "ibn", "bint", "ni", "nic", "ui", "ter", "ten",
+    }
+)  # fmt: skip
 
 
 def name_normalise(value: str) -> str:
@@ -25,12 +42,33 @@ def _phonetic(normalised: str) -> str:
     return " ".join(jellyfish.metaphone(part) for part in normalised.split() if part)
 
 
+def surname_units(normalised: str) -> tuple[str, ...]:
+    """The parts of a normalised family name with particles joined to the word after them:
+    "van der berg" -> ("vanderberg",); "smith jones" -> ("smith", "jones")."""
+    units: list[str] = []
+    pending = ""
+    for part in normalised.split():
+        if part in SURNAME_PARTICLES:
+            pending += part
+        else:
+            units.append(pending + part)
+            pending = ""
+    if pending:
+        units.append(pending)
+    return tuple(units)
+
+
 @dataclass(frozen=True)
 class NameKeys:
     given_names_normalised: str
     family_name_normalised: str
     given_name_phonetic: str
     family_name_phonetic: str
+    # Blocking keys (indexed with the date of birth): either half of a double-barrelled
+    # name finds the child, and the initials catch misspellings that change the sound.
+    family_name_first_phonetic: str
+    family_name_last_phonetic: str
+    name_initials: str
 
 
 def name_keys(*, given_names: str, family_name: str) -> NameKeys:
@@ -39,9 +77,189 @@ def name_keys(*, given_names: str, family_name: str) -> NameKeys:
     given = name_normalise(given_names)
     family = name_normalise(family_name)
     first_given = given.split(" ")[0] if given else ""
+    units = surname_units(family)
     return NameKeys(
         given_names_normalised=given,
         family_name_normalised=family,
         given_name_phonetic=_phonetic(first_given),
         family_name_phonetic=_phonetic(family),
+        family_name_first_phonetic=jellyfish.metaphone(units[0]) if units else "",
+        family_name_last_phonetic=jellyfish.metaphone(family.split()[-1]) if family else "",
+        name_initials=name_initials(given_normalised=given, family_normalised=family),
     )
+
+
+def name_initials(*, given_normalised: str, family_normalised: str) -> str:
+    """Initial of the family name then of the first given name: ("william", "smith") -> "sw"."""
+    return family_normalised[:1] + given_normalised[:1]
+
+
+def surname_search_keys(*names_normalised: str) -> set[str]:
+    """Every phonetic key a searched name could be stored under, as the first or last part
+    of a family name: the whole name run together, each part, and each particle-joined part.
+    Given names are passed too, so that a child whose names were entered the wrong way
+    round is still found."""
+    keys: set[str] = set()
+    for normalised in names_normalised:
+        if not normalised:
+            continue
+        words = {normalised.replace(" ", ""), *normalised.split(), *surname_units(normalised)}
+        keys.update(jellyfish.metaphone(word) for word in words if word)
+    keys.discard("")
+    return keys
+
+
+# --- Comparing a searched name with a stored one -----------------------------------------
+
+
+class FamilyNameAgreement(enum.IntEnum):
+    """How well two family names agree, strongest last (so they can be compared)."""
+
+    DIFFERENT = 0
+    WEAK = 1  # somewhat alike: enough only with everything else agreeing
+    SIMILAR = 2  # a likely misspelling
+    PART = 3  # one part of a double-barrelled or multi-part name
+    PHONETIC = 4  # spelt differently, sounds the same
+    SPACING = 5  # the same letters, spaced or punctuated differently
+    EXACT = 6
+
+
+class GivenNameAgreement(enum.IntEnum):
+    MISSING = -1  # nothing searched for, or nothing recorded: no evidence either way
+    DIFFERENT = 0
+    WEAK = 1
+    INITIAL = 2
+    SIMILAR = 3
+    PHONETIC = 4
+    MIDDLE = 5  # the searched name is one of the child's middle names
+    NICKNAME = 6  # a short form or another spelling of the same name (registry.nicknames)
+    EXACT = 7
+
+
+# Jaro-Winkler similarities: above the first a name is taken as misspelt, above the second
+# as only loosely alike. Chosen on the benchmark (bench/search_quality.py).
+FAMILY_SIMILAR = 0.9
+FAMILY_WEAK = 0.8
+GIVEN_SIMILAR = 0.88
+GIVEN_WEAK = 0.78
+
+
+@dataclass(frozen=True)
+class SurnameProfile:
+    normalised: str
+    compact: str
+    units: tuple[str, ...]
+    pieces: frozenset[str]  # units and bare words: the halves a searcher might type
+    phonetic: str
+    unit_phonetics: frozenset[str]
+
+
+@lru_cache(maxsize=65536)
+def surname_profile(normalised: str) -> SurnameProfile:
+    """Everything the comparison needs about one family name, computed once per name."""
+    units = surname_units(normalised)
+    compact = normalised.replace(" ", "")
+    return SurnameProfile(
+        normalised=normalised,
+        compact=compact,
+        units=units,
+        pieces=frozenset(units) | frozenset(word for word in normalised.split() if word not in SURNAME_PARTICLES),
+        phonetic=jellyfish.metaphone(compact) if compact else "",
+        unit_phonetics=frozenset(jellyfish.metaphone(unit) for unit in units),
+    )
+
+
+def family_name_compare(searched: SurnameProfile, recorded: SurnameProfile) -> tuple[FamilyNameAgreement, float]:
+    """How well the searched family name agrees with a recorded one, and their similarity."""
+    if not searched.compact or not recorded.compact:
+        return FamilyNameAgreement.DIFFERENT, 0.0
+    if searched.normalised == recorded.normalised:
+        return FamilyNameAgreement.EXACT, 1.0
+    if searched.compact == recorded.compact:
+        return FamilyNameAgreement.SPACING, 1.0
+    if (len(recorded.units) > 1 and searched.compact in recorded.pieces) or (
+        len(searched.units) > 1 and recorded.compact in searched.pieces
+    ):
+        return FamilyNameAgreement.PART, 0.95
+    similarity = JaroWinkler.similarity(searched.compact, recorded.compact)
+    if searched.phonetic == recorded.phonetic:
+        return FamilyNameAgreement.PHONETIC, max(similarity, 0.9)
+    if similarity >= FAMILY_SIMILAR:
+        return FamilyNameAgreement.SIMILAR, similarity
+    if (len(recorded.units) > 1 or len(searched.units) > 1) and searched.unit_phonetics & recorded.unit_phonetics:
+        # "Smyth" for "Smith-Jones": one part sounds the same.
+        return FamilyNameAgreement.SIMILAR, 0.9
+    if similarity >= FAMILY_WEAK:
+        return FamilyNameAgreement.WEAK, similarity
+    return FamilyNameAgreement.DIFFERENT, similarity
+
+
+@lru_cache(maxsize=65536)
+def _given_phonetic(name: str) -> str:
+    return jellyfish.metaphone(name) if name else ""
+
+
+def given_name_compare(searched: str, recorded: str) -> tuple[GivenNameAgreement, float]:
+    """How well the searched given names agree with the recorded ones (both normalised).
+    The first searched name is the one compared: it is the name the child is known by."""
+    if not searched or not recorded:
+        return GivenNameAgreement.MISSING, 0.0
+    searched_first = searched.split(" ", 1)[0]
+    recorded_names = recorded.split()
+    recorded_first = recorded_names[0]
+    if searched_first == recorded_first or searched.replace(" ", "") == recorded.replace(" ", ""):
+        return GivenNameAgreement.EXACT, 1.0
+    if given_names_are_variants(searched_first, recorded_first):
+        return GivenNameAgreement.NICKNAME, 0.95
+    if searched_first in recorded_names[1:]:
+        return GivenNameAgreement.MIDDLE, 0.9
+    if len(searched_first) == 1:
+        if recorded_first.startswith(searched_first):
+            return GivenNameAgreement.INITIAL, 0.6
+        return GivenNameAgreement.DIFFERENT, 0.0
+    similarity = JaroWinkler.similarity(searched_first, recorded_first)
+    if _given_phonetic(searched_first) == _given_phonetic(recorded_first):
+        return GivenNameAgreement.PHONETIC, max(similarity, 0.9)
+    if similarity >= GIVEN_SIMILAR:
+        return GivenNameAgreement.SIMILAR, similarity
+    if similarity >= GIVEN_WEAK:
+        return GivenNameAgreement.WEAK, similarity
+    return GivenNameAgreement.DIFFERENT, similarity
+
+
+# --- Dates of birth ----------------------------------------------------------------------
+
+
+class DateOfBirthAgreement(enum.IntEnum):
+    ONE_DIGIT = 1  # one digit of DD/MM/YYYY mistyped
+    SWAPPED = 2  # day and month the wrong way round
+    EXACT = 3
+
+
+def date_of_birth_variants(
+    date_of_birth: datetime.date, *, earliest: datetime.date, latest: datetime.date
+) -> dict[datetime.date, DateOfBirthAgreement]:
+    """The real dates a mistyped date of birth could have been meant as, between earliest
+    and latest: the day and month swapped, and every date one digit of DD/MM/YYYY away.
+    The searched date itself is not included. About 30 dates for a child's birthday."""
+    variants: dict[datetime.date, DateOfBirthAgreement] = {}
+    digits = f"{date_of_birth.day:02d}{date_of_birth.month:02d}{date_of_birth.year:04d}"
+    for position, digit in enumerate(digits):
+        for replacement in "0123456789":
+            if replacement == digit:
+                continue
+            typed = digits[:position] + replacement + digits[position + 1 :]
+            candidate = _date_or_none(year=int(typed[4:]), month=int(typed[2:4]), day=int(typed[:2]))
+            if candidate is not None and earliest <= candidate <= latest:
+                variants[candidate] = DateOfBirthAgreement.ONE_DIGIT
+    swapped = _date_or_none(year=date_of_birth.year, month=date_of_birth.day, day=date_of_birth.month)
+    if swapped is not None and swapped != date_of_birth and earliest <= swapped <= latest:
+        variants[swapped] = DateOfBirthAgreement.SWAPPED
+    return variants
+
+
+def _date_or_none(*, year: int, month: int, day: int) -> datetime.date | None:
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None

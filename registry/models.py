@@ -20,6 +20,11 @@ class NameKeyFields(models.Model):
     family_name_normalised = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
     given_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     family_name_phonetic = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # Search's blocking keys (registry.search): indexed together with the date of birth on
+    # Child and on their own on OtherName, below.
+    family_name_first_phonetic = models.CharField(max_length=64, blank=True, editable=False)
+    family_name_last_phonetic = models.CharField(max_length=64, blank=True, editable=False)
+    name_initials = models.CharField(max_length=2, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -62,6 +67,10 @@ class Child(NameKeyFields):
         indexes = [
             models.Index(fields=["family_name_phonetic", "date_of_birth"]),
             models.Index(fields=["date_of_birth"]),
+            # Search looks up "this key AND one of these ~30 dates": one index per key.
+            models.Index(fields=["family_name_first_phonetic", "date_of_birth"], name="child_surname_first_dob_idx"),
+            models.Index(fields=["family_name_last_phonetic", "date_of_birth"], name="child_surname_last_dob_idx"),
+            models.Index(fields=["name_initials", "date_of_birth"], name="child_initials_dob_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -113,6 +122,11 @@ class OtherName(NameKeyFields):
     family_name = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        indexes = [
+            models.Index(fields=["family_name_first_phonetic"], name="other_name_surname_first_idx"),
+            models.Index(fields=["family_name_last_phonetic"], name="other_name_surname_last_idx"),
+            models.Index(fields=["name_initials"], name="other_name_initials_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(given_names="") | ~Q(family_name=""), name="other_name_not_empty"),
             models.UniqueConstraint(fields=["child", "kind", "given_names", "family_name"], name="other_name_unique"),
@@ -219,6 +233,8 @@ class Involvement(models.Model):
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the responsible authority's mailbox was told of this involvement (once only).
+    authority_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-is_lead", "start_date"]

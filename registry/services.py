@@ -202,3 +202,49 @@ def involvement_end(
             details={"involvement_id": involvement.pk},
         )
     return involvement
+
+
+class InvolvementRefused(ValidationError):
+    """A practitioner cannot record (or end) their involvement here; the message says why."""
+
+
+def practitioner_involvement_start(
+    *, actor: User, child: Child, service_type: str, request: HttpRequest | None = None
+) -> Involvement:
+    """Record that `actor` is working with the child. When they join others already
+    involved, everyone involved and the responsible authority are told (on commit)."""
+    from registry.notifications import involvement_match_notify
+
+    if child.is_shielded:
+        raise InvolvementRefused("This record is shielded. Contact the responsible local authority to be recorded")
+    organisation = actor.organisation
+    involvement = Involvement(
+        practitioner=actor,
+        service_type=service_type,
+        # A practitioner of a sensitive service is recorded as one, so that only users of
+        # that service see this involvement.
+        sensitive_category=organisation.sensitive_service if organisation else "",
+        start_date=timezone.localdate(),
+    )
+    with transaction.atomic():
+        # Lock the child so that two practitioners joining at once both see each other.
+        Child.objects.select_for_update().filter(pk=child.pk).first()
+        if Involvement.objects.filter(child=child, practitioner=actor, end_date__isnull=True).exists():
+            raise InvolvementRefused("You are already recorded as working with this child")
+        involvement_add(actor=actor, child=child, involvement=involvement, request=request)
+        others = list(
+            Involvement.objects.filter(child=child, end_date__isnull=True)
+            .exclude(pk=involvement.pk)
+            .select_related("practitioner")
+        )
+        if others:
+            involvement_match_notify(child=child, new_involvement=involvement, others=others)
+    return involvement
+
+
+def practitioner_involvement_end(*, actor: User, child: Child, request: HttpRequest | None = None) -> Involvement:
+    """End `actor`'s own current involvement with the child, today."""
+    involvement = Involvement.objects.filter(child=child, practitioner=actor, end_date__isnull=True).first()
+    if involvement is None:
+        raise InvolvementRefused("You are not recorded as working with this child")
+    return involvement_end(actor=actor, involvement=involvement, end_date=timezone.localdate(), request=request)

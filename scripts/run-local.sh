@@ -9,7 +9,7 @@ PORT="${PORT:-8000}"
 BIN=.venv/bin
 
 # The file-system broker and the shared file cache need their folders before anything starts.
-mkdir -p var/broker/out var/broker/processed var/cache
+mkdir -p var/broker/out var/broker/processed var/broker/control var/cache
 
 "$BIN/python" manage.py migrate --noinput
 "$BIN/python" manage.py seed_demo --children "${DEMO_CHILDREN:-200}"

@@ -1,6 +1,18 @@
+from typing import Any
+
 from django.http import HttpRequest
 
 
-def service(request: HttpRequest) -> dict[str, str]:
-    """Names every page needs: the service name in the header and the title."""
-    return {"service_name": "Child protection signposting register"}
+def service(request: HttpRequest) -> dict[str, Any]:
+    """Names every page needs, and the navigation the signed-in user's roles allow."""
+    from accounts.models import User
+    from accounts.roles import Role
+    from registry.notifications import unread_notifications_count
+
+    context: dict[str, Any] = {"service_name": "Child protection signposting register"}
+    user = getattr(request, "user", None)
+    if isinstance(user, User) and user.is_authenticated:
+        context["nav_search"] = user.has_role(Role.PRACTITIONER)
+        context["show_admin_link"] = user.has_role(Role.SYSTEM_ADMINISTRATOR)
+        context["unread_notifications"] = unread_notifications_count(user=user)
+    return context

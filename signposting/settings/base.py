@@ -8,6 +8,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 # Lets generic annotations such as admin.ModelAdmin[Child] work at run time.
@@ -34,6 +35,9 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="signposting-register@localhost")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# How many proxies in front of the web servers append to X-Forwarded-For (the load balancer:
+# 1). 0 trusts no header and records REMOTE_ADDR, right when clients connect directly.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Register rules. Periods are settings so that policy changes need no code change.
 REGISTER_RETENTION_MONTHS_AFTER_PLAN_END = env.int("REGISTER_RETENTION_MONTHS_AFTER_PLAN_END", default=12)
@@ -50,6 +54,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "csp",
     "signposting",
@@ -208,17 +215,34 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(VAR_DIR / "broker" / "out"),
         "data_folder_out": str(VAR_DIR / "broker" / "out"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "signposting.tasks.record_worker_heartbeat", "schedule": 60.0},
+    "access-digests": {"task": "registry.tasks.access_digests_send", "schedule": crontab(hour=7, minute=0)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "signposting.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Child protection signposting register API",
+    "DESCRIPTION": "Search the register. Every call is audited with the reason given.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging: never personal data; only ids, counts and outcomes ---------------------------

@@ -30,9 +30,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(VAR_DIR / "test-broker" / "out"),
         "data_folder_out": str(VAR_DIR / "test-broker" / "out"),
         "processed_folder": str(VAR_DIR / "test-broker" / "processed"),
+        "control_folder": str(VAR_DIR / "test-broker" / "control"),
         "store_processed": False,
     }
-    for folder in ("out", "processed"):
+    for folder in ("out", "processed", "control"):
         (VAR_DIR / "test-broker" / folder).mkdir(parents=True, exist_ok=True)
 # Serve static files straight from the finders, as in development; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True

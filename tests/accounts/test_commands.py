@@ -27,7 +27,7 @@ def test_create_user_bootstraps_a_scoped_administrator(monkeypatch, westminster,
 
 def test_create_user_refuses_a_weak_password_and_an_unknown_authority(monkeypatch, westminster):
     monkeypatch.setenv("NEW_PASSWORD", "password")
-    with pytest.raises(CommandError, match="too short|too common"):
+    with pytest.raises(CommandError, match=r"too short|too common"):
         call_command("create_user", "--email=a@b.gov.uk", "--full-name=A", "--role=practitioner",
                      "--password-from-env=NEW_PASSWORD")  # fmt: skip
     monkeypatch.setenv("NEW_PASSWORD", "a-long-and-uncommon-passphrase")

@@ -1,0 +1,596 @@
+"""Practitioner search: find the child a practitioner is asking about, tolerating the ways
+names and dates of birth get written down wrongly, and say how sure the match is.
+
+How a search runs (a handful of indexed queries, then ranking in Python):
+
+1. Candidates come only from indexed equality and IN lookups on stored keys: the NHS
+   number; every child born on the searched date; and children born on one of the ~30
+   dates the searched date could be a slip for (day and month swapped, one digit wrong)
+   whose family-name keys or initials agree (registry.matching.name_keys). Other names
+   (aliases, former names, previous surnames) are looked up the same way.
+2. Each candidate is compared field by field with the search. Every field's agreement
+   adds or takes away evidence, roughly log2 of how much likelier that agreement is for
+   the same child than for a different one (the Fellegi-Sunter idea); a child's own name,
+   its names the wrong way round and each of its other names are tried, and the best kept.
+3. The evidence gives a grade: exact, likely or possible. Below possible a candidate is
+   dropped. More than `limit` children at possible or better means the search must be
+   narrowed: nothing is shown, so the register can never be browsed.
+
+The weights and thresholds were chosen on bench/search_quality.py: recall of the right
+child, and how often a different child is shown as exact or likely (a false signpost).
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.identifiers import nhs_number_normalise, postcode_district
+from registry.matching import (
+    DateOfBirthAgreement,
+    FamilyNameAgreement,
+    GivenNameAgreement,
+    date_of_birth_variants,
+    family_name_compare,
+    given_name_compare,
+    name_initials,
+    name_normalise,
+    surname_profile,
+    surname_search_keys,
+)
+from registry.models import Child, OtherName, Sex
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    nhs_number: str = ""  # normalised 10 digits, checksum already validated, or ""
+    family_name: str = ""
+    given_names: str = ""
+    date_of_birth: datetime.date | None = None
+    sex: str = ""  # a registry.models.Sex value or ""
+    postcode: str = ""  # normalised ("SW1A 1AA") or ""
+
+
+class Grade(models.TextChoices):
+    EXACT = "exact", "Exact match"
+    LIKELY = "likely", "Likely match"
+    POSSIBLE = "possible", "Possible match"
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    child: Child
+    grade: Grade
+    score: float  # 0..1, for ordering within a grade
+    reasons: list[str]  # plain English, for the practitioner to check the match by
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    matches: list[SearchMatch]  # best first, at most `limit`; empty when too_many
+    too_many: bool  # more than `limit` children at possible or better: narrow the search
+
+
+def criteria_sufficient(criteria: SearchCriteria) -> str | None:
+    """None if the criteria may be searched, else a plain-English message saying why not.
+    An NHS number is enough on its own; otherwise a family name and a date of birth."""
+    if criteria.nhs_number:
+        return None
+    has_family_name = bool(name_normalise(criteria.family_name))
+    if has_family_name and criteria.date_of_birth:
+        return None
+    if has_family_name:
+        return "Enter a date of birth as well as a family name, or search by NHS number"
+    if criteria.date_of_birth:
+        return "Enter a family name as well as a date of birth, or search by NHS number"
+    return "Enter a family name and date of birth, or search by NHS number"
+
+
+def children_matching(*, criteria: SearchCriteria, limit: int = 10) -> SearchOutcome:
+    """The children the criteria may describe, best first, each graded with reasons.
+    Raises ValueError if criteria_sufficient() refuses the criteria. Shielded children are
+    found like any other (what is shown of them is decided elsewhere); children with no
+    date of birth yet (unborn) can only be found by NHS number, which they do not have."""
+    refusal = criteria_sufficient(criteria)
+    if refusal:
+        raise ValueError(refusal)
+    search = _Search.from_criteria(criteria)
+    evaluations = [evaluation for evaluation in search.evaluate(_candidates(search)) if evaluation.grade is not None]
+    _downgrade_beside_exact(evaluations)
+    if len(evaluations) > limit:
+        return SearchOutcome(matches=[], too_many=True)
+    evaluations.sort(key=lambda evaluation: (_GRADE_RANK[evaluation.grade], -evaluation.score, evaluation.child_id))
+    children = Child.objects.select_related("responsible_local_authority").in_bulk(
+        [evaluation.child_id for evaluation in evaluations]
+    )
+    matches = [
+        SearchMatch(
+            child=children[evaluation.child_id],
+            grade=evaluation.grade,
+            score=evaluation.score,
+            reasons=evaluation.reasons,
+        )
+        for evaluation in evaluations
+        if evaluation.grade is not None and evaluation.child_id in children
+    ]
+    return SearchOutcome(matches=matches, too_many=False)
+
+
+# --- Evidence weights --------------------------------------------------------------------
+# Roughly log2(P(agreement | same child) / P(agreement | different child)). A date of
+# birth is one of ~6,500 for children on the register; a family name one of thousands.
+
+FAMILY_WEIGHTS = {
+    FamilyNameAgreement.EXACT: 10.0,
+    FamilyNameAgreement.SPACING: 9.5,
+    FamilyNameAgreement.PHONETIC: 8.0,
+    FamilyNameAgreement.PART: 8.0,
+    FamilyNameAgreement.SIMILAR: 6.5,
+    FamilyNameAgreement.WEAK: 1.0,
+    FamilyNameAgreement.DIFFERENT: -8.0,
+}
+GIVEN_WEIGHTS = {
+    GivenNameAgreement.EXACT: 8.0,
+    GivenNameAgreement.NICKNAME: 7.0,
+    GivenNameAgreement.MIDDLE: 5.0,
+    GivenNameAgreement.PHONETIC: 6.0,
+    GivenNameAgreement.SIMILAR: 5.0,
+    GivenNameAgreement.INITIAL: 2.0,
+    GivenNameAgreement.WEAK: -1.0,
+    GivenNameAgreement.DIFFERENT: -6.0,
+    GivenNameAgreement.MISSING: 0.0,
+}
+DATE_OF_BIRTH_WEIGHTS = {
+    DateOfBirthAgreement.EXACT: 12.0,
+    DateOfBirthAgreement.SWAPPED: 8.0,
+    DateOfBirthAgreement.ONE_DIGIT: 6.0,
+}
+SEX_AGREES = 0.5
+SEX_DIFFERS = -6.0
+POSTCODE_AGREES = 4.0
+POSTCODE_DISTRICT_AGREES = 1.5
+POSTCODE_DIFFERS = -1.0  # families move: a different postcode is weak evidence
+NHS_NUMBER_DIFFERS = -12.0
+NAMES_SWAPPED = -0.5
+OTHER_NAME = -0.5
+
+# Grade thresholds on the total evidence. An exact name and date of birth scores 30.
+LIKELY_MINIMUM = 25.0
+POSSIBLE_MINIMUM = 17.0
+SCORE_SCALE = 30.0
+# A likely match needs a given name that agrees: a family name and date of birth alone
+# are shared by twins.
+GIVEN_NAME_STRONG = frozenset(
+    {
+        GivenNameAgreement.EXACT,
+        GivenNameAgreement.NICKNAME,
+        GivenNameAgreement.MIDDLE,
+        GivenNameAgreement.PHONETIC,
+        GivenNameAgreement.SIMILAR,
+    }
+)
+FAMILY_NAME_STRONG = frozenset(
+    {
+        FamilyNameAgreement.EXACT,
+        FamilyNameAgreement.SPACING,
+        FamilyNameAgreement.PHONETIC,
+        FamilyNameAgreement.PART,
+        FamilyNameAgreement.SIMILAR,
+    }
+)
+_GRADE_RANK = {Grade.EXACT: 0, Grade.LIKELY: 1, Grade.POSSIBLE: 2, None: 3}
+
+OTHER_NAME_REASONS = {
+    OtherName.Kind.ALIAS: "matched a name the child is also known by",
+    OtherName.Kind.FORMER_NAME: "matched a former name",
+    OtherName.Kind.PREVIOUS_SURNAME: "matched a former surname",
+    OtherName.Kind.BIRTH_NAME: "matched the name at birth",
+}
+_KNOWN_SEXES = frozenset({Sex.FEMALE, Sex.MALE})
+# Children on the register are under 18, plus a retention period after their plans end.
+_OLDEST_AGE_YEARS = 20
+
+
+# --- The search itself -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Search:
+    nhs_number: str
+    family: str
+    given: str
+    date_of_birth: datetime.date | None
+    dates: dict[datetime.date, DateOfBirthAgreement]
+    sex: str
+    postcode: str
+    surname_keys: frozenset[str]
+    initials: frozenset[str]
+    # As typed, for reasons such as "Bill for William".
+    given_display: str = ""
+    family_display: str = ""
+
+    @classmethod
+    def from_criteria(cls, criteria: SearchCriteria) -> "_Search":
+        family = name_normalise(criteria.family_name)
+        given = name_normalise(criteria.given_names)
+        dates: dict[datetime.date, DateOfBirthAgreement] = {}
+        if criteria.date_of_birth:
+            today = timezone.localdate()
+            dates = date_of_birth_variants(
+                criteria.date_of_birth,
+                earliest=today.replace(year=today.year - _OLDEST_AGE_YEARS, month=1, day=1),
+                latest=today,
+            )
+            dates[criteria.date_of_birth] = DateOfBirthAgreement.EXACT
+        initials = {name_initials(given_normalised=given, family_normalised=family)} if given else set()
+        if given:
+            initials.add(name_initials(given_normalised=family, family_normalised=given))
+        return cls(
+            nhs_number=nhs_number_normalise(criteria.nhs_number),
+            family=family,
+            given=given,
+            date_of_birth=criteria.date_of_birth,
+            dates=dates,
+            sex=criteria.sex,
+            postcode=criteria.postcode.strip().upper(),
+            surname_keys=frozenset(surname_search_keys(family, given)),
+            initials=frozenset(initials),
+            given_display=_first_given_display(criteria.given_names),
+            family_display=_first_given_display(criteria.family_name),
+        )
+
+    @property
+    def variant_dates(self) -> list[datetime.date]:
+        return [date for date, agreement in self.dates.items() if agreement != DateOfBirthAgreement.EXACT]
+
+    def evaluate(self, candidates: Iterable["_Candidate"]) -> list["_Evaluation"]:
+        return [self._evaluate(candidate) for candidate in candidates]
+
+    def _evaluate(self, candidate: "_Candidate") -> "_Evaluation":
+        date_agreement = self.dates.get(candidate.date_of_birth) if candidate.date_of_birth else None
+        if self.nhs_number and candidate.nhs_number == self.nhs_number:
+            return _Evaluation(
+                candidate.child_id, Grade.EXACT, 1.0, self._nhs_number_reasons(candidate, date_agreement)
+            )
+        if date_agreement is None or not self.family:
+            return _Evaluation(candidate.child_id, None, 0.0, [])
+        best = self._best_name(candidate)
+        weight = best.weight + DATE_OF_BIRTH_WEIGHTS[date_agreement]
+        facts = _Facts(name=best, date_of_birth=date_agreement)
+        if self.nhs_number and candidate.nhs_number:
+            weight += NHS_NUMBER_DIFFERS
+            facts.nhs_number_differs = True
+        if self.sex in _KNOWN_SEXES and candidate.sex in _KNOWN_SEXES:
+            facts.sex_differs = self.sex != candidate.sex
+            weight += SEX_DIFFERS if facts.sex_differs else SEX_AGREES
+        # A shielded child's postcode must not influence (and so reveal anything through)
+        # the result.
+        if self.postcode and candidate.postcode and not candidate.is_shielded:
+            if candidate.postcode == self.postcode:
+                facts.postcode = "same"
+                weight += POSTCODE_AGREES
+            elif postcode_district(candidate.postcode) == postcode_district(self.postcode):
+                facts.postcode = "district"
+                weight += POSTCODE_DISTRICT_AGREES
+            else:
+                facts.postcode = "different"
+                weight += POSTCODE_DIFFERS
+        grade = _grade(weight=weight, facts=facts)
+        score = round(max(0.0, min(weight, SCORE_SCALE)) / SCORE_SCALE, 3)
+        return _Evaluation(candidate.child_id, grade, score, _reasons(facts, grade) if grade else [])
+
+    def _nhs_number_reasons(self, candidate: "_Candidate", date_agreement: DateOfBirthAgreement | None) -> list[str]:
+        # The number decides; anything else entered that disagrees is worth a second look.
+        reasons = ["NHS number matches"]
+        if self.family and self._best_name(candidate).family == FamilyNameAgreement.DIFFERENT:
+            reasons.append("surname is different")
+        if self.date_of_birth and date_agreement is None:
+            reasons.append("date of birth is different")
+        return reasons
+
+    def _best_name(self, candidate: "_Candidate") -> "_NameEvidence":
+        return max((self._name_evidence(name) for name in candidate.names), key=lambda evidence: evidence.weight)
+
+    def _name_evidence(self, name: "_Name") -> "_NameEvidence":
+        family = family_name_compare(surname_profile(self.family), surname_profile(name.family))
+        given = given_name_compare(self.given, name.given)
+        evidence = _NameEvidence.of(family=family, given=given, name=name, searched_given=self.given_display)
+        if self.given and family[0] <= FamilyNameAgreement.WEAK:
+            # Names entered the wrong way round: only worth trying when the family name
+            # did not already agree.
+            swapped = _NameEvidence.of(
+                family=family_name_compare(surname_profile(self.given), surname_profile(name.family)),
+                given=given_name_compare(self.family, name.given),
+                name=name,
+                swapped=True,
+                searched_given=self.family_display,
+            )
+            if swapped.weight > evidence.weight:
+                evidence = swapped
+        return evidence
+
+
+@dataclass(frozen=True)
+class _Name:
+    given: str
+    family: str
+    kind: str = ""  # "" for the child's own name, else an OtherName.Kind
+    given_display: str = ""
+
+
+@dataclass
+class _Candidate:
+    child_id: int
+    nhs_number: str
+    date_of_birth: datetime.date | None
+    sex: str
+    postcode: str
+    is_shielded: bool
+    names: list[_Name] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _NameEvidence:
+    family: FamilyNameAgreement
+    given: GivenNameAgreement
+    weight: float
+    name: _Name
+    swapped: bool = False
+    searched_given: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        family: tuple[FamilyNameAgreement, float],
+        given: tuple[GivenNameAgreement, float],
+        name: _Name,
+        swapped: bool = False,
+        searched_given: str = "",
+    ) -> "_NameEvidence":
+        weight = FAMILY_WEIGHTS[family[0]] + GIVEN_WEIGHTS[given[0]]
+        if family[0] == FamilyNameAgreement.SIMILAR:
+            # A closer misspelling is better evidence: 0.90 -> 5.5, 0.98 -> 7.1.
+            weight += (family[1] - 0.95) * 20
+        if swapped:
+            weight += NAMES_SWAPPED
+        if name.kind:
+            weight += OTHER_NAME
+        return cls(
+            family=family[0], given=given[0], weight=weight, name=name, swapped=swapped, searched_given=searched_given
+        )
+
+
+@dataclass
+class _Facts:
+    name: _NameEvidence
+    date_of_birth: DateOfBirthAgreement
+    nhs_number_differs: bool = False
+    sex_differs: bool = False
+    postcode: str = ""  # "same", "district", "different" or "" (not compared)
+
+
+@dataclass
+class _Evaluation:
+    child_id: int
+    grade: Grade | None
+    score: float
+    reasons: list[str]
+
+
+def _grade(*, weight: float, facts: _Facts) -> Grade | None:
+    name = facts.name
+    contradicted = facts.nhs_number_differs or facts.sex_differs
+    if (
+        not contradicted
+        and not name.swapped
+        and not name.name.kind
+        and name.family == FamilyNameAgreement.EXACT
+        and name.given == GivenNameAgreement.EXACT
+        and facts.date_of_birth == DateOfBirthAgreement.EXACT
+    ):
+        return Grade.EXACT
+    if (
+        weight >= LIKELY_MINIMUM
+        and not contradicted
+        and name.given in GIVEN_NAME_STRONG
+        and name.family in FAMILY_NAME_STRONG
+    ):
+        return Grade.LIKELY
+    if weight >= POSSIBLE_MINIMUM:
+        return Grade.POSSIBLE
+    return None
+
+
+def _downgrade_beside_exact(evaluations: list[_Evaluation]) -> None:
+    """Once one child matches exactly, another is at best possibly the child searched for."""
+    if any(evaluation.grade == Grade.EXACT for evaluation in evaluations):
+        for evaluation in evaluations:
+            if evaluation.grade == Grade.LIKELY:
+                evaluation.grade = Grade.POSSIBLE
+
+
+# --- Reasons -----------------------------------------------------------------------------
+
+_FAMILY_REASONS = {
+    FamilyNameAgreement.SPACING: "surname spaced or punctuated differently",
+    FamilyNameAgreement.PART: "surname matches one part of a double-barrelled surname",
+    FamilyNameAgreement.PHONETIC: "surname spelt differently but sounds the same",
+    FamilyNameAgreement.SIMILAR: "surname spelt differently",
+    FamilyNameAgreement.WEAK: "surname only partly similar",
+    FamilyNameAgreement.DIFFERENT: "surname is different",
+}
+_GIVEN_REASONS = {
+    GivenNameAgreement.MIDDLE: "matched a middle name",
+    GivenNameAgreement.PHONETIC: "given name spelt differently but sounds the same",
+    GivenNameAgreement.SIMILAR: "given name spelt differently",
+    GivenNameAgreement.INITIAL: "only the initial of the given name matches",
+    GivenNameAgreement.WEAK: "given name only partly similar",
+    GivenNameAgreement.DIFFERENT: "given name is different",
+}
+_DATE_REASONS = {
+    DateOfBirthAgreement.SWAPPED: "day and month of birth swapped",
+    DateOfBirthAgreement.ONE_DIGIT: "one digit of the date of birth differs",
+}
+
+
+def _reasons(facts: _Facts, grade: Grade) -> list[str]:
+    """Differences first (what the practitioner must check), then what agrees."""
+    name = facts.name
+    if grade == Grade.EXACT:
+        reasons = ["name and date of birth match"]
+    else:
+        reasons = []
+        agreeing: list[str] = []
+        if name.name.kind:
+            reasons.append(OTHER_NAME_REASONS.get(name.name.kind, "matched another name"))
+        if name.swapped:
+            reasons.append("given and family names swapped")
+        if name.family == FamilyNameAgreement.EXACT:
+            agreeing.append("surname")
+        else:
+            reasons.append(_FAMILY_REASONS[name.family])
+        if name.given == GivenNameAgreement.EXACT:
+            agreeing.append("given name")
+        elif name.given == GivenNameAgreement.NICKNAME:
+            reasons.append(_nickname_reason(facts))
+        elif name.given == GivenNameAgreement.MISSING:
+            reasons.append("no given name to compare")
+        else:
+            reasons.append(_GIVEN_REASONS[name.given])
+        if facts.date_of_birth == DateOfBirthAgreement.EXACT:
+            agreeing.append("date of birth")
+        else:
+            reasons.append(_DATE_REASONS[facts.date_of_birth])
+        if agreeing:
+            verb = "matches" if len(agreeing) == 1 else "match"
+            reasons.append(f"{_join(agreeing)} {verb}")
+    if facts.nhs_number_differs:
+        reasons.append("NHS number is different")
+    if facts.sex_differs:
+        reasons.append("sex recorded differently")
+    if facts.postcode == "same" and grade != Grade.EXACT:
+        reasons.append("postcode matches")
+    elif facts.postcode == "district":
+        reasons.append("postcode in the same district but different")
+    elif facts.postcode == "different":
+        reasons.append("different postcode")
+    return reasons
+
+
+def _nickname_reason(facts: _Facts) -> str:
+    searched, recorded = facts.name.searched_given, facts.name.name.given_display
+    if not searched or not recorded:
+        return "given name is a short form or another spelling of the same name"
+    shorter, longer = sorted((searched, recorded), key=len)
+    if len(shorter) <= 0.75 * len(longer):
+        return f"given name is a short form ({shorter} for {longer})"
+    return f"given name is another spelling of the same name ({searched} for {recorded})"
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+# --- Candidates: indexed lookups only ----------------------------------------------------
+
+_CHILD_FIELDS = (
+    "pk",
+    "nhs_number",
+    "given_names",
+    "given_names_normalised",
+    "family_name_normalised",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "is_shielded",
+)
+_OTHER_NAME_FIELDS = ("child_id", "kind", "given_names", "given_names_normalised", "family_name_normalised")
+
+
+def _candidates(search: _Search) -> list[_Candidate]:
+    """Every child worth comparing, with the names to compare, in three queries. Each
+    condition is an equality or IN on an indexed column, so that a search reads a few
+    hundred rows of a register of millions."""
+    children_wanted = Q(pk__in=[])
+    if search.nhs_number:
+        children_wanted |= Q(nhs_number=search.nhs_number)
+    if search.date_of_birth and search.family:
+        variants = search.variant_dates
+        children_wanted |= Q(date_of_birth=search.date_of_birth)
+        if variants and search.surname_keys:
+            keys = sorted(search.surname_keys)
+            children_wanted |= Q(date_of_birth__in=variants, family_name_first_phonetic__in=keys)
+            children_wanted |= Q(date_of_birth__in=variants, family_name_last_phonetic__in=keys)
+        if variants and search.initials:
+            children_wanted |= Q(date_of_birth__in=variants, name_initials__in=sorted(search.initials))
+    candidates: dict[int, _Candidate] = {}
+    for row in Child.objects.filter(children_wanted).values(*_CHILD_FIELDS):
+        candidates[row["pk"]] = _candidate_from_row(row)
+    other_rows: list[dict[str, Any]] = []
+    if candidates:
+        other_rows.extend(
+            OtherName.objects.filter(child_id__in=list(candidates)).values(*_OTHER_NAME_FIELDS).order_by()
+        )
+    if search.dates and search.family:
+        # Aliases and former names born on a nearby date, found by their own keys.
+        by_keys = Q(family_name_first_phonetic__in=sorted(search.surname_keys)) | Q(
+            family_name_last_phonetic__in=sorted(search.surname_keys)
+        )
+        if search.initials:
+            by_keys |= Q(name_initials__in=sorted(search.initials))
+        other_rows.extend(
+            OtherName.objects.filter(by_keys, child__date_of_birth__in=list(search.dates))
+            .exclude(child_id__in=list(candidates))
+            .values(*_OTHER_NAME_FIELDS, *(f"child__{name}" for name in _CHILD_FIELDS[1:]))
+            .order_by()
+        )
+    seen: set[tuple[int, str, str, str]] = set()
+    for row in other_rows:
+        candidate = candidates.get(row["child_id"])
+        if candidate is None:
+            candidate = candidates[row["child_id"]] = _candidate_from_row(
+                {"pk": row["child_id"], **{name: row[f"child__{name}"] for name in _CHILD_FIELDS[1:]}}
+            )
+        identity = (row["child_id"], row["kind"], row["given_names_normalised"], row["family_name_normalised"])
+        if identity in seen:
+            continue
+        seen.add(identity)
+        own = candidate.names[0]
+        # A former surname alone keeps the child's given names, and an alias given name
+        # alone keeps the family name.
+        candidate.names.append(
+            _Name(
+                given=row["given_names_normalised"] or own.given,
+                family=row["family_name_normalised"] or own.family,
+                kind=row["kind"],
+                given_display=_first_given_display(row["given_names"]) or own.given_display,
+            )
+        )
+    return list(candidates.values())
+
+
+def _candidate_from_row(row: dict[str, Any]) -> _Candidate:
+    return _Candidate(
+        child_id=row["pk"],
+        nhs_number=row["nhs_number"] or "",
+        date_of_birth=row["date_of_birth"],
+        sex=row["sex"],
+        postcode=row["postcode"] or "",
+        is_shielded=row["is_shielded"],
+        names=[
+            _Name(
+                given=row["given_names_normalised"],
+                family=row["family_name_normalised"],
+                given_display=_first_given_display(row["given_names"]),
+            )
+        ],
+    )
+
+
+def _first_given_display(given_names: str) -> str:
+    return given_names.split()[0] if given_names and given_names.split() else ""

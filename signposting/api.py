@@ -1,0 +1,28 @@
+"""API-wide behaviour: every error is a 4xx (or 503) with a message, never a bare 500."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        return response
+    if isinstance(exc, DjangoValidationError):
+        return Response({"detail": "; ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DatabaseError):
+        # Includes a failed audit write: the lookup is refused rather than served unaudited.
+        logger.exception("database error in API call")
+        return Response(
+            {"detail": "The register is unavailable: your request could not be recorded. Try again shortly."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return None
