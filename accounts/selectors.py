@@ -1,7 +1,7 @@
 """Reads about users and their scope. Every question "which authorities may this user act
 on in this role?" is answered here and nowhere else."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
@@ -91,5 +91,8 @@ def users_with_role_for_authority(*, role: Role, local_authority: LocalAuthority
     from guardian.shortcuts import get_users_with_perms
 
     permission = SCOPE_PERMISSION[role]
-    holders = get_users_with_perms(local_authority, only_with_perms_in=[permission], with_group_users=False)
+    holders = cast(
+        QuerySet[User],
+        get_users_with_perms(local_authority, only_with_perms_in=[permission], with_group_users=False),
+    )
     return list(holders.filter(is_active=True, groups__name=role.value).distinct())

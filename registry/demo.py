@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from faker import Faker
 
-from accounts.models import LocalAuthority, Organisation, User
+from accounts.models import LocalAuthority, Organisation, SensitiveCategory, User
 from accounts.roles import Role
 from accounts.services import user_create
-from registry.models import Child, Involvement, OtherName, ProtectionStatus, SensitiveCategory, ServiceType, Sex
+from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
 from registry.services import child_create, involvement_add
 
 # Printed by `make run`; demo accounts exist only in local and test databases.

@@ -7,6 +7,7 @@ authority's code and its own reference, and a status on (child, kind, start date
 """
 
 import csv
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -33,7 +34,7 @@ from registry.identifiers import (
     nhs_number_normalise,
     postcode_normalise,
 )
-from registry.matching import name_keys
+from registry.matching import NameKeys, name_keys
 from registry.models import Child, OtherName, ProtectionStatus, Sex
 
 logger = logging.getLogger(__name__)
@@ -58,9 +59,9 @@ IDENTITY_FIELDS = [
     "nhs_number", "la_reference", "given_names", "family_name", "date_of_birth", "sex",
     "address_line_1", "town", "postcode",
 ]  # fmt: skip
-KEY_FIELDS = [
-    "given_names_normalised", "family_name_normalised", "given_name_phonetic", "family_name_phonetic",
-]  # fmt: skip
+# Every matching key name_keys computes (registry.matching.NameKeys), so that a corrected
+# name is stored with all of its keys.
+KEY_FIELDS = [key_field.name for key_field in dataclasses.fields(NameKeys)]
 
 
 class _StatusDates(NamedTuple):

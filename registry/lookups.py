@@ -50,7 +50,7 @@ def search_perform(
 ) -> tuple[SearchOutcome, AuditEvent]:
     """Search the register for a practitioner and audit it. Raises LookupRefused (audited)
     when the user may not search or the criteria are too thin."""
-    audit = {
+    audit: dict[str, Any] = {
         "action": AuditEvent.Action.SEARCH,
         "actor": actor,
         "request": request,
@@ -134,7 +134,7 @@ def child_view(
     no such child (also audited). Someone outside the responsible authority triggers an
     access notice for that authority's daily digest."""
     refusal = lookup_refusal(user=actor)
-    audit = {
+    audit: dict[str, Any] = {
         "action": AuditEvent.Action.CHILD_VIEWED,
         "actor": actor,
         "request": request,

@@ -48,8 +48,9 @@ def involvement_match_notify(*, child: Child, new_involvement: Involvement, othe
         for user_id, message in recipients.items()
     )
     ids = [notification.pk for notification in notifications]
-    notification_emails_send.delay_on_commit(ids)
-    authority_involvement_email_send.delay_on_commit(new_involvement.pk)
+    # celery-types does not know delay_on_commit (Celery 5.4+) yet.
+    notification_emails_send.delay_on_commit(ids)  # type: ignore[attr-defined]
+    authority_involvement_email_send.delay_on_commit(new_involvement.pk)  # type: ignore[attr-defined]
 
 
 def unread_notifications_count(*, user: User) -> int:

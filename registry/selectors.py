@@ -143,7 +143,7 @@ def child_signpost(*, user: User, register_id: str) -> ChildSignpost | None:
     }
     if child.is_shielded:
         return ChildSignpost(postcode_district="", **common)  # type: ignore[arg-type]
-    involvements: list[Involvement] = child.current_involvements  # type: ignore[attr-defined]
+    involvements: list[Involvement] = child.current_involvements
     visible = [
         involvement for involvement in involvements if involvement_visible_to(involvement=involvement, user=user)
     ]

@@ -32,8 +32,7 @@ def notification_emails_send(notification_ids: list[int]) -> int:
             send_mail(
                 subject="Child protection signposting register: another practitioner is involved",
                 message=(
-                    f"{notification.message}\n\n"
-                    "Sign in to the register to see who is involved and how to reach them."
+                    f"{notification.message}\n\nSign in to the register to see who is involved and how to reach them."
                 ),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[notification.recipient.email],

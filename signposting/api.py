@@ -12,10 +12,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger(__name__)
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     response = drf_exception_handler(exc, context)
     if response is not None:
-        return response
+        return response  # DRF's own 4xx: validation, authentication, permission, not found
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": "; ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DatabaseError):
@@ -25,4 +25,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"detail": "The register is unavailable: your request could not be recorded. Try again shortly."},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-    return None
+    # Anything else is our bug: logged with its trace, and the caller gets a message and a
+    # status it can retry on instead of a bare 500.
+    logger.exception("unexpected error in API call")
+    return Response(
+        {"detail": "The request failed because of a problem in the service. It has been logged; try again."},
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+    )

@@ -1,0 +1,725 @@
+"""How well practitioner search (registry.search.children_matching) finds the right child,
+and how often it shows a different child as an exact or likely match.
+
+    .venv/bin/python bench/search_quality.py --children 100000 --queries 5000
+    .venv/bin/python bench/search_quality.py --children 1000000 --queries 5000 \\
+        --database-url postgres://postgres@127.0.0.1:5432/signposting_search_bench
+
+Run from anywhere (paths are taken from this file). It
+
+1. builds a fresh register of --children synthetic children: an SQLite file
+   var/search-quality-<children>.sqlite3, or the PostgreSQL database named in
+   --database-url, dropped and created again (trust auth on the server's "postgres"
+   database). `--reuse` keeps a register built earlier with the same --children and
+   --seed. Names follow realistic frequencies: common English surnames weighted by
+   frequency, a long tail of Irish, European, South Asian and African surnames, about 4%
+   double-barrelled; popular given names of children born in England weighted by rank;
+   1.5% of children have a twin and 12% a sibling on the register (same surname and
+   postcode); 8% have an other name (former surname, alias, name at birth);
+2. generates --queries searches for children on the register, each written down wrongly
+   in one way (the classes below, in equal numbers), and --queries searches for children
+   not on the register: strangers, siblings of a registered child (same surname and
+   postcode) and namesakes (same name, another date of birth). 60% of searches give the
+   sex and 40% a postcode (a quarter of those from a previous address);
+3. runs children_matching for each and prints recall@1 and recall@5 of the right child
+   (a "too many matches" answer counts as a miss), the false-signpost rate (a search
+   showing a different child as exact or likely), per-class figures and the latency.
+
+Targets: recall@5 >= 99% and false signposts <= 0.5%. Exits 1 if either is missed.
+"""
+
+import argparse
+import datetime
+import importlib
+import os
+import random
+import statistics
+import sys
+import time
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RECALL_AT_5 = 0.99
+TARGET_FALSE_SIGNPOSTS = 0.005
+
+# Popular given names of children born in England and Wales, 2008-2024, most popular first.
+POPULAR_BOYS = ["Oliver", "George", "Harry", "Noah", "Jack", "Leo", "Arthur", "Muhammad", "Oscar", "Charlie", "Jacob", "Thomas", "Henry", "William", "Alfie", "Joshua", "Freddie", "Archie", "Theo", "Isaac", "James", "Ethan", "Alexander", "Joseph", "Max", "Lucas", "Samuel", "Logan", "Daniel", "Mason", "Finley", "Edward", "Teddy", "Dylan", "Harrison", "Sebastian", "Adam", "Benjamin", "Riley", "Jaxon", "Mohammed", "Reggie", "Tommy", "Albie", "Hugo", "Louie", "Elijah", "Ronnie", "Toby", "Jude", "Rory", "Frankie", "Lewis", "Ryan", "Luca", "Matthew", "Zachary", "Reuben", "Jenson", "Kai", "Liam", "Ellis", "Stanley", "Jayden", "Ollie", "Tyler", "Michael", "Bobby", "Harvey", "Caleb", "Elliot", "Aaron", "Tobias", "Nathan", "Felix", "Luke", "Jake", "Callum", "Connor", "Aiden", "Owen", "Kyle", "Kian", "Mohammad", "Ibrahim", "Yusuf", "Ali", "Omar", "Ahmed", "Hamza", "Ayaan", "Jakub", "Cameron", "Jamie", "Dominic", "Rhys", "Declan", "Conor", "Sean", "Patrick", "Oisin", "Kacper", "Filip", "Szymon", "Oluwaseun", "Chukwuemeka", "Kwame", "Arjun", "Rayyan", "Zain", "Yahya", "Musa", "Idris"]
+POPULAR_GIRLS = ["Olivia", "Amelia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Isabella", "Rosie", "Sophia", "Grace", "Freya", "Willow", "Florence", "Emily", "Ella", "Poppy", "Evie", "Elsie", "Charlotte", "Evelyn", "Sienna", "Sofia", "Daisy", "Phoebe", "Sophie", "Alice", "Harper", "Matilda", "Ruby", "Emilia", "Maya", "Millie", "Isabelle", "Layla", "Jessica", "Chloe", "Erin", "Esme", "Eliza", "Hallie", "Luna", "Scarlett", "Holly", "Imogen", "Lucy", "Ellie", "Hannah", "Molly", "Maisie", "Bella", "Aria", "Zara", "Penelope", "Mila", "Thea", "Harriet", "Amber", "Lola", "Darcy", "Eva", "Megan", "Lexi", "Ayla", "Summer", "Iris", "Nancy", "Violet", "Lottie", "Georgia", "Aisha", "Fatima", "Maryam", "Zainab", "Aaliyah", "Amelie", "Niamh", "Caitlin", "Leah", "Jasmine", "Abigail", "Katie", "Lauren", "Amy", "Bethany", "Lacey", "Madison", "Keira", "Paige", "Zoe", "Hollie", "Rebecca", "Eleanor", "Anna", "Martha", "Victoria", "Elizabeth", "Siobhan", "Aoife", "Saoirse", "Zuzanna", "Lena", "Oliwia", "Amira", "Khadija", "Hafsa", "Inaya", "Anaya", "Priya", "Adaeze", "Ngozi", "Amara", "Chiamaka"]
+MIDDLE_NAMES = ["Rose", "Grace", "May", "James", "Alexander", "Jane", "Louise", "Ali", "Elizabeth", "John", "Marie", "Mae", "Lee", "Ann", "Thomas", "David"]
+# Names from bench/generate_import_csv.py that defeat naive matching.
+AWKWARD_FAMILY_NAMES = [
+    "O'Neill", "O'Brien", "O’Connor", "MacDonald", "McDonald", "Ó Briain", "Ó Súilleabháin", "Mac Giolla Phádraig",
+    "Khan", "Ahmed", "Ahmad", "Begum", "Hussain", "Hussein", "Patel", "Singh", "Kaur", "Ali", "Shah", "Iqbal",
+    "Nowak", "Kowalski", "Kowalczyk", "Wiśniewski", "Wójcik", "Lewandowska", "Popescu", "Ionescu", "Müller",
+    "Brontë", "García", "Pérez", "Núñez", "Nguyen", "Tran", "Van der Berg", "de la Cruz", "Okafor", "Mensah",
+    "Adeyemi", "Kouao", "Mbeki", "Haaland", "Sørensen", "Ghosh", "Chowdhury", "Zhang", "Wang", "Thompson", "Thomson",
+]  # fmt: skip
+AWKWARD_GIVEN_NAMES = [
+    "Zoë", "Chloé", "Renée", "Anaïs", "Siân", "Siobhán", "Seán", "Eóin", "Dáithí", "José", "Inés", "Łucja",
+    "Bartłomiej", "Wojciech", "Jean-Luc", "Marie-Claire", "Anne-Marie", "Eloïse", "Noémie", "Björn", "Søren",
+]  # fmt: skip
+TAIL_LOCALES = [
+    "en_IE", "de_DE", "fr_FR", "it_IT", "es_ES", "pt_PT", "nl_NL", "ro_RO", "tr_TR", "en_IN", "yo_NG", "tw_GH",
+    "sk_SK", "hr_HR", "en_PK", "pl_PL", "sv_SE", "da_DK", "hu_HU", "cs_CZ",
+]  # fmt: skip
+OUTWARD_CODES = [
+    f"{area}{district}"
+    for area in ["B", "LS", "M", "L", "BS", "N", "E", "SE", "SW", "W", "NW", "TR", "PL", "NE", "S", "NG", "LE", "CV"]
+    for district in range(1, 16)
+]
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+REGISTER_YEARS = 17
+
+CLASSES = [
+    "exact",
+    "case_accents_punctuation",
+    "family_typo",
+    "given_typo",
+    "phonetic_variant",
+    "short_form",
+    "hyphen_half",
+    "swapped_names",
+    "dob_day_month_swap",
+    "dob_digit_typo",
+    "missing_given_name",
+    "previous_surname",
+    "alias",
+    "name_and_dob_variant",
+]
+
+
+@dataclass
+class Person:
+    ref: int
+    given: str
+    family: str
+    date_of_birth: datetime.date
+    sex: str
+    postcode: str
+    other_names: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, given, family)
+
+
+@dataclass
+class Query:
+    kind: str  # a corruption class, or "not_on_register:<how>"
+    target: int | None  # the Person.ref searched for, or None
+    criteria: object  # registry.search.SearchCriteria
+    indistinguishable: bool = False  # a registered child has exactly this name and date of birth
+
+
+def ascii_fold(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ł", "l").replace("Ł", "L")
+
+
+# --- The synthetic population -------------------------------------------------------------
+
+
+class Names:
+    """Weighted pickers for surnames and given names."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        import faker.providers.person.en_GB as en_gb
+        import faker.providers.person.en_US as en_us
+
+        uk = en_gb.Provider.last_names
+        self.uk_surnames = list(uk)
+        self.uk_surname_weights = [float(uk[name]) for name in self.uk_surnames]
+        self.tail_surnames = sorted(set(self._locale_names("last_names")) | set(en_us.Provider.last_names))
+        self.tail_boys = sorted(set(self._locale_names("first_names_male")) | set(en_gb.Provider.first_names_male))
+        self.tail_girls = sorted(set(self._locale_names("first_names_female")) | set(en_gb.Provider.first_names_female))
+        self.boy_weights = [1 / (rank + 5) for rank in range(len(POPULAR_BOYS))]
+        self.girl_weights = [1 / (rank + 5) for rank in range(len(POPULAR_GIRLS))]
+
+    @staticmethod
+    def _locale_names(attribute: str) -> list[str]:
+        names: list[str] = []
+        for locale in TAIL_LOCALES:
+            try:
+                provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+            except ImportError:
+                continue
+            for name in getattr(provider, attribute, []) or []:
+                # Latin script only: the register holds names as English records write them.
+                if name and ascii_fold(name).replace("-", "").replace("'", "").replace(" ", "").isascii():
+                    names.append(name)
+        return names
+
+    def surname(self) -> str:
+        roll = self.rng.random()
+        if roll < 0.50:
+            return self.rng.choices(self.uk_surnames, self.uk_surname_weights)[0]
+        if roll < 0.90:
+            return self.rng.choice(self.tail_surnames)
+        if roll < 0.96:
+            return self.rng.choice(AWKWARD_FAMILY_NAMES)
+        first, second = self.rng.choices(self.uk_surnames, self.uk_surname_weights, k=2)
+        return f"{first}-{second}" if first != second else first
+
+    def given(self, sex: str) -> str:
+        roll = self.rng.random()
+        if roll < 0.70:
+            if sex == "male":
+                name = self.rng.choices(POPULAR_BOYS, self.boy_weights)[0]
+            else:
+                name = self.rng.choices(POPULAR_GIRLS, self.girl_weights)[0]
+        elif roll < 0.96:
+            name = self.rng.choice(self.tail_boys if sex == "male" else self.tail_girls)
+        else:
+            name = self.rng.choice(AWKWARD_GIVEN_NAMES)
+        if self.rng.random() < 0.4:
+            name += " " + self.rng.choice(MIDDLE_NAMES)
+        return name
+
+
+class Population:
+    def __init__(self, *, seed: int, today: datetime.date) -> None:
+        self.rng = random.Random(seed)
+        self.names = Names(self.rng)
+        self.today = today
+        self.earliest = today - datetime.timedelta(days=365 * REGISTER_YEARS)
+
+    def date_of_birth(self) -> datetime.date:
+        return self.earliest + datetime.timedelta(days=self.rng.randrange((self.today - self.earliest).days))
+
+    def postcode(self) -> str:
+        rng = self.rng
+        return f"{rng.choice(OUTWARD_CODES)} {rng.randrange(10)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+
+    def sex(self) -> str:
+        return "female" if self.rng.random() < 0.5 else "male"
+
+    def person(self, ref: int, *, family: str | None = None, postcode: str | None = None) -> Person:
+        sex = self.sex()
+        return Person(
+            ref=ref,
+            given=self.names.given(sex),
+            family=family or self.names.surname(),
+            date_of_birth=self.date_of_birth(),
+            sex=sex,
+            postcode=postcode or self.postcode(),
+        )
+
+    def register(self, size: int) -> list[Person]:
+        people: list[Person] = []
+        while len(people) < size:
+            child = self.person(len(people))
+            people.append(child)
+            roll = self.rng.random()
+            if roll < 0.015 and len(people) < size:
+                twin = self.person(len(people), family=child.family, postcode=child.postcode)
+                twin.date_of_birth = child.date_of_birth
+                while twin.given.split()[0] == child.given.split()[0]:
+                    twin.given = self.names.given(twin.sex)
+                people.append(twin)
+            elif roll < 0.135 and len(people) < size:
+                sibling = self.person(len(people), family=child.family, postcode=child.postcode)
+                people.append(sibling)
+        for person in people:
+            roll = self.rng.random()
+            if roll < 0.05:
+                person.other_names.append(("previous_surname", "", self.names.surname()))
+            elif roll < 0.07:
+                person.other_names.append(("alias", self.names.given(person.sex), self.names.surname()))
+            elif roll < 0.08:
+                person.other_names.append(("birth_name", self.names.given(person.sex), self.names.surname()))
+        return people
+
+
+# --- Ways a name or a date gets written down wrongly ---------------------------------------
+
+PHONETIC_RULES = [
+    ("ph", "f"), ("f", "ph"), ("ck", "k"), ("c(?=[aou])", "k"), ("^k", "c"), ("y$", "ie"), ("ie$", "y"),
+    ("ey$", "y"), ("(?<=.)y", "i"), ("(?<=.)i(?=[^aeiou])", "y"), ("mps", "ms"), ("ms", "mps"), ("th", "t"),
+    ("ou", "ow"), ("ee", "ea"), ("ea", "ee"), ("ll", "l"), ("nn", "n"), ("tt", "t"), ("ss", "s"), ("rr", "r"),
+    ("(?<=[aeiou])l(?=[aeiou])", "ll"), ("(?<=[aeiou])n(?=[aeiou])", "nn"), ("(?<=.)s(?=[aeiou])", "z"),
+    ("z", "s"), ("son$", "sen"), ("sen$", "son"), ("ai", "ay"), ("ay", "ai"), ("^mac", "mc"), ("^mc", "mac"),
+    ("ae", "e"), ("(?<=.)h(?=[^aeiou]|$)", ""), ("ei", "ie"), ("ie(?=.)", "ei"), ("v", "w"), ("oo", "u"),
+    ("(?<=.)e$", ""), ("(?<=[^aeiou])$", "e"), ("x", "ks"), ("qu", "kw"),
+]  # fmt: skip
+
+
+def with_case_of(original: str, changed: str) -> str:
+    return " ".join(word[:1].upper() + word[1:] for word in changed.split(" ")) if original[:1].isupper() else changed
+
+
+def typo(name: str, rng: random.Random) -> str:
+    letters = list(name)
+    positions = [index for index, ch in enumerate(letters) if ch.isalpha()]
+    for _ in range(20):
+        index = rng.choice(positions)
+        operation = rng.choice(["substitute", "delete", "insert", "transpose"])
+        changed = list(letters)
+        if operation == "substitute":
+            changed[index] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+        elif operation == "delete" and len(positions) > 3:
+            del changed[index]
+        elif operation == "insert":
+            changed.insert(index, rng.choice("abcdefghijklmnopqrstuvwxyz"))
+        elif operation == "transpose" and index + 1 < len(changed) and changed[index + 1].isalpha():
+            changed[index], changed[index + 1] = changed[index + 1], changed[index]
+        result = "".join(changed)
+        if result.lower() != name.lower():
+            return with_case_of(name, result) if index == 0 else result
+    return name + "e"
+
+
+def phonetic_variant(name: str, rng: random.Random) -> str | None:
+    import re
+
+    lowered = ascii_fold(name).lower()
+    applicable = [(pattern, replacement) for pattern, replacement in PHONETIC_RULES if re.search(pattern, lowered)]
+    rng.shuffle(applicable)
+    for pattern, replacement in applicable:
+        matches = list(re.finditer(pattern, lowered))
+        match = rng.choice(matches)
+        changed = lowered[: match.start()] + replacement + lowered[match.end() :]
+        if len(changed.replace(" ", "").replace("-", "")) >= 2 and changed != lowered:
+            return with_case_of(name, changed)
+    return None
+
+
+def formatting_variant(name: str, rng: random.Random) -> str:
+    options = [name.upper(), name.lower(), ascii_fold(name)]
+    if "'" in name or "’" in name:
+        options += [name.replace("'", "").replace("’", ""), name.replace("'", " ").replace("’", " ")]
+    if "-" in name:
+        options += [name.replace("-", " "), name.replace("-", "")]
+    if " " in name.strip():
+        options += [name.replace(" ", "-"), name.replace(" ", "")]
+    if name[:1] == "O" and name[1:2].isalpha() and name[1:2].isupper():
+        options.append("O'" + name[1:])
+    options = [option for option in options if option != name]
+    return rng.choice(options)
+
+
+def date_typo(date: datetime.date, rng: random.Random, *, earliest: datetime.date, today: datetime.date):
+    digits = f"{date.day:02d}{date.month:02d}{date.year:04d}"
+    for _ in range(100):
+        position = rng.randrange(8)
+        replacement = rng.choice([digit for digit in "0123456789" if digit != digits[position]])
+        typed = digits[:position] + replacement + digits[position + 1 :]
+        try:
+            changed = datetime.date(int(typed[4:]), int(typed[2:4]), int(typed[:2]))
+        except ValueError:
+            continue
+        # A date in the future or before anyone on the register was born would be refused
+        # or noticed by the practitioner.
+        if earliest <= changed <= today:
+            return changed
+    return None
+
+
+def date_swap(date: datetime.date):
+    if date.day > 12 or date.day == date.month:
+        return None
+    return datetime.date(date.year, date.day, date.month)
+
+
+def first_given(given: str) -> str:
+    return given.split()[0] if given.split() else ""
+
+
+# --- Queries ---------------------------------------------------------------------------------
+
+
+class QueryMaker:
+    def __init__(self, *, population: Population, people: list[Person], seed: int) -> None:
+        self.rng = random.Random(seed + 1)
+        self.population = population
+        self.people = people
+        self.today = population.today
+        from registry.nicknames import _groups_by_name
+
+        self.nickname_members: dict[str, list[str]] = defaultdict(list)
+        groups = _groups_by_name()
+        by_group: dict[int, list[str]] = defaultdict(list)
+        for name, numbers in groups.items():
+            for number in numbers:
+                by_group[number].append(name)
+        for name, numbers in groups.items():
+            self.nickname_members[name] = sorted({other for n in numbers for other in by_group[n]} - {name})
+        self.register_identities = {self.identity(p.given, p.family, p.date_of_birth) for p in people}
+
+    @staticmethod
+    def identity(given: str, family: str, date_of_birth: datetime.date) -> tuple[str, str, datetime.date]:
+        from registry.matching import name_normalise
+
+        return (first_given(name_normalise(given)), name_normalise(family), date_of_birth)
+
+    def criteria(self, *, person: Person, given: str, family: str, date_of_birth: datetime.date):
+        from registry.search import SearchCriteria
+
+        sex = person.sex if self.rng.random() < 0.6 else ""
+        postcode = ""
+        if self.rng.random() < 0.4:
+            postcode = person.postcode if self.rng.random() < 0.75 else self.population.postcode()
+        return SearchCriteria(
+            family_name=family, given_names=given, date_of_birth=date_of_birth, sex=sex, postcode=postcode
+        )
+
+    def corrupt(self, kind: str, person: Person):
+        """(given, family, date of birth) as the practitioner typed them, or None if this
+        kind of mistake cannot happen to this child."""
+        rng = self.rng
+        given, family, date_of_birth = first_given(person.given), person.family, person.date_of_birth
+        if rng.random() < 0.3:
+            given = person.given  # middle names typed too
+        if kind == "exact":
+            return given, family, date_of_birth
+        if kind == "case_accents_punctuation":
+            if rng.random() < 0.5:
+                return formatting_variant(given, rng), family, date_of_birth
+            return given, formatting_variant(family, rng), date_of_birth
+        if kind == "family_typo":
+            return given, typo(family, rng), date_of_birth
+        if kind == "given_typo":
+            return typo(first_given(given), rng), family, date_of_birth
+        if kind == "phonetic_variant":
+            if rng.random() < 0.5:
+                changed = phonetic_variant(family, rng)
+                return (given, changed, date_of_birth) if changed else None
+            changed = phonetic_variant(first_given(given), rng)
+            return (changed, family, date_of_birth) if changed else None
+        if kind == "short_form":
+            from registry.matching import name_normalise
+
+            others = self.nickname_members.get(name_normalise(first_given(person.given)), [])
+            if not others:
+                return None
+            return rng.choice(others).capitalize(), family, date_of_birth
+        if kind == "hyphen_half":
+            parts = [part for part in family.replace("-", " ").split() if len(part) > 2]
+            if "-" not in family or len(parts) < 2:
+                return None
+            return given, rng.choice(parts), date_of_birth
+        if kind == "swapped_names":
+            return family, first_given(given), date_of_birth
+        if kind == "dob_day_month_swap":
+            swapped = date_swap(date_of_birth)
+            return (given, family, swapped) if swapped else None
+        if kind == "dob_digit_typo":
+            changed = date_typo(date_of_birth, rng, earliest=self.population.earliest, today=self.today)
+            return (given, family, changed) if changed else None
+        if kind == "missing_given_name":
+            return "", family, date_of_birth
+        if kind == "previous_surname":
+            previous = [name for name in person.other_names if name[0] == "previous_surname"]
+            return (given, previous[0][2], date_of_birth) if previous else None
+        if kind == "alias":
+            aliases = [name for name in person.other_names if name[0] in ("alias", "birth_name")]
+            return (first_given(aliases[0][1]), aliases[0][2], date_of_birth) if aliases else None
+        if kind == "name_and_dob_variant":
+            changed_date = date_swap(date_of_birth) if rng.random() < 0.5 else None
+            changed_date = changed_date or date_typo(
+                date_of_birth, rng, earliest=self.population.earliest, today=self.today
+            )
+            changed_family = phonetic_variant(family, rng) if rng.random() < 0.5 else typo(family, rng)
+            return (given, changed_family, changed_date) if changed_date and changed_family else None
+        raise ValueError(kind)
+
+    def on_register(self, count: int) -> list[Query]:
+        queries: list[Query] = []
+        eligible: dict[str, list[Person]] = {
+            "previous_surname": [p for p in self.people if any(n[0] == "previous_surname" for n in p.other_names)],
+            "alias": [p for p in self.people if any(n[0] in ("alias", "birth_name") for n in p.other_names)],
+            "hyphen_half": [p for p in self.people if "-" in p.family],
+        }
+        for index in range(count):
+            kind = CLASSES[index % len(CLASSES)]
+            pool = eligible.get(kind, self.people)
+            for _ in range(1000):
+                person = self.rng.choice(pool)
+                typed = self.corrupt(kind, person)
+                if typed:
+                    break
+            else:
+                raise RuntimeError(f"no child can be searched for as {kind}")
+            given, family, date_of_birth = typed
+            queries.append(
+                Query(
+                    kind=kind,
+                    target=person.ref,
+                    criteria=self.criteria(person=person, given=given, family=family, date_of_birth=date_of_birth),
+                )
+            )
+        return queries
+
+    def not_on_register(self, count: int) -> list[Query]:
+        queries: list[Query] = []
+        for index in range(count):
+            how = ["stranger", "sibling", "namesake"][index % 3]
+            if how == "stranger":
+                person = self.population.person(-1)
+            elif how == "sibling":
+                relative = self.rng.choice(self.people)
+                person = self.population.person(-1, family=relative.family, postcode=relative.postcode)
+                while first_given(person.given) == first_given(relative.given):
+                    person.given = self.population.names.given(person.sex)
+                gap = datetime.timedelta(days=self.rng.randrange(300, 8 * 365)) * self.rng.choice([-1, 1])
+                person.date_of_birth = min(max(relative.date_of_birth + gap, self.population.earliest), self.today)
+            else:
+                namesake = self.rng.choice(self.people)
+                person = self.population.person(-1, family=namesake.family)
+                person.given, person.sex = namesake.given, namesake.sex
+                while person.date_of_birth == namesake.date_of_birth:
+                    person.date_of_birth = self.population.date_of_birth()
+            given = person.given if self.rng.random() < 0.3 else first_given(person.given)
+            if self.rng.random() < 0.1:
+                given = ""
+            queries.append(
+                Query(
+                    kind=f"not_on_register:{how}",
+                    target=None,
+                    criteria=self.criteria(
+                        person=person, given=given, family=person.family, date_of_birth=person.date_of_birth
+                    ),
+                    indistinguishable=self.identity(person.given, person.family, person.date_of_birth)
+                    in self.register_identities,
+                )
+            )
+        return queries
+
+
+# --- The database ------------------------------------------------------------------------------
+
+
+def database_prepare(*, url: str | None, children: int, seed: int, reuse: bool) -> str:
+    """The DATABASE_URL to use, dropped and created afresh unless reuse applies."""
+    if url is None:
+        path = ROOT / "var" / f"search-quality-{children}.sqlite3"
+        path.parent.mkdir(exist_ok=True)
+        if not reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    if not reuse:
+        import psycopg
+
+        base, _, name = url.rpartition("/")
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def register_build(people: list[Person], *, marker: str) -> None:
+    from accounts.models import LocalAuthority
+    from registry.matching import name_keys
+    from registry.models import Child, OtherName
+
+    authority = LocalAuthority.objects.create(
+        gss_code="E09000033",
+        name=marker,
+        office_hours_phone="020 7000 0000",
+        out_of_hours_phone="020 7000 9999",
+        secure_email="bench@example.gov.uk",
+    )
+    batch_size = 5000
+    started = time.perf_counter()
+    for start in range(0, len(people), batch_size):
+        chunk = people[start : start + batch_size]
+        created = Child.objects.bulk_create(
+            [
+                Child(
+                    responsible_local_authority=authority,
+                    la_reference=f"BENCH-{person.ref:08d}",
+                    given_names=person.given,
+                    family_name=person.family,
+                    date_of_birth=person.date_of_birth,
+                    sex=person.sex,
+                    postcode=person.postcode,
+                    **vars(name_keys(given_names=person.given, family_name=person.family)),
+                )
+                for person in chunk
+            ]
+        )
+        OtherName.objects.bulk_create(
+            [
+                OtherName(
+                    child_id=child.pk,
+                    kind=kind,
+                    given_names=given,
+                    family_name=family,
+                    **vars(name_keys(given_names=given, family_name=family)),
+                )
+                for person, child in zip(chunk, created, strict=True)
+                for kind, given, family in person.other_names
+            ]
+        )
+        if (start // batch_size) % 20 == 19:
+            print(f"  {start + len(chunk):,} children in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def register_is_built(*, marker: str, children: int) -> bool:
+    from accounts.models import LocalAuthority
+    from registry.models import Child
+
+    try:
+        return LocalAuthority.objects.filter(name=marker).exists() and Child.objects.count() == children
+    except Exception:
+        return False
+
+
+# --- Measuring ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    queries: int = 0
+    found_at_1: int = 0
+    found_at_5: int = 0
+    target_exact_or_likely: int = 0
+    false_signposts: int = 0
+    too_many: int = 0
+    anything_shown: int = 0
+
+
+def measure(queries: list[Query], *, ref_by_pk: dict[int, int], show_misses: int) -> tuple[dict[str, Tally], list]:
+    from registry.search import Grade, children_matching
+
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    latencies: list[float] = []
+    misses_shown = signposts_shown = 0
+    for query in queries:
+        started = time.perf_counter()
+        outcome = children_matching(criteria=query.criteria)
+        latencies.append(time.perf_counter() - started)
+        refs = [ref_by_pk[match.child.pk] for match in outcome.matches]
+        strong = [
+            ref_by_pk[match.child.pk] for match in outcome.matches if match.grade in (Grade.EXACT, Grade.LIKELY)
+        ]
+        for key in (query.kind, "all on register" if query.target is not None else "all not on register"):
+            tally = tallies[key]
+            tally.queries += 1
+            tally.too_many += outcome.too_many
+            tally.anything_shown += bool(outcome.matches)
+            if query.target is not None:
+                tally.found_at_1 += refs[:1] == [query.target]
+                tally.found_at_5 += query.target in refs[:5]
+                tally.target_exact_or_likely += query.target in strong
+            wrong = [ref for ref in strong if ref != query.target]
+            tally.false_signposts += bool(wrong)
+        if query.target is not None and query.target not in refs[:5] and misses_shown < show_misses:
+            misses_shown += 1
+            print(f"MISS {query.kind}: {query.criteria} -> {[(m.grade, m.score, m.reasons) for m in outcome.matches]}")
+        wrong_strong = [m for m in outcome.matches if m.grade in (Grade.EXACT, Grade.LIKELY)]
+        wrong_strong = [m for m in wrong_strong if ref_by_pk[m.child.pk] != query.target]
+        if wrong_strong and signposts_shown < show_misses:
+            signposts_shown += 1
+            m = wrong_strong[0]
+            print(
+                f"FALSE SIGNPOST {query.kind}: {query.criteria} -> {m.child.given_names} {m.child.family_name} "
+                f"{m.child.date_of_birth} {m.child.sex} {m.grade} {m.reasons}"
+            )
+    return tallies, latencies
+
+
+def report(tallies: dict[str, Tally], latencies: list[float], queries: list[Query]) -> bool:
+    def percent(part: int, whole: int) -> str:
+        return f"{100 * part / whole:6.2f}%" if whole else "     -"
+
+    print()
+    print(f"{'searches for children on the register':<40} {'n':>6} {'recall@1':>9} {'recall@5':>9} "
+          f"{'exact/likely':>12} {'false signpost':>15} {'too many':>9}")  # fmt: skip
+    for kind in [*CLASSES, "all on register"]:
+        tally = tallies[kind]
+        print(
+            f"{kind:<40} {tally.queries:>6} {percent(tally.found_at_1, tally.queries):>9} "
+            f"{percent(tally.found_at_5, tally.queries):>9} {percent(tally.target_exact_or_likely, tally.queries):>12} "
+            f"{percent(tally.false_signposts, tally.queries):>15} {percent(tally.too_many, tally.queries):>9}"
+        )
+    print()
+    print(f"{'searches for children not on the register':<44} {'n':>6} {'shown anything':>15} {'false signpost':>15}")
+    for kind in ["not_on_register:stranger", "not_on_register:sibling", "not_on_register:namesake",
+                 "all not on register"]:  # fmt: skip
+        tally = tallies[kind]
+        print(
+            f"{kind:<44} {tally.queries:>6} {percent(tally.anything_shown, tally.queries):>15} "
+            f"{percent(tally.false_signposts, tally.queries):>15}"
+        )
+    on, off = tallies["all on register"], tallies["all not on register"]
+    indistinguishable = sum(1 for query in queries if query.indistinguishable)
+    total = on.queries + off.queries
+    false_signposts = on.false_signposts + off.false_signposts
+    recall_at_5 = on.found_at_5 / on.queries
+    false_rate = false_signposts / total
+    milliseconds = sorted(latency * 1000 for latency in latencies)
+    print()
+    print(f"recall@1                 {100 * on.found_at_1 / on.queries:6.2f}%")
+    print(f"recall@5                 {100 * recall_at_5:6.2f}%   (target >= {100 * TARGET_RECALL_AT_5:.0f}%)")
+    print(
+        f"false-signpost rate      {100 * false_rate:6.2f}%   ({false_signposts} of {total} searches showed a different "
+        f"child as exact or likely; target <= {100 * TARGET_FALSE_SIGNPOSTS:.1f}%)"
+    )
+    print(
+        f"  of which indistinguishable: {indistinguishable} searches not on the register had exactly the name and "
+        "date of birth of a registered child"
+    )
+    print(
+        f"latency                  median {statistics.median(milliseconds):.1f} ms, "
+        f"p95 {milliseconds[int(len(milliseconds) * 0.95)]:.1f} ms, max {milliseconds[-1]:.1f} ms"
+    )
+    return recall_at_5 >= TARGET_RECALL_AT_5 and false_rate <= TARGET_FALSE_SIGNPOSTS
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--children", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=5000, help="searches on the register, and as many off it")
+    parser.add_argument("--database-url", help="a PostgreSQL database to drop, create and fill (default: SQLite)")
+    parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--reuse", action="store_true", help="keep a register built earlier with the same settings")
+    parser.add_argument("--show-misses", type=int, default=0, help="print up to N misses and false signposts")
+    args = parser.parse_args()
+
+    url = database_prepare(url=args.database_url, children=args.children, seed=args.seed, reuse=args.reuse)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DEBUG"] = "false"  # Django keeps every query's SQL in memory when DEBUG is on
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "signposting.settings.local")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from registry.models import Child
+
+    today = timezone.localdate()
+    population = Population(seed=args.seed, today=today)
+    print(f"Generating {args.children:,} children (seed {args.seed})...", flush=True)
+    people = population.register(args.children)
+    marker = f"Search bench: seed {args.seed}, {args.children} children, {today}"
+    call_command("migrate", verbosity=0)
+    if args.reuse and register_is_built(marker=marker, children=args.children):
+        print("Reusing the register built earlier.")
+    else:
+        if args.reuse:
+            raise SystemExit("--reuse: no register built earlier with these settings; run once without --reuse")
+        started = time.perf_counter()
+        register_build(people, marker=marker)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(f"Built the register in {time.perf_counter() - started:.0f} s ({connection.vendor}).")
+    ref_by_pk = {
+        pk: int(reference.removeprefix("BENCH-")) for pk, reference in Child.objects.values_list("pk", "la_reference")
+    }
+    maker = QueryMaker(population=population, people=people, seed=args.seed)
+    queries = maker.on_register(args.queries) + maker.not_on_register(args.queries)
+    print(f"Running {len(queries):,} searches...", flush=True)
+    tallies, latencies = measure(queries, ref_by_pk=ref_by_pk, show_misses=args.show_misses)
+    met = report(tallies, latencies, queries)
+    print("Targets met." if met else "TARGETS NOT MET.")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
