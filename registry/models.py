@@ -71,6 +71,7 @@ class Child(NameKeyFields):
             models.Index(fields=["family_name_first_phonetic", "date_of_birth"], name="child_surname_first_dob_idx"),
             models.Index(fields=["family_name_last_phonetic", "date_of_birth"], name="child_surname_last_dob_idx"),
             models.Index(fields=["name_initials", "date_of_birth"], name="child_initials_dob_idx"),
+            models.Index(fields=["given_name_phonetic", "date_of_birth"], name="child_given_dob_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -38,6 +38,7 @@ from registry.matching import (
     family_name_compare,
     given_name_compare,
     name_initials,
+    name_keys,
     name_normalise,
     surname_profile,
     surname_search_keys,
@@ -209,6 +210,7 @@ class _Search:
     postcode: str
     surname_keys: frozenset[str]
     initials: frozenset[str]
+    given_phonetic: str
     # As typed, for reasons such as "Bill for William".
     given_display: str = ""
     family_display: str = ""
@@ -239,6 +241,7 @@ class _Search:
             postcode=criteria.postcode.strip().upper(),
             surname_keys=frozenset(surname_search_keys(family, given)),
             initials=frozenset(initials),
+            given_phonetic=name_keys(given_names=given, family_name="").given_name_phonetic,
             given_display=_first_given_display(criteria.given_names),
             family_display=_first_given_display(criteria.family_name),
         )
@@ -528,6 +531,9 @@ def _candidates(search: _Search) -> list[_Candidate]:
             children_wanted |= Q(date_of_birth__in=variants, family_name_last_phonetic__in=keys)
         if variants and search.initials:
             children_wanted |= Q(date_of_birth__in=variants, name_initials__in=sorted(search.initials))
+        if variants and search.given_phonetic:
+            # A family name misspelt in its first letter and a date mistyped too.
+            children_wanted |= Q(date_of_birth__in=variants, given_name_phonetic=search.given_phonetic)
     candidates: dict[int, _Candidate] = {}
     for row in Child.objects.filter(children_wanted).values(*_CHILD_FIELDS):
         candidates[row["pk"]] = _candidate_from_row(row)

@@ -75,6 +75,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['name_initials', 'date_of_birth'], name='child_initials_dob_idx'),
         ),
         migrations.AddIndex(
+            model_name='child',
+            index=models.Index(fields=['given_name_phonetic', 'date_of_birth'], name='child_given_dob_idx'),
+        ),
+        migrations.AddIndex(
             model_name='othername',
             index=models.Index(fields=['family_name_first_phonetic'], name='other_name_surname_first_idx'),
         ),

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from accounts.roles import Role
 from audit.models import AuditEvent
 from registry.models import Involvement
+from tests.browser.accessibility import assert_accessible
 from tests.factories import ChildFactory, InvolvementFactory, ProtectionStatusFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,12 +32,14 @@ def test_a_health_visitor_finds_a_child_by_a_misspelt_name_and_records_involveme
     sign_in(page, live_server.url, "hv@example.gov.uk")
     page.get_by_role("link", name="Search", exact=True).click()
     expect(page.get_by_role("heading", name="Search for a child")).to_be_visible()
+    assert_accessible(page)
 
     # Too little: a family name alone is refused with a message in the error summary.
     page.get_by_label("Family name").fill("Oneil")
     page.get_by_label("New concern or referral").check()
     page.get_by_role("button", name="Search").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("date of birth")
+    assert_accessible(page)
 
     page.get_by_label("Family name").fill("Oneil")
     page.get_by_label("Given name (optional)").fill("Siobhan")
@@ -49,12 +52,14 @@ def test_a_health_visitor_finds_a_child_by_a_misspelt_name_and_records_involveme
     results = page.locator("#results")
     expect(results).to_contain_text("Siobhán O'Neill")
     assert "Oneil" not in page.url and "2019" not in page.url
+    assert_accessible(page)
 
     results.get_by_role("link", name="Siobhán O'Neill").click()
     expect(page.get_by_role("heading", name="Siobhán O'Neill")).to_be_visible()
     assert re.search(rf"/children/{child.register_id}/\?lookup=\d+$", page.url)
     expect(page.locator("#involvements")).to_contain_text("Sam Social")
     expect(page.locator("#local-authority")).to_contain_text(child.responsible_local_authority.out_of_hours_phone)
+    assert_accessible(page)
 
     page.get_by_label("Which service are you working with the child for?").select_option("health_visiting")
     page.get_by_role("button", name="I am working with this child").click()

@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from tests.browser.accessibility import assert_accessible
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,6 +18,7 @@ def test_a_practitioner_signs_in_with_the_keyboard_and_reaches_their_home_page(l
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(re.compile(r"/sign-in/\?next=/$"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert_accessible(page)
 
     # The skip link is the first thing the keyboard reaches.
     page.keyboard.press("Tab")
@@ -28,6 +30,7 @@ def test_a_practitioner_signs_in_with_the_keyboard_and_reaches_their_home_page(l
 
     expect(page.get_by_role("heading", name="Amara Okafor")).to_be_visible()
     expect(page.get_by_text("Your training is recorded")).to_be_visible()
+    assert_accessible(page)
     # govuk-frontend's JavaScript ran under the Content-Security-Policy.
     expect(page.locator("body")).to_have_class(re.compile("govuk-frontend-supported"))
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_SUCCEEDED, actor=user).exists()
@@ -47,3 +50,4 @@ def test_a_wrong_password_shows_the_error_summary_with_a_link_to_the_field(live_
     # govuk-frontend moves focus to the summary so screen-reader users hear it first.
     expect(summary).to_be_focused()
     expect(page).to_have_title(re.compile("^Error:"))
+    assert_accessible(page)
