@@ -18,8 +18,8 @@ Run from the repository root (or anywhere: paths are taken from this file). It
    statuses, other names, rejections; the re-import created and updated nothing);
 6. prints a table of rows, seconds, rows/second and peak RSS for each run.
 
-Exits 1 if the first import takes longer than --limit seconds (default 600) or a check
-fails. DEBUG is off during the imports (as in production: Django's debug cursor keeps the
+Exits 1 if a check fails or, on PostgreSQL, the first import takes longer than --limit
+seconds (default 600). DEBUG is off during the imports (as in production: Django's debug cursor keeps the
 SQL of the last 9,000 queries); pass --debug to import with the local default DEBUG=True.
 """
 
@@ -154,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--batch-size", type=int, help="IMPORT_BATCH_SIZE for the imports (default: settings)")
-    parser.add_argument("--limit", type=float, default=600.0, help="Fail if the first import takes longer (s)")
+    parser.add_argument(
+        "--limit", type=float, default=600.0, help="Fail if the first import takes longer (s; PostgreSQL only)"
+    )
     parser.add_argument("--debug", action="store_true", help="Import with DEBUG=True (the local default)")
     parser.add_argument("--profile", action="store_true", help="cProfile each import into bench/out/*.prof")
     parser.add_argument("--skip-reimport", action="store_true")
@@ -173,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     env["DEBUG"] = "True" if args.debug else "False"
     if args.batch_size:
         env["IMPORT_BATCH_SIZE"] = str(args.batch_size)
+    load_before = os.getloadavg()
     runs = [import_run("first import", path, env, args)]
     after_first = counts(env)
     if not args.skip_reimport:
@@ -213,13 +216,20 @@ def main(argv: list[str] | None = None) -> int:
             f"{item.peak_rss_kib / 1024:>13,.0f}  {outcome}"
         )
     print(f"Audit events for imports: {after_second['import_audit_events']:,}")
+    load_after = os.getloadavg()
+    print(
+        f"Load average (1, 5, 15 min) before the first import: {', '.join(f'{x:.2f}' for x in load_before)}; "
+        f"at the end: {', '.join(f'{x:.2f}' for x in load_after)} (other work on the machine slows the imports)"
+    )
     print()
     failed = False
     for name, actual, expected in checks:
         ok = actual == expected
         failed |= not ok
         print(f"  {'ok  ' if ok else 'FAIL'} {name}: {actual:,} (expected {expected:,})")  # type: ignore[str-format]
-    if runs[0].seconds > args.limit:
+    if args.sqlite:
+        print(f"  (no time limit on SQLite: the {args.limit:.0f}s requirement is for PostgreSQL)")
+    elif runs[0].seconds > args.limit:
         print(f"FAIL: the first import took {runs[0].seconds:.0f}s, over the {args.limit:.0f}s limit")
         failed = True
     else:

@@ -59,6 +59,8 @@ IDENTITY_FIELDS = [
     "nhs_number", "la_reference", "given_names", "family_name", "date_of_birth", "sex",
     "address_line_1", "town", "postcode",
 ]  # fmt: skip
+# What an import may change on a status it finds again (same child, kind and start date).
+STATUS_UPDATE_FIELDS = ["end_date", "legal_basis", "expected_delivery_date"]
 # Every matching key name_keys computes (registry.matching.NameKeys), so that a corrected
 # name is stored with all of its keys.
 KEY_FIELDS = [key_field.name for key_field in dataclasses.fields(NameKeys)]
@@ -343,7 +345,99 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
         model._default_manager.bulk_create([model(**row) for row in rows])
 
 
-STATUS_UPDATE_FIELDS = ["end_date", "legal_basis", "expected_delivery_date"]
+def _children_with_nhs_numbers(nhs_numbers: list[str]) -> Iterable[Child]:
+    if connection.vendor == "postgresql":
+        keys = [(number,) for number in nhs_numbers]
+        sql, params = _pg_lookup(Child, {"nhs_number": "text"}, keys, {"nhs_number": "IS NOT NULL"})
+        return Child.objects.raw(sql, params)
+    return Child.objects.filter(nhs_number__in=nhs_numbers)
+
+
+def _children_with_references(references: list[tuple[int, str]]) -> Iterable[Child]:
+    """Children by (authority id, reference): a reference is unique only within its authority."""
+    if connection.vendor == "postgresql":
+        types = {"responsible_local_authority_id": "bigint", "la_reference": "text"}
+        sql, params = _pg_lookup(Child, types, references, {"la_reference": "<> ''"})
+        return Child.objects.raw(sql, params)
+    by_authority: dict[int, list[str]] = defaultdict(list)
+    for authority_id, reference in references:
+        by_authority[authority_id].append(reference)
+    query = Q()
+    for authority_id, authority_references in by_authority.items():
+        query |= Q(responsible_local_authority_id=authority_id, la_reference__in=authority_references)
+    return Child.objects.filter(query & ~Q(la_reference=""))
+
+
+def _known_statuses(keys: list[tuple[int, str, Any]]) -> dict[tuple[int, str, Any], tuple[object, ...]]:
+    """Of these (child id, kind, start date) keys, the statuses on the register, with the
+    values an import may change (STATUS_UPDATE_FIELDS)."""
+    if not keys:
+        return {}
+    fields = ["child_id", "kind", "start_date", *STATUS_UPDATE_FIELDS]
+    if connection.vendor == "postgresql":
+        types = {"child_id": "bigint", "kind": "text", "start_date": "date"}
+        rows = _pg_lookup_values(ProtectionStatus, types, keys, fields)
+    else:
+        rows = list(
+            ProtectionStatus.objects.filter(child_id__in={key[0] for key in keys}).order_by().values_list(*fields)
+        )
+    return {(child_id, kind, start): tuple(values) for child_id, kind, start, *values in rows}
+
+
+def _known_other_names(keys: list[tuple[int, str, str, str]]) -> set[tuple[int, str, str, str]]:
+    """Of these (child id, kind, given names, family name) keys, the other names on the register."""
+    if not keys:
+        return set()
+    fields = ["child_id", "kind", "given_names", "family_name"]
+    if connection.vendor == "postgresql":
+        types = {"child_id": "bigint", "kind": "text", "given_names": "text", "family_name": "text"}
+        return set(_pg_lookup_values(OtherName, types, keys, fields))
+    return set(OtherName.objects.filter(child_id__in={key[0] for key in keys}).order_by().values_list(*fields))
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field)
+    return connection.ops.quote_name(model_field.column)
+
+
+def _pg_lookup(
+    model: type[models.Model],
+    key_types: dict[str, str],
+    keys: list[tuple[Any, ...]],
+    index_conditions: dict[str, str] | None = None,
+) -> tuple[str, list[list[Any]]]:
+    """SQL and parameters for the rows of `model` whose unique key (the fields of key_types,
+    in order, each with its PostgreSQL type) is one of `keys`. index_conditions repeats the
+    condition of a partial unique index (field name -> SQL after the column), without which
+    PostgreSQL cannot use it.
+
+    The keys are passed as arrays and each is looked up on its own (LATERAL ... OFFSET 0
+    keeps the planner from turning the lookups into a join), so that PostgreSQL probes the
+    unique index once per key whatever its statistics say. An IN list is planned from the
+    statistics: on a table never analysed (autovacuum off, or a fresh bulk load) that can be a
+    scan of every row for each batch."""
+    columns = [_column(model, name) for name in key_types]
+    conditions = [f"known.{column} = wanted.{column}" for column in columns]
+    conditions += [f"known.{_column(model, name)} {sql}" for name, sql in (index_conditions or {}).items()]
+    arrays = ", ".join(f"%s::{key_type}[]" for key_type in key_types.values())
+    table = connection.ops.quote_name(model._meta.db_table)
+    # Table and column names come from the model; every value is a parameter.
+    sql = (
+        f"SELECT known.* FROM unnest({arrays}) AS wanted({', '.join(columns)}) CROSS JOIN LATERAL "  # noqa: S608
+        f"(SELECT * FROM {table} AS known WHERE {' AND '.join(conditions)} OFFSET 0) AS known"
+    )
+    return sql, [[key[index] for key in keys] for index in range(len(key_types))]
+
+
+def _pg_lookup_values(
+    model: type[models.Model], key_types: dict[str, str], keys: list[tuple[Any, ...]], fields: list[str]
+) -> list[tuple[Any, ...]]:
+    sql, params = _pg_lookup(model, key_types, keys)
+    selected = ", ".join(f"found.{_column(model, name)}" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {selected} FROM ({sql}) AS found", params)  # noqa: S608
+        return list(cursor.fetchall())
 
 
 class ChildImporter:
@@ -389,25 +483,37 @@ class ChildImporter:
                     self.result.rejections.append(Rejection(row.line, "(row)", f"refused by the database: {error}"))
 
     def _existing_children(self, batch: list[ImportRow]) -> tuple[dict[str, Child], dict[str, Child]]:
-        nhs_numbers = {str(row.identity["nhs_number"]) for row in batch if row.identity["nhs_number"]}
-        references: dict[int, set[str]] = defaultdict(set)
-        for row in batch:
-            if row.identity["la_reference"]:
-                references[row.local_authority.pk].add(str(row.identity["la_reference"]))
-        # A reference is looked up within its own authority (the only place a row may match
-        # it), so that the partial unique index on (authority, reference) serves the lookup.
-        query = Q(nhs_number__in=nhs_numbers)
-        for authority_id, authority_references in sorted(references.items()):
-            query |= Q(responsible_local_authority_id=authority_id, la_reference__in=authority_references) & ~Q(
-                la_reference=""
-            )
+        """The children on the register that the batch's rows name, by NHS number and by
+        "authority id:reference". A row is matched on its NHS number first, so references
+        are looked up only for the rows that no NHS number matched."""
         by_nhs: dict[str, Child] = {}
         by_reference: dict[str, Child] = {}
-        for child in Child.objects.filter(query):
-            if child.nhs_number:
-                by_nhs[child.nhs_number] = child
-            if child.la_reference:
-                by_reference[f"{child.responsible_local_authority_id}:{child.la_reference}"] = child
+        found: set[int] = set()
+
+        def add(children: Iterable[Child]) -> None:
+            for child in children:
+                if child.pk in found:
+                    continue
+                found.add(child.pk)
+                if child.nhs_number:
+                    by_nhs[child.nhs_number] = child
+                if child.la_reference:
+                    by_reference[f"{child.responsible_local_authority_id}:{child.la_reference}"] = child
+
+        nhs_numbers = sorted({str(row.identity["nhs_number"]) for row in batch if row.identity["nhs_number"]})
+        if nhs_numbers:
+            add(_children_with_nhs_numbers(nhs_numbers))
+        references = sorted(
+            {
+                (row.local_authority.pk, str(row.identity["la_reference"]))
+                for row in batch
+                if row.identity["la_reference"]
+                and str(row.identity["nhs_number"] or "") not in by_nhs
+                and f"{row.local_authority.pk}:{row.identity['la_reference']}" not in by_reference
+            }
+        )
+        if references:
+            add(_children_with_references(references))
         return by_nhs, by_reference
 
     def _write(self, batch: list[ImportRow]) -> None:
@@ -464,16 +570,12 @@ class ChildImporter:
         known_statuses: dict[tuple[int, str, object], tuple[object, ...]] = {}
         known_names: set[tuple[int, str, str, str]] = set()
         if touched:
-            for child_id, kind, start, *values in (
-                ProtectionStatus.objects.filter(child_id__in=touched)
-                .order_by()
-                .values_list("child_id", "kind", "start_date", *STATUS_UPDATE_FIELDS)
-            ):
-                known_statuses[(child_id, kind, start)] = tuple(values)
-            known_names = set(
-                OtherName.objects.filter(child_id__in=touched)
-                .order_by()
-                .values_list("child_id", "kind", "given_names", "family_name")
+            existing = [(row, child) for row, child in row_children if child.pk in touched]
+            known_statuses = _known_statuses(
+                sorted({(child.pk, str(row.status["kind"]), row.status["start_date"]) for row, child in existing})
+            )
+            known_names = _known_other_names(
+                sorted({(child.pk, *other_name) for row, child in existing for other_name in row.other_names})
             )
         new_names: dict[tuple[int, str, str, str], dict[str, Any]] = {}
         new_statuses: dict[tuple[int, str, object], dict[str, Any]] = {}
@@ -552,7 +654,7 @@ def csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict[str | None, object]]
         if bad_lines and any(first_line <= number <= reader.line_num for number in bad_lines):
             yield first_line, {None: "undecodable"}
             continue
-        yield first_line, raw  # type: ignore[misc]
+        yield first_line, raw
 
 
 def import_children_file(*, path: Path, actor: User | None, batch_size: int | None = None) -> ImportResult:

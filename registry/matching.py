@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import jellyfish
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from registry.nicknames import given_names_are_variants
 
@@ -142,6 +142,11 @@ FAMILY_SIMILAR = 0.9
 FAMILY_WEAK = 0.8
 GIVEN_SIMILAR = 0.88
 GIVEN_WEAK = 0.78
+PHONETIC_SPELLING_MINIMUM = 0.8
+PART_SPELLING_MINIMUM = 0.85
+# Below this Jaro-Winkler similarity two names can only agree loosely: they neither sound
+# the same nor pass for a two-letter misspelling (which needs FAMILY_SIMILAR).
+CLEARLY_DIFFERENT = 0.65
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,6 @@ class SurnameProfile:
     units: tuple[str, ...]
     pieces: frozenset[str]  # units and bare words: the halves a searcher might type
     phonetic: str
-    unit_phonetics: frozenset[str]
 
 
 @lru_cache(maxsize=65536)
@@ -165,7 +169,6 @@ def surname_profile(normalised: str) -> SurnameProfile:
         units=units,
         pieces=frozenset(units) | frozenset(word for word in normalised.split() if word not in SURNAME_PARTICLES),
         phonetic=jellyfish.metaphone(compact) if compact else "",
-        unit_phonetics=frozenset(jellyfish.metaphone(unit) for unit in units),
     )
 
 
@@ -182,16 +185,75 @@ def family_name_compare(searched: SurnameProfile, recorded: SurnameProfile) -> t
     ):
         return FamilyNameAgreement.PART, 0.95
     similarity = JaroWinkler.similarity(searched.compact, recorded.compact)
-    if searched.phonetic == recorded.phonetic:
+    sounds_alike = searched.phonetic == recorded.phonetic
+    if similarity < CLEARLY_DIFFERENT and not sounds_alike:
+        # Most candidates end here, after the few checks that can still succeed.
+        return _family_name_loosely(searched, recorded, similarity)
+    if sounds_alike and _spelt_alike(searched.compact, recorded.compact, similarity=similarity):
         return FamilyNameAgreement.PHONETIC, max(similarity, 0.9)
-    if similarity >= FAMILY_SIMILAR:
+    if _misspelling(searched.compact, recorded.compact, similarity=similarity, threshold=FAMILY_SIMILAR):
         return FamilyNameAgreement.SIMILAR, similarity
-    if (len(recorded.units) > 1 or len(searched.units) > 1) and searched.unit_phonetics & recorded.unit_phonetics:
-        # "Smyth" for "Smith-Jones": one part sounds the same.
+    if (len(recorded.units) > 1 or len(searched.units) > 1) and _a_part_alike(searched, recorded):
+        # "Smyth" for "Smith-Jones": one part sounds the same and is spelt much the same.
         return FamilyNameAgreement.SIMILAR, 0.9
-    if similarity >= FAMILY_WEAK:
+    if (
+        similarity >= FAMILY_WEAK
+        or sounds_alike
+        or _one_typo_apart(searched.compact, recorded.compact, shortest=2)
+        or _one_typo_apart(searched.phonetic, recorded.phonetic, shortest=2)
+    ):
         return FamilyNameAgreement.WEAK, similarity
     return FamilyNameAgreement.DIFFERENT, similarity
+
+
+def _family_name_loosely(
+    searched: SurnameProfile, recorded: SurnameProfile, similarity: float
+) -> tuple[FamilyNameAgreement, float]:
+    # Letters swapped in a short name ("Ady" for "Day") leave almost no similarity.
+    if _one_typo_apart(searched.compact, recorded.compact, shortest=4):
+        return FamilyNameAgreement.SIMILAR, similarity
+    if (len(recorded.units) > 1 or len(searched.units) > 1) and _a_part_alike(searched, recorded):
+        return FamilyNameAgreement.SIMILAR, 0.9
+    if _one_typo_apart(searched.compact, recorded.compact, shortest=2) or _one_typo_apart(
+        searched.phonetic, recorded.phonetic, shortest=2
+    ):
+        return FamilyNameAgreement.WEAK, similarity
+    return FamilyNameAgreement.DIFFERENT, similarity
+
+
+def _a_part_alike(searched: SurnameProfile, recorded: SurnameProfile) -> bool:
+    return any(
+        jellyfish.metaphone(mine) == jellyfish.metaphone(theirs)
+        and JaroWinkler.similarity(mine, theirs) >= PART_SPELLING_MINIMUM
+        for mine in searched.units
+        for theirs in recorded.units
+    )
+
+
+def _spelt_alike(first: str, second: str, *, similarity: float) -> bool:
+    # Metaphone alone is too coarse for short names (White and Wood are both "WT"): the
+    # spelling must be close too, as in Fry and Phry or Cox and Kox.
+    return similarity >= PHONETIC_SPELLING_MINIMUM or OSA.distance(first, second, score_cutoff=2) <= 2
+
+
+def _misspelling(first: str, second: str, *, similarity: float, threshold: float) -> bool:
+    """Close enough to be the same name mistyped. Jaro-Winkler favours a shared start, so
+    a different name that merely begins the same (Harris, Harrison) must also be no more
+    than two slips of the keyboard away, and about as long."""
+    if _one_typo_apart(first, second, shortest=4):
+        return True
+    return (
+        similarity >= threshold
+        and abs(len(first) - len(second)) <= 1
+        and OSA.distance(first, second, score_cutoff=2) <= 2
+    )
+
+
+def _one_typo_apart(first: str, second: str, *, shortest: int) -> bool:
+    """One letter wrong, missing, added or two swapped, in names of at least `shortest`."""
+    if min(len(first), len(second)) < shortest or abs(len(first) - len(second)) > 1:
+        return False
+    return OSA.distance(first, second, score_cutoff=1) <= 1
 
 
 @lru_cache(maxsize=65536)
@@ -218,11 +280,12 @@ def given_name_compare(searched: str, recorded: str) -> tuple[GivenNameAgreement
             return GivenNameAgreement.INITIAL, 0.6
         return GivenNameAgreement.DIFFERENT, 0.0
     similarity = JaroWinkler.similarity(searched_first, recorded_first)
-    if _given_phonetic(searched_first) == _given_phonetic(recorded_first):
+    sounds_alike = _given_phonetic(searched_first) == _given_phonetic(recorded_first)
+    if sounds_alike and _spelt_alike(searched_first, recorded_first, similarity=similarity):
         return GivenNameAgreement.PHONETIC, max(similarity, 0.9)
-    if similarity >= GIVEN_SIMILAR:
+    if _misspelling(searched_first, recorded_first, similarity=similarity, threshold=GIVEN_SIMILAR):
         return GivenNameAgreement.SIMILAR, similarity
-    if similarity >= GIVEN_WEAK:
+    if similarity >= GIVEN_WEAK or sounds_alike or _one_typo_apart(searched_first, recorded_first, shortest=2):
         return GivenNameAgreement.WEAK, similarity
     return GivenNameAgreement.DIFFERENT, similarity
 

@@ -17,11 +17,12 @@ class NameKeyFields(models.Model):
     """Matching keys kept in step with the name by registry.services (never set by hand)."""
 
     given_names_normalised = models.CharField(max_length=200, blank=True, editable=False)
-    family_name_normalised = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
+    family_name_normalised = models.CharField(max_length=200, blank=True, editable=False)
     given_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
-    family_name_phonetic = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
-    # Search's blocking keys (registry.search): indexed together with the date of birth on
-    # Child and on their own on OtherName, below.
+    family_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
+    # Search's blocking keys (registry.search), indexed together with the date of birth on
+    # Child and on their own on OtherName. Search never looks up the whole-name keys above,
+    # so they carry no index for an import to keep up.
     family_name_first_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     family_name_last_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     name_initials = models.CharField(max_length=2, blank=True, editable=False)
@@ -65,7 +66,6 @@ class Child(NameKeyFields):
     class Meta:
         verbose_name_plural = "children"
         indexes = [
-            models.Index(fields=["family_name_phonetic", "date_of_birth"]),
             models.Index(fields=["date_of_birth"]),
             # Search looks up "this key AND one of these ~30 dates": one index per key.
             models.Index(fields=["family_name_first_phonetic", "date_of_birth"], name="child_surname_first_dob_idx"),

@@ -155,10 +155,10 @@ adriana adrianna adrienne
 agnes aggie nessa agnieszka aga
 alexandra alex alexa lexi sandra sasha aleksandra ola sandy
 alexis alex lexi
-alice ally allie alicia alison
+alice ally allie
 alison allison ally allie
 amanda mandy manda
-amelia millie milly amelie
+amelia millie milly
 anastasia ana stacey tasha nastia
 angela angie
 annabel annabelle anna bella belle

@@ -4,10 +4,12 @@ names and dates of birth get written down wrongly, and say how sure the match is
 How a search runs (a handful of indexed queries, then ranking in Python):
 
 1. Candidates come only from indexed equality and IN lookups on stored keys: the NHS
-   number; every child born on the searched date; and children born on one of the ~30
-   dates the searched date could be a slip for (day and month swapped, one digit wrong)
-   whose family-name keys or initials agree (registry.matching.name_keys). Other names
-   (aliases, former names, previous surnames) are looked up the same way.
+   number; every child born on the searched date (about 150 of a million); and children
+   born on one of the ~30 dates the searched date could be a slip for (day and month
+   swapped, one digit wrong) whose family-name keys, initials or given-name key agree
+   (registry.matching.name_keys). Other names (aliases, former names, previous surnames)
+   come with them: all of those born on the day, and by surname key for the other dates.
+   That is two queries, and a third loads the children to be shown.
 2. Each candidate is compared field by field with the search. Every field's agreement
    adds or takes away evidence, roughly log2 of how much likelier that agreement is for
    the same child than for a different one (the Fellegi-Sunter idea); a child's own name,
@@ -21,8 +23,10 @@ child, and how often a different child is shown as exact or likely (a false sign
 """
 
 import datetime
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 from django.db import models
@@ -34,6 +38,7 @@ from registry.matching import (
     DateOfBirthAgreement,
     FamilyNameAgreement,
     GivenNameAgreement,
+    SurnameProfile,
     date_of_birth_variants,
     family_name_compare,
     given_name_compare,
@@ -42,6 +47,7 @@ from registry.matching import (
     name_normalise,
     surname_profile,
     surname_search_keys,
+    surname_units,
 )
 from registry.models import Child, OtherName, Sex
 
@@ -137,7 +143,7 @@ FAMILY_WEIGHTS = {
 GIVEN_WEIGHTS = {
     GivenNameAgreement.EXACT: 8.0,
     GivenNameAgreement.NICKNAME: 7.0,
-    GivenNameAgreement.MIDDLE: 5.0,
+    GivenNameAgreement.MIDDLE: 2.5,  # middle names are few and common: Jane, Rose, James
     GivenNameAgreement.PHONETIC: 6.0,
     GivenNameAgreement.SIMILAR: 5.0,
     GivenNameAgreement.INITIAL: 2.0,
@@ -183,9 +189,23 @@ FAMILY_NAME_STRONG = frozenset(
         FamilyNameAgreement.SIMILAR,
     }
 )
+# With a different family name even an exact given name, date of birth, sex and postcode
+# stay below possible; tests/registry/test_search.py holds this true.
+FAMILY_DIFFERENT_IS_FINAL = (
+    FAMILY_WEIGHTS[FamilyNameAgreement.DIFFERENT]
+    + max(GIVEN_WEIGHTS.values())
+    + max(DATE_OF_BIRTH_WEIGHTS.values())
+    + POSTCODE_AGREES
+    + SEX_AGREES
+    < POSSIBLE_MINIMUM
+)
+_GIVEN_UNCOMPARED = (GivenNameAgreement.DIFFERENT, 0.0)
+# Two loose agreements (Sophia Allen for Sofia Allen-Harding) make a possible match only:
+# a likely one needs one name as written, or the same postcode.
+FAMILY_AS_WRITTEN = frozenset({FamilyNameAgreement.EXACT, FamilyNameAgreement.SPACING})
 _GRADE_RANK = {Grade.EXACT: 0, Grade.LIKELY: 1, Grade.POSSIBLE: 2, None: 3}
 
-OTHER_NAME_REASONS = {
+OTHER_NAME_REASONS: dict[str, str] = {
     OtherName.Kind.ALIAS: "matched a name the child is also known by",
     OtherName.Kind.FORMER_NAME: "matched a former name",
     OtherName.Kind.PREVIOUS_SURNAME: "matched a former surname",
@@ -211,6 +231,8 @@ class _Search:
     surname_keys: frozenset[str]
     initials: frozenset[str]
     given_phonetic: str
+    family_profile: SurnameProfile
+    given_as_family_profile: SurnameProfile  # for names entered the wrong way round
     # As typed, for reasons such as "Bill for William".
     given_display: str = ""
     family_display: str = ""
@@ -242,6 +264,10 @@ class _Search:
             surname_keys=frozenset(surname_search_keys(family, given)),
             initials=frozenset(initials),
             given_phonetic=name_keys(given_names=given, family_name="").given_name_phonetic,
+            family_profile=surname_profile(family),
+            # The first name typed as given, particles joined ("de courcey"), not every
+            # given name: "Noah Thomas" is not a double-barrelled surname.
+            given_as_family_profile=surname_profile(next(iter(surname_units(given)), "")),
             given_display=_first_given_display(criteria.given_names),
             family_display=_first_given_display(criteria.family_name),
         )
@@ -296,24 +322,37 @@ class _Search:
         return reasons
 
     def _best_name(self, candidate: "_Candidate") -> "_NameEvidence":
+        if len(candidate.names) == 1:
+            return self._name_evidence(candidate.names[0])
         return max((self._name_evidence(name) for name in candidate.names), key=lambda evidence: evidence.weight)
 
     def _name_evidence(self, name: "_Name") -> "_NameEvidence":
-        family = family_name_compare(surname_profile(self.family), surname_profile(name.family))
-        given = given_name_compare(self.given, name.given)
-        evidence = _NameEvidence.of(family=family, given=given, name=name, searched_given=self.given_display)
+        # A different family name cannot be made up for (see FAMILY_DIFFERENT_IS_FINAL), so
+        # most of the children born that day are set aside without comparing given names.
+        recorded_family = surname_profile(name.family)
+        family = family_name_compare(self.family_profile, recorded_family)
+        evidence = _NameEvidence.of(
+            family=family,
+            given=_GIVEN_UNCOMPARED
+            if family[0] == FamilyNameAgreement.DIFFERENT
+            else given_name_compare(self.given, name.given),
+            name=name,
+            searched_given=self.given_display,
+        )
         if self.given and family[0] <= FamilyNameAgreement.WEAK:
             # Names entered the wrong way round: only worth trying when the family name
             # did not already agree.
-            swapped = _NameEvidence.of(
-                family=family_name_compare(surname_profile(self.given), surname_profile(name.family)),
-                given=given_name_compare(self.family, name.given),
-                name=name,
-                swapped=True,
-                searched_given=self.family_display,
-            )
-            if swapped.weight > evidence.weight:
-                evidence = swapped
+            swapped_family = family_name_compare(self.given_as_family_profile, recorded_family)
+            if swapped_family[0] != FamilyNameAgreement.DIFFERENT:
+                swapped = _NameEvidence.of(
+                    family=swapped_family,
+                    given=given_name_compare(self.family, name.given),
+                    name=name,
+                    swapped=True,
+                    searched_given=self.family_display,
+                )
+                if swapped.weight > evidence.weight:
+                    evidence = swapped
         return evidence
 
 
@@ -322,7 +361,11 @@ class _Name:
     given: str
     family: str
     kind: str = ""  # "" for the child's own name, else an OtherName.Kind
-    given_display: str = ""
+    given_as_written: str = ""
+
+    @property
+    def given_display(self) -> str:
+        return _first_given_display(self.given_as_written)
 
 
 @dataclass
@@ -334,6 +377,33 @@ class _Candidate:
     postcode: str
     is_shielded: bool
     names: list[_Name] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> "_Candidate":
+        """From values_list(*_CHILD_FIELDS)."""
+        child_id, nhs_number, given_names, given, family, date_of_birth, sex, postcode, is_shielded = row
+        return cls(
+            child_id=child_id,
+            nhs_number=nhs_number or "",
+            date_of_birth=date_of_birth,
+            sex=sex,
+            postcode=postcode or "",
+            is_shielded=is_shielded,
+            names=[_Name(given=given, family=family, given_as_written=given_names)],
+        )
+
+    def other_name_add(self, *, kind: str, given_names: str, given: str, family: str) -> None:
+        own = self.names[0]
+        # A former surname alone keeps the child's given names, and an alias given name
+        # alone keeps the family name.
+        name = _Name(
+            given=given or own.given,
+            family=family or own.family,
+            kind=kind,
+            given_as_written=given_names or own.given_as_written,
+        )
+        if name not in self.names:
+            self.names.append(name)
 
 
 @dataclass(frozen=True)
@@ -402,6 +472,7 @@ def _grade(*, weight: float, facts: _Facts) -> Grade | None:
         and not contradicted
         and name.given in GIVEN_NAME_STRONG
         and name.family in FAMILY_NAME_STRONG
+        and (name.family in FAMILY_AS_WRITTEN or name.given == GivenNameAgreement.EXACT or facts.postcode == "same")
     ):
         return Grade.LIKELY
     if weight >= POSSIBLE_MINIMUM:
@@ -512,90 +583,54 @@ _CHILD_FIELDS = (
     "postcode",
     "is_shielded",
 )
-_OTHER_NAME_FIELDS = ("child_id", "kind", "given_names", "given_names_normalised", "family_name_normalised")
+_OTHER_NAME_FIELDS = ("kind", "given_names", "given_names_normalised", "family_name_normalised")
 
 
 def _candidates(search: _Search) -> list[_Candidate]:
-    """Every child worth comparing, with the names to compare, in three queries. Each
+    """Every child worth comparing, with the names to compare, in two queries. Each
     condition is an equality or IN on an indexed column, so that a search reads a few
-    hundred rows of a register of millions."""
-    children_wanted = Q(pk__in=[])
+    hundred rows of a register of millions (about 5 ms of database time at a million)."""
+    # One index per condition: the date of birth, or (key, date of birth) for mistyped dates.
+    conditions: list[Q] = []
     if search.nhs_number:
-        children_wanted |= Q(nhs_number=search.nhs_number)
+        conditions.append(Q(nhs_number=search.nhs_number))
+    variants = search.variant_dates
     if search.date_of_birth and search.family:
-        variants = search.variant_dates
-        children_wanted |= Q(date_of_birth=search.date_of_birth)
+        conditions.append(Q(date_of_birth=search.date_of_birth))
         if variants and search.surname_keys:
             keys = sorted(search.surname_keys)
-            children_wanted |= Q(date_of_birth__in=variants, family_name_first_phonetic__in=keys)
-            children_wanted |= Q(date_of_birth__in=variants, family_name_last_phonetic__in=keys)
+            conditions.append(Q(date_of_birth__in=variants, family_name_first_phonetic__in=keys))
+            conditions.append(Q(date_of_birth__in=variants, family_name_last_phonetic__in=keys))
         if variants and search.initials:
-            children_wanted |= Q(date_of_birth__in=variants, name_initials__in=sorted(search.initials))
+            conditions.append(Q(date_of_birth__in=variants, name_initials__in=sorted(search.initials)))
         if variants and search.given_phonetic:
             # A family name misspelt in its first letter and a date mistyped too.
-            children_wanted |= Q(date_of_birth__in=variants, given_name_phonetic=search.given_phonetic)
+            conditions.append(Q(date_of_birth__in=variants, given_name_phonetic=search.given_phonetic))
+    if not conditions:
+        return []
+    # Each child's other names come with it (a LEFT JOIN on the other name's index): one
+    # row per child and other name.
+    other_fields = len(_OTHER_NAME_FIELDS)
     candidates: dict[int, _Candidate] = {}
-    for row in Child.objects.filter(children_wanted).values(*_CHILD_FIELDS):
-        candidates[row["pk"]] = _candidate_from_row(row)
-    other_rows: list[dict[str, Any]] = []
-    if candidates:
-        other_rows.extend(
-            OtherName.objects.filter(child_id__in=list(candidates)).values(*_OTHER_NAME_FIELDS).order_by()
-        )
-    if search.dates and search.family:
-        # Aliases and former names born on a nearby date, found by their own keys.
-        by_keys = Q(family_name_first_phonetic__in=sorted(search.surname_keys)) | Q(
-            family_name_last_phonetic__in=sorted(search.surname_keys)
-        )
-        if search.initials:
-            by_keys |= Q(name_initials__in=sorted(search.initials))
-        other_rows.extend(
-            OtherName.objects.filter(by_keys, child__date_of_birth__in=list(search.dates))
-            .exclude(child_id__in=list(candidates))
-            .values(*_OTHER_NAME_FIELDS, *(f"child__{name}" for name in _CHILD_FIELDS[1:]))
-            .order_by()
-        )
-    seen: set[tuple[int, str, str, str]] = set()
-    for row in other_rows:
-        candidate = candidates.get(row["child_id"])
+    joined = [*(f"other_names__{name}" for name in _OTHER_NAME_FIELDS), *_CHILD_FIELDS]
+    for row in Child.objects.filter(reduce(operator.or_, conditions)).values_list(*joined):
+        candidate = candidates.get(row[other_fields])
         if candidate is None:
-            candidate = candidates[row["child_id"]] = _candidate_from_row(
-                {"pk": row["child_id"], **{name: row[f"child__{name}"] for name in _CHILD_FIELDS[1:]}}
-            )
-        identity = (row["child_id"], row["kind"], row["given_names_normalised"], row["family_name_normalised"])
-        if identity in seen:
-            continue
-        seen.add(identity)
-        own = candidate.names[0]
-        # A former surname alone keeps the child's given names, and an alias given name
-        # alone keeps the family name.
-        candidate.names.append(
-            _Name(
-                given=row["given_names_normalised"] or own.given,
-                family=row["family_name_normalised"] or own.family,
-                kind=row["kind"],
-                given_display=_first_given_display(row["given_names"]) or own.given_display,
-            )
-        )
+            candidate = candidates[row[other_fields]] = _Candidate.from_row(row[other_fields:])
+        if row[0]:
+            candidate.other_name_add(kind=row[0], given_names=row[1], given=row[2], family=row[3])
+    if variants and search.surname_keys and search.family:
+        # Other names with agreeing surname keys, of children born on a mistyped date.
+        # Initials are not used here: they would read hundreds of other names for a few hits.
+        keys = sorted(search.surname_keys)
+        by_keys = Q(family_name_first_phonetic__in=keys) | Q(family_name_last_phonetic__in=keys)
+        with_child = [*_OTHER_NAME_FIELDS, *(f"child__{name}" for name in _CHILD_FIELDS)]
+        for row in OtherName.objects.filter(by_keys, child__date_of_birth__in=variants).values_list(*with_child):
+            candidate = candidates.get(row[other_fields])
+            if candidate is None:
+                candidate = candidates[row[other_fields]] = _Candidate.from_row(row[other_fields:])
+            candidate.other_name_add(kind=row[0], given_names=row[1], given=row[2], family=row[3])
     return list(candidates.values())
-
-
-def _candidate_from_row(row: dict[str, Any]) -> _Candidate:
-    return _Candidate(
-        child_id=row["pk"],
-        nhs_number=row["nhs_number"] or "",
-        date_of_birth=row["date_of_birth"],
-        sex=row["sex"],
-        postcode=row["postcode"] or "",
-        is_shielded=row["is_shielded"],
-        names=[
-            _Name(
-                given=row["given_names_normalised"],
-                family=row["family_name_normalised"],
-                given_display=_first_given_display(row["given_names"]),
-            )
-        ],
-    )
 
 
 def _first_given_display(given_names: str) -> str:
