@@ -362,10 +362,14 @@ def _children_with_references(references: list[tuple[int, str]]) -> Iterable[Chi
     by_authority: dict[int, list[str]] = defaultdict(list)
     for authority_id, reference in references:
         by_authority[authority_id].append(reference)
+    # The partial index's condition is repeated in each alternative: SQLite plans each
+    # alternative of an OR on its own, and uses the index only where it sees the condition.
     query = Q()
     for authority_id, authority_references in by_authority.items():
-        query |= Q(responsible_local_authority_id=authority_id, la_reference__in=authority_references)
-    return Child.objects.filter(query & ~Q(la_reference=""))
+        query |= Q(responsible_local_authority_id=authority_id, la_reference__in=authority_references) & ~Q(
+            la_reference=""
+        )
+    return Child.objects.filter(query)
 
 
 def _known_statuses(keys: list[tuple[int, str, Any]]) -> dict[tuple[int, str, Any], tuple[object, ...]]:
@@ -601,6 +605,8 @@ class ChildImporter:
                 changed_statuses[status_key] = ProtectionStatus(
                     child=child, responsible_local_authority=row.local_authority, **status
                 )
+            else:
+                changed_statuses.pop(status_key, None)  # a later row puts back what is on the register
         _insert_rows(OtherName, list(new_names.values()))
         _insert_rows(ProtectionStatus, list(new_statuses.values()))
         if changed_statuses:

@@ -21,8 +21,9 @@ class NameKeyFields(models.Model):
     given_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     family_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     # Search's blocking keys (registry.search), indexed together with the date of birth on
-    # Child and on their own on OtherName. Search never looks up the whole-name keys above,
-    # so they carry no index for an import to keep up.
+    # Child. Other names are read with their child, never looked up by key, and search
+    # never looks up the whole-name keys above: none of those carries an index for an
+    # import to keep up.
     family_name_first_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     family_name_last_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     name_initials = models.CharField(max_length=2, blank=True, editable=False)
@@ -123,11 +124,6 @@ class OtherName(NameKeyFields):
     family_name = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["family_name_first_phonetic"], name="other_name_surname_first_idx"),
-            models.Index(fields=["family_name_last_phonetic"], name="other_name_surname_last_idx"),
-            models.Index(fields=["name_initials"], name="other_name_initials_idx"),
-        ]
         constraints = [
             models.CheckConstraint(condition=~Q(given_names="") | ~Q(family_name=""), name="other_name_not_empty"),
             models.UniqueConstraint(fields=["child", "kind", "given_names", "family_name"], name="other_name_unique"),

@@ -4,12 +4,11 @@ names and dates of birth get written down wrongly, and say how sure the match is
 How a search runs (a handful of indexed queries, then ranking in Python):
 
 1. Candidates come only from indexed equality and IN lookups on stored keys: the NHS
-   number; every child born on the searched date (about 150 of a million); and children
-   born on one of the ~30 dates the searched date could be a slip for (day and month
-   swapped, one digit wrong) whose family-name keys, initials or given-name key agree
-   (registry.matching.name_keys). Other names (aliases, former names, previous surnames)
-   come with them: all of those born on the day, and by surname key for the other dates.
-   That is two queries, and a third loads the children to be shown.
+   number; every child born on the searched date or with its day and month swapped
+   (about 150 a day of a million); and children born on one of the ~30 dates one digit
+   away whose family-name keys, initials or given-name key agree
+   (registry.matching.name_keys). Their other names (aliases, former names, previous
+   surnames) come with them. That is one query, and a second loads the children shown.
 2. Each candidate is compared field by field with the search. Every field's agreement
    adds or takes away evidence, roughly log2 of how much likelier that agreement is for
    the same child than for a different one (the Fellegi-Sunter idea); a child's own name,
@@ -273,8 +272,16 @@ class _Search:
         )
 
     @property
-    def variant_dates(self) -> list[datetime.date]:
-        return [date for date, agreement in self.dates.items() if agreement != DateOfBirthAgreement.EXACT]
+    def whole_dates(self) -> list[datetime.date]:
+        """The dates every child born on is compared: the one searched, and its day and
+        month swapped."""
+        wanted = (DateOfBirthAgreement.EXACT, DateOfBirthAgreement.SWAPPED)
+        return [date for date, agreement in self.dates.items() if agreement in wanted]
+
+    @property
+    def typo_dates(self) -> list[datetime.date]:
+        """Dates one digit away: only children whose name keys agree are compared."""
+        return [date for date, agreement in self.dates.items() if agreement == DateOfBirthAgreement.ONE_DIGIT]
 
     def evaluate(self, candidates: Iterable["_Candidate"]) -> list["_Evaluation"]:
         return [self._evaluate(candidate) for candidate in candidates]
@@ -587,49 +594,43 @@ _OTHER_NAME_FIELDS = ("kind", "given_names", "given_names_normalised", "family_n
 
 
 def _candidates(search: _Search) -> list[_Candidate]:
-    """Every child worth comparing, with the names to compare, in two queries. Each
+    """Every child worth comparing, with the names to compare, in two queries: each
     condition is an equality or IN on an indexed column, so that a search reads a few
-    hundred rows of a register of millions (about 5 ms of database time at a million)."""
+    hundred rows of a register of millions (2 to 5 ms of database time at a million)."""
     # One index per condition: the date of birth, or (key, date of birth) for mistyped dates.
     conditions: list[Q] = []
     if search.nhs_number:
         conditions.append(Q(nhs_number=search.nhs_number))
-    variants = search.variant_dates
     if search.date_of_birth and search.family:
-        conditions.append(Q(date_of_birth=search.date_of_birth))
-        if variants and search.surname_keys:
+        conditions.append(Q(date_of_birth__in=search.whole_dates))
+        typo_dates = search.typo_dates
+        if typo_dates and search.surname_keys:
             keys = sorted(search.surname_keys)
-            conditions.append(Q(date_of_birth__in=variants, family_name_first_phonetic__in=keys))
-            conditions.append(Q(date_of_birth__in=variants, family_name_last_phonetic__in=keys))
-        if variants and search.initials:
-            conditions.append(Q(date_of_birth__in=variants, name_initials__in=sorted(search.initials)))
-        if variants and search.given_phonetic:
+            conditions.append(Q(date_of_birth__in=typo_dates, family_name_first_phonetic__in=keys))
+            conditions.append(Q(date_of_birth__in=typo_dates, family_name_last_phonetic__in=keys))
+        if typo_dates and search.initials:
+            conditions.append(Q(date_of_birth__in=typo_dates, name_initials__in=sorted(search.initials)))
+        if typo_dates and search.given_phonetic:
             # A family name misspelt in its first letter and a date mistyped too.
-            conditions.append(Q(date_of_birth__in=variants, given_name_phonetic=search.given_phonetic))
+            conditions.append(Q(date_of_birth__in=typo_dates, given_name_phonetic=search.given_phonetic))
     if not conditions:
         return []
-    # Each child's other names come with it (a LEFT JOIN on the other name's index): one
-    # row per child and other name.
-    other_fields = len(_OTHER_NAME_FIELDS)
-    candidates: dict[int, _Candidate] = {}
-    joined = [*(f"other_names__{name}" for name in _OTHER_NAME_FIELDS), *_CHILD_FIELDS]
-    for row in Child.objects.filter(reduce(operator.or_, conditions)).values_list(*joined):
-        candidate = candidates.get(row[other_fields])
-        if candidate is None:
-            candidate = candidates[row[other_fields]] = _Candidate.from_row(row[other_fields:])
-        if row[0]:
-            candidate.other_name_add(kind=row[0], given_names=row[1], given=row[2], family=row[3])
-    if variants and search.surname_keys and search.family:
-        # Other names with agreeing surname keys, of children born on a mistyped date.
-        # Initials are not used here: they would read hundreds of other names for a few hits.
-        keys = sorted(search.surname_keys)
-        by_keys = Q(family_name_first_phonetic__in=keys) | Q(family_name_last_phonetic__in=keys)
-        with_child = [*_OTHER_NAME_FIELDS, *(f"child__{name}" for name in _CHILD_FIELDS)]
-        for row in OtherName.objects.filter(by_keys, child__date_of_birth__in=variants).values_list(*with_child):
-            candidate = candidates.get(row[other_fields])
-            if candidate is None:
-                candidate = candidates[row[other_fields]] = _Candidate.from_row(row[other_fields:])
-            candidate.other_name_add(kind=row[0], given_names=row[1], given=row[2], family=row[3])
+    # Other names are not looked up by their own keys: with no date of birth on them,
+    # PostgreSQL would read every other name for a common surname. So a former name or alias
+    # is found with the date searched or its day and month swapped, not with a digit
+    # mistyped as well. They are fetched for the candidates by the child's foreign-key
+    # index, in a second query: joined into the first, PostgreSQL chose to hash-join the
+    # whole other-name table (a sequential scan) once the register held a million children.
+    candidates = {
+        row[0]: _Candidate.from_row(row)
+        for row in Child.objects.filter(reduce(operator.or_, conditions)).values_list(*_CHILD_FIELDS)
+    }
+    if candidates:
+        other_names = OtherName.objects.filter(child_id__in=list(candidates)).values_list(
+            "child_id", *_OTHER_NAME_FIELDS
+        )
+        for child_id, kind, given_names, given, family in other_names:
+            candidates[child_id].other_name_add(kind=kind, given_names=given_names, given=given, family=family)
     return list(candidates.values())
 
 

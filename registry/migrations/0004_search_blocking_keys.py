@@ -104,16 +104,4 @@ class Migration(migrations.Migration):
             model_name='child',
             index=models.Index(fields=['given_name_phonetic', 'date_of_birth'], name='child_given_dob_idx'),
         ),
-        migrations.AddIndex(
-            model_name='othername',
-            index=models.Index(fields=['family_name_first_phonetic'], name='other_name_surname_first_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='othername',
-            index=models.Index(fields=['family_name_last_phonetic'], name='other_name_surname_last_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='othername',
-            index=models.Index(fields=['name_initials'], name='other_name_initials_idx'),
-        ),
     ]
