@@ -1,8 +1,10 @@
+import datetime
 import os
 import shutil
 from typing import Any
 
 import pytest
+import time_machine
 
 from tests.factories import LocalAuthorityFactory
 
@@ -29,6 +31,21 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
+
+
+# Tests are written against this date (statuses, ages and retention are relative to it);
+# the clock keeps ticking from there so that timeouts and ordering behave normally.
+TEST_TODAY = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today(request):
+    if request.node.get_closest_marker("integration"):
+        # A worker in another process keeps real time; so must the test that talks to it.
+        yield
+        return
+    with time_machine.travel(TEST_TODAY, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

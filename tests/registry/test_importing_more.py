@@ -13,11 +13,22 @@ from tests.factories import LocalAuthorityFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 GOOD = {
-    "local_authority_code": "E09000033", "la_reference": "WCC-1", "nhs_number": "943 476 5919",
-    "given_names": "Victoria", "family_name": "Adjo", "other_names": "alias:Anna|Kouao;previous_surname:|Climbie",
-    "date_of_birth": "2016-11-02", "sex": "F", "address_line_1": "1 Somerset Road", "town": "London",
-    "postcode": "n17 9ex", "status_kind": "cpp", "status_start": "2026-06-01", "status_end": "",
-    "legal_basis": "", "expected_delivery_date": "",
+    "local_authority_code": "E09000033",
+    "la_reference": "WCC-1",
+    "nhs_number": "943 476 5919",
+    "given_names": "Victoria",
+    "family_name": "Adjo",
+    "other_names": "alias:Anna|Kouao;previous_surname:|Climbie",
+    "date_of_birth": "2016-11-02",
+    "sex": "F",
+    "address_line_1": "1 Somerset Road",
+    "town": "London",
+    "postcode": "n17 9ex",
+    "status_kind": "cpp",
+    "status_start": "2026-06-01",
+    "status_end": "",
+    "legal_basis": "",
+    "expected_delivery_date": "",
 }
 
 
@@ -58,13 +69,15 @@ def test_values_written(tmp_path):
     assert status.created_at and status.updated_at
     names = list(child.other_names.order_by("kind"))
     assert [(n.kind, n.given_names, n.family_name, n.family_name_normalised) for n in names] == [
-        ("alias", "Anna", "Kouao", "kouao"), ("previous_surname", "", "Climbie", "climbie")]
+        ("alias", "Anna", "Kouao", "kouao"),
+        ("previous_surname", "", "Climbie", "climbie"),
+    ]
     # a child created afterwards by the ORM gets the next id
     assert Child.objects.order_by("-pk").first().pk >= 2
 
 
 def test_duplicate_status_and_names_in_one_batch(tmp_path):
-    output, report = run_import(write_csv(tmp_path / "a.csv", [{}, {"status_end": "2026-07-01"}]))
+    _output, report = run_import(write_csv(tmp_path / "a.csv", [{}, {"status_end": "2026-07-01"}]))
     assert report == []
     assert Child.objects.count() == 1
     assert ProtectionStatus.objects.get().end_date.isoformat() == "2026-07-01"
@@ -97,7 +110,7 @@ def test_database_refusal_falls_back_row_by_row(tmp_path, monkeypatch):
 
     monkeypatch.setattr(importing, "_register_id", fake)
     rows = [{"la_reference": f"N-{i}", "nhs_number": ""} for i in range(4)]
-    output, report = run_import(write_csv(tmp_path / "b.csv", rows))
+    _output, report = run_import(write_csv(tmp_path / "b.csv", rows))
     assert [r["line"] for r in report] == ["3"]
     assert "refused by the database" in report[0]["reason"]
     assert set(Child.objects.values_list("la_reference", flat=True)) == {"WCC-1", "N-0", "N-2", "N-3"}
@@ -106,8 +119,11 @@ def test_database_refusal_falls_back_row_by_row(tmp_path, monkeypatch):
 
 def test_reference_match_sets_nhs_number_and_references_are_per_authority(tmp_path):
     run_import(write_csv(tmp_path / "a.csv", [{"nhs_number": ""}]))
-    output, report = run_import(write_csv(tmp_path / "b.csv", [
-        {}, {"local_authority_code": "E08000025", "nhs_number": "", "family_name": "Other"}]))
+    output, _report = run_import(
+        write_csv(
+            tmp_path / "b.csv", [{}, {"local_authority_code": "E08000025", "nhs_number": "", "family_name": "Other"}]
+        )
+    )
     assert "1 children added, 1 updated" in output, output
     assert Child.objects.get(responsible_local_authority__gss_code="E09000033").nhs_number == "9434765919"
     assert Child.objects.get(responsible_local_authority__gss_code="E08000025").family_name == "Other"
@@ -115,8 +131,16 @@ def test_reference_match_sets_nhs_number_and_references_are_per_authority(tmp_pa
 
 def test_a_row_joining_two_children_is_refused_by_the_database_alone(tmp_path):
     run_import(write_csv(tmp_path / "a.csv", [{}, {"la_reference": "WCC-2", "nhs_number": "9434765870"}]))
-    output, report = run_import(write_csv(tmp_path / "b.csv", [
-        {"la_reference": "NEW-1", "nhs_number": ""}, {"la_reference": "WCC-2"}, {"la_reference": "NEW-2", "nhs_number": ""}]))
+    _output, report = run_import(
+        write_csv(
+            tmp_path / "b.csv",
+            [
+                {"la_reference": "NEW-1", "nhs_number": ""},
+                {"la_reference": "WCC-2"},
+                {"la_reference": "NEW-2", "nhs_number": ""},
+            ],
+        )
+    )
     assert [(r["line"], r["field"]) for r in report] == [("3", "(row)")]
     assert "refused by the database" in report[0]["reason"]
     assert Child.objects.count() == 4
@@ -124,8 +148,8 @@ def test_a_row_joining_two_children_is_refused_by_the_database_alone(tmp_path):
 
 def test_a_status_changed_and_changed_back_in_one_batch_keeps_the_last_row(tmp_path):
     run_import(write_csv(tmp_path / "a.csv", [{}]))
-    output, report = run_import(write_csv(tmp_path / "b.csv", [{"status_end": "2026-07-01"}, {}]))
+    _output, report = run_import(write_csv(tmp_path / "b.csv", [{"status_end": "2026-07-01"}, {}]))
     assert report == []
     assert ProtectionStatus.objects.get().end_date is None
-    output, report = run_import(write_csv(tmp_path / "c.csv", [{}, {"status_end": "2026-07-01"}]))
+    _output, report = run_import(write_csv(tmp_path / "c.csv", [{}, {"status_end": "2026-07-01"}]))
     assert ProtectionStatus.objects.get().end_date.isoformat() == "2026-07-01"
