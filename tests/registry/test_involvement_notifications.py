@@ -102,3 +102,24 @@ def test_the_daily_digest_tells_each_authority_once_about_outside_lookups(child,
     assert "2 look-ups" in digest.subject and child.register_id in digest.body and outsider.full_name in digest.body
     assert access_digests_send() == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_sensitive_service_joining_is_not_revealed_outside_that_service(
+    client, child, westminster, django_capture_on_commit_callbacks
+):
+    from accounts.models import SensitiveCategory
+    from tests.factories import OrganisationFactory
+
+    social_worker = UserFactory(organisation__local_authority=westminster, roles=[Role.PRACTITIONER])
+    UserFactory(organisation__local_authority=westminster, roles=[Role.REGISTER_MANAGER])
+    InvolvementFactory(child=child, practitioner=social_worker)
+    clinic = OrganisationFactory(local_authority=westminster, sensitive_service=SensitiveCategory.SEXUAL_HEALTH)
+    nurse = UserFactory(full_name="Clinic Nurse", organisation=clinic, roles=[Role.PRACTITIONER])
+    with django_capture_on_commit_callbacks(execute=True):
+        start(client, nurse, child, service="sexual_health")
+    involvement = Involvement.objects.get(practitioner=nurse)
+    assert involvement.sensitive_category == SensitiveCategory.SEXUAL_HEALTH
+    # The nurse learns who else is involved; nobody outside the service learns of the nurse.
+    assert set(Notification.objects.values_list("recipient", flat=True)) == {nurse.pk}
+    assert all("Clinic Nurse" not in message.body for message in mail.outbox)
+    assert [message.to for message in mail.outbox] == [[nurse.email]]
