@@ -1,35 +1,12 @@
-import csv
-import io
-
 import pytest
-from django.core.management import call_command
 
 import registry.importing as importing
 from audit.models import AuditEvent
-from registry.importing import COLUMNS
 from registry.models import Child, OtherName, ProtectionStatus
 from tests.factories import LocalAuthorityFactory
+from tests.registry.import_helpers import run_import, write_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-GOOD = {
-    "local_authority_code": "E09000033",
-    "la_reference": "WCC-1",
-    "nhs_number": "943 476 5919",
-    "given_names": "Victoria",
-    "family_name": "Adjo",
-    "other_names": "alias:Anna|Kouao;previous_surname:|Climbie",
-    "date_of_birth": "2016-11-02",
-    "sex": "F",
-    "address_line_1": "1 Somerset Road",
-    "town": "London",
-    "postcode": "n17 9ex",
-    "status_kind": "cpp",
-    "status_start": "2026-06-01",
-    "status_end": "",
-    "legal_basis": "",
-    "expected_delivery_date": "",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -38,22 +15,6 @@ def authorities():
         LocalAuthorityFactory(gss_code="E09000033", name="Westminster City Council"),
         LocalAuthorityFactory(gss_code="E08000025", name="Birmingham City Council"),
     )
-
-
-def write_csv(path, rows):
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.DictWriter(stream, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**GOOD, **row})
-    return path
-
-
-def run_import(path, **kwargs):
-    out = io.StringIO()
-    call_command("import_children", str(path), stdout=out, **kwargs)
-    report = list(csv.DictReader(path.with_suffix(".rejected.csv").open(encoding="utf-8")))
-    return out.getvalue(), report
 
 
 def test_values_written(tmp_path):
