@@ -12,7 +12,6 @@ import datetime
 import hashlib
 import io
 import logging
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,13 +28,14 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.eligibility import child_eligibility
 from registry.identifiers import (
-    REGISTER_ID_ALPHABET,
     nhs_number_is_valid,
     nhs_number_normalise,
     postcode_normalise,
+    register_id_generate,
 )
 from registry.matching import NameKeys, name_keys
 from registry.models import Child, OtherName, ProtectionStatus, Sex
+from registry.services import name_keys_apply
 
 logger = logging.getLogger(__name__)
 
@@ -239,22 +239,8 @@ def _set_identity(child: Child, identity: dict[str, object]) -> bool:
             setattr(child, name, value)
             changed = True
     if changed:
-        for key, key_value in vars(name_keys(given_names=child.given_names, family_name=child.family_name)).items():
-            setattr(child, key, key_value)
+        name_keys_apply(child)
     return changed
-
-
-assert len(REGISTER_ID_ALPHABET) == 32
-
-
-def _register_id() -> str:
-    """A register ID like registry.identifiers.register_id_generate's, with the same
-    distribution (twelve characters drawn uniformly from its 32-character alphabet, 60 bits),
-    from one read of the system's random source instead of twelve: this is the import's
-    hottest default, one per new child."""
-    bits = secrets.randbits(60)
-    characters = "".join([REGISTER_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 60, 5)])
-    return f"{characters[:4]}-{characters[4:8]}-{characters[8:]}"
 
 
 # Field types whose Python values psycopg writes to COPY exactly as Django would write them
@@ -545,7 +531,7 @@ class ChildImporter:
                 rejected_lines.add(row.line)
                 continue
             if child is None:
-                child = Child(responsible_local_authority=row.local_authority, register_id=_register_id())
+                child = Child(responsible_local_authority=row.local_authority, register_id=register_id_generate())
                 _set_identity(child, row.identity)
                 to_create.append(child)
             elif _set_identity(child, row.identity) and child.pk:

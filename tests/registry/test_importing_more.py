@@ -69,7 +69,7 @@ def test_database_refusal_falls_back_row_by_row(tmp_path, monkeypatch):
         calls.append(1)
         return taken if len(calls) in (2, 6) else next(ids)
 
-    monkeypatch.setattr(importing, "_register_id", fake)
+    monkeypatch.setattr(importing, "register_id_generate", fake)
     rows = [{"la_reference": f"N-{i}", "nhs_number": ""} for i in range(4)]
     _output, report = run_import(write_csv(tmp_path / "b.csv", rows))
     assert [r["line"] for r in report] == ["3"]
