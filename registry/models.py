@@ -268,6 +268,12 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         INVOLVEMENT_MATCH = "involvement_match", "Another practitioner is working with a child you work with"
+        TRANSFERRED_IN = "transferred_in", "A child has transferred into your authority"
+        TRANSFERRED_OUT = "transferred_out", "A child has transferred out of your authority"
+        DEATH_REGISTERED = "death_registered", "A death has been registered for a child you work with"
+        DEATH_CANCELLED = "death_cancelled", "A death registration has been cancelled"
+        FEED_REVIEW = "feed_review", "A registration needs review"
+        REMOVAL_DUE = "removal_due", "A child is due to leave the register"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     # CASCADE: removing a child from the register removes every message that names them.
@@ -303,3 +309,86 @@ class AccessNotice(models.Model):
 
     def __str__(self) -> str:
         return f"Access to {self.child_id} by user {self.accessed_by_id}"
+
+
+class RemovalRule(models.TextChoices):
+    """Why a child leaves the register. Each rule is documented in docs/removal.md."""
+
+    STATUSES_ENDED = "statuses_ended", "Last status ended more than the retention period ago"
+    EIGHTEENTH_BIRTHDAY = "eighteenth_birthday", "Reached their 18th birthday"
+    UNBORN_NO_BIRTH = "unborn_no_birth", "Unborn child's plan with no birth matched after the expected delivery date"
+    DEATH = "death", "Registered death, after the grace period"
+    MANUAL = "manual", "Removed by the responsible local authority"
+
+
+class ManualRemovalReason(models.TextChoices):
+    WRONGLY_ADDED = "wrongly_added", "Wrongly added"
+    DUPLICATE_MERGED = "duplicate_merged", "Duplicate merged into another record"
+    OTHER = "other", "Other"
+
+
+class LegalHold(models.Model):
+    """A hold (for example a public inquiry) that stops every removal rule until lifted.
+    Set and lifted by a system administrator; a child may be under more than one hold."""
+
+    # CASCADE: a hold only ever deletes with its child, and removal refuses while one is active.
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="legal_holds")
+    reason = models.CharField(max_length=300)
+    reference = models.CharField(max_length=120)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField()
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-set_at"]
+        indexes = [models.Index(fields=["child", "lifted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | Q(lifted_at__gte=F("set_at")), name="legal_hold_lift_after_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True, lifted_by__isnull=True)
+                | Q(lifted_at__isnull=False, lifted_by__isnull=False),
+                name="legal_hold_lift_has_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Legal hold {self.reference} on child {self.child_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+
+class RemovalReceipt(models.Model):
+    """What is left of a child after removal: the pseudonymous register ID, the rule, the date
+    and the counts of what was deleted. It holds no personal data by design."""
+
+    register_id = models.CharField(max_length=14, unique=True)
+    responsible_local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="+")
+    rule = models.CharField(max_length=24, choices=RemovalRule.choices)
+    manual_reason = models.CharField(max_length=20, choices=ManualRemovalReason.choices, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    removed_at = models.DateTimeField()
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # {"registry.Child": 1, "registry.OtherName": 2, ...}: counts only, never content.
+    deleted_counts = models.JSONField(default=dict)
+    run_id = models.UUIDField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-removed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(rule="manual") | ~Q(manual_reason=""), name="removal_receipt_manual_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Removal receipt {self.register_id}"

@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("registry.urls")),
+    path("audit/", include("audit.urls")),
+    path("feeds/", include("feeds.urls")),
     path("api/v1/", include("signposting.api_urls")),
     # One sign-in page for everyone: the admin's own login form is not offered.
     path("django-admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

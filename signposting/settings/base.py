@@ -15,9 +15,9 @@ from csp.constants import NONCE, NONE, SELF
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
+# Where run-time files live (SQLite file, file broker, file cache, beat schedule).
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 # --- Values read from the environment -------------------------------------------------
 SECRET_KEY: str | None = env.str("SECRET_KEY", default=None)
@@ -43,6 +43,16 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 REGISTER_RETENTION_MONTHS_AFTER_PLAN_END = env.int("REGISTER_RETENTION_MONTHS_AFTER_PLAN_END", default=12)
 REGISTER_MAXIMUM_AGE_YEARS = env.int("REGISTER_MAXIMUM_AGE_YEARS", default=18)
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=2000)
+
+# --- Register maintenance and the case-management API (issue 4) ---------------------------
+
+# --- GRO feeds (issue 5) ---------------------------------------------------------------------
+
+# --- Removal and retention (issue 6) ---------------------------------------------------------
+
+# --- Accounts: invitations, two-factor, lockout, sessions (issue 7) -------------------------
+
+# --- Audit trail (issue 8) -------------------------------------------------------------------
 
 # --- Applications ----------------------------------------------------------------------
 INSTALLED_APPS = [
