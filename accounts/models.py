@@ -113,6 +113,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     local_authority = models.ForeignKey(
         LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
+    # Recorded at vetting, normalised like Child.postcode; used only by the auditors' anomaly
+    # flag for look-ups near the user's own home. Never shown to other users.
+    home_postcode = models.CharField(max_length=8, blank=True)
     training_completed_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)

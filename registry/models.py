@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -392,3 +394,84 @@ class RemovalReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"Removal receipt {self.register_id}"
+
+
+class ChildTransfer(models.Model):
+    """Responsibility for a child passing from one authority to another. The child's
+    statuses keep the authority that held them, so the history stays readable."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="transfers")
+    from_local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="+")
+    to_local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="+")
+    transferred_on = models.DateField()
+    transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-transferred_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_local_authority=F("to_local_authority")), name="child_transfer_between_authorities"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer of child {self.child_id}"
+
+
+class BulkUpload(models.Model):
+    """An import CSV uploaded in the browser by a register manager, processed by a Celery
+    task. Progress is read by the browser; the validation report is downloadable."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="bulk_uploads")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Stored under MEDIA/uploads with a random name; deleted once processed.
+    file = models.FileField(upload_to="uploads/", blank=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    # [{"line": 12, "field": "date_of_birth", "reason": "..."}]: no row content is copied.
+    report = models.JSONField(default=list)
+    failure = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Bulk upload {self.id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to an API write sent with an Idempotency-Key header: the same key
+    from the same account returns this answer again instead of writing twice."""
+
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    # SHA-256 of method, path and body: the same key with a different request is refused.
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="idempotency_unique_account_key")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"Idempotency key for account {self.account_id}"

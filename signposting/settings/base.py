@@ -39,6 +39,8 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # 1). 0 trusts no header and records REMOTE_ADDR, right when clients connect directly.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Uploaded files (bulk uploads, feed files) wait here until processed; never served by URL.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Register rules. Periods are settings so that policy changes need no code change.
 REGISTER_RETENTION_MONTHS_AFTER_PLAN_END = env.int("REGISTER_RETENTION_MONTHS_AFTER_PLAN_END", default=12)
 REGISTER_MAXIMUM_AGE_YEARS = env.int("REGISTER_MAXIMUM_AGE_YEARS", default=18)
