@@ -42,8 +42,23 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("full_name", "job_title", "phone", "organisation", "local_authority")}),
-        ("Access", {"fields": ("is_active", "is_staff", "groups", "training_completed_on", "expires_on")}),
+        (
+            "Access",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "groups",
+                    "training_completed_on",
+                    "expires_on",
+                    "recertified_on",
+                    "deactivation_reason",
+                    "deactivated_at",
+                )
+            },
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
     filter_horizontal = ("groups",)
+    readonly_fields = ("deactivation_reason", "deactivated_at", "last_login", "date_joined")

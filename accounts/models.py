@@ -83,6 +83,12 @@ class Organisation(models.Model):
         return self.name
 
 
+class DeactivationReason(models.TextChoices):
+    NONE = "", "Active"
+    BY_ADMIN = "by_admin", "Deactivated by a user admin"
+    NOT_RECERTIFIED = "not_recertified", "Suspended: not re-certified in time"
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -118,7 +124,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     home_postcode = models.CharField(max_length=8, blank=True)
     training_completed_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
+    # The last time a user admin confirmed this person still needs access (None: since
+    # joining). See accounts.selectors.recertification_due_on.
+    recertified_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivation_reason = models.CharField(
+        max_length=20, choices=DeactivationReason.choices, blank=True, default=DeactivationReason.NONE
+    )
     # Django admin access; granted only with the system administrator role (services).
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -161,3 +174,44 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def is_expired(self, *, today: Any = None) -> bool:
         return self.expires_on is not None and self.expires_on < (today or timezone.localdate())
+
+
+class Invitation(models.Model):
+    """A one-time link to set a password. Only a hash of the token is stored, so a copy of
+    the database cannot be used to take over an invited account."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # Set when a newer invitation replaces this one or the account is deactivated.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="invitation_expires_after_creation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk}"
+
+    def is_usable(self, *, now: Any = None) -> bool:
+        moment = now or timezone.now()
+        return self.accepted_at is None and self.withdrawn_at is None and self.expires_at > moment
+
+
+class UserSession(models.Model):
+    """Which sessions belong to which user, so that all of a user's sessions can be ended at
+    once (deactivation, password change, two-factor reset) without reading every session."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Session of user {self.user_id}"

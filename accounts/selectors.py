@@ -1,12 +1,16 @@
 """Reads about users and their scope. Every question "which authorities may this user act
 on in this role?" is answered here and nowhere else."""
 
+import datetime
 from typing import Any, cast
 
-from django.db.models import QuerySet
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from accounts.models import LocalAuthority, User
+from accounts.models import Invitation, LocalAuthority, User
 from accounts.roles import SCOPE_PERMISSION, Role
 
 
@@ -96,3 +100,99 @@ def users_with_role_for_authority(*, role: Role, local_authority: LocalAuthority
         get_users_with_perms(local_authority, only_with_perms_in=[permission], with_group_users=False),
     )
     return list(holders.filter(is_active=True, groups__name=role.value).distinct())
+
+
+# --- User management by local authority user admins ---------------------------------------
+
+# The roles a local authority user admin may grant and revoke, always scoped to the user's
+# own authority. Auditors, feed operators and system administrators are national or
+# cross-authority roles: only a system administrator grants them.
+ROLES_GRANTABLE_BY_USER_ADMIN: tuple[Role, ...] = (
+    Role.PRACTITIONER,
+    Role.REGISTER_MANAGER,
+    Role.LA_USER_ADMIN,
+)
+
+
+def user_home_authority(*, user: User) -> LocalAuthority | None:
+    """The authority a user belongs to: their own, else their organisation's."""
+    if user.local_authority_id is not None:
+        return user.local_authority
+    if user.organisation_id is not None and user.organisation is not None:
+        return user.organisation.local_authority
+    return None
+
+
+def users_managed_by(*, admin: User) -> QuerySet[User]:
+    """The users a local authority user admin manages: everyone whose authority, or whose
+    organisation's authority, is one the admin holds the user admin role for."""
+    authorities = local_authorities_for_role(user=admin, role=Role.LA_USER_ADMIN)
+    return (
+        User.objects.filter(Q(local_authority__in=authorities) | Q(organisation__local_authority__in=authorities))
+        .select_related("organisation", "local_authority")
+        .prefetch_related("groups")
+        .distinct()
+        .order_by("full_name", "pk")
+    )
+
+
+def user_managed_by(*, admin: User, user_id: int) -> User | None:
+    """The user if `admin` manages them, else None (the view answers 404)."""
+    return users_managed_by(admin=admin).filter(pk=user_id).first()
+
+
+def user_admin_may_manage(*, admin: User, user: User) -> bool:
+    return users_managed_by(admin=admin).filter(pk=user.pk).exists()
+
+
+def roles_grantable(*, admin: User, user: User) -> list[Role]:
+    """Roles `admin` may grant to or revoke from `user`: none to themselves."""
+    if admin.pk == user.pk or not user_admin_may_manage(admin=admin, user=user):
+        return []
+    return list(ROLES_GRANTABLE_BY_USER_ADMIN)
+
+
+def recertification_due_on(*, user: User) -> datetime.date:
+    """The date by which a user admin must re-certify the user: ACCOUNTS_RECERTIFICATION_MONTHS
+    after the last re-certification, or after joining."""
+    since = user.recertified_on or timezone.localdate(user.date_joined)
+    return since + relativedelta(months=settings.ACCOUNTS_RECERTIFICATION_MONTHS)
+
+
+# Re-certification is asked for this long before it falls due.
+RECERTIFICATION_NOTICE_DAYS = 30
+
+
+def recertification_is_due(*, user: User, today: datetime.date | None = None) -> bool:
+    """Due within the notice period (or overdue)."""
+    day = today or timezone.localdate()
+    return recertification_due_on(user=user) <= day + datetime.timedelta(days=RECERTIFICATION_NOTICE_DAYS)
+
+
+def users_due_suspension(*, today: datetime.date) -> QuerySet[User]:
+    """Active users with a local authority whose re-certification date has passed."""
+    cutoff = today - relativedelta(months=settings.ACCOUNTS_RECERTIFICATION_MONTHS)
+    in_an_authority = Q(local_authority__isnull=False) | Q(organisation__local_authority__isnull=False)
+    lapsed = Q(recertified_on__lt=cutoff) | Q(recertified_on__isnull=True, date_joined__date__lt=cutoff)
+    return User.objects.filter(in_an_authority, lapsed, is_active=True).order_by("pk")
+
+
+def user_is_locked_out(*, user: User) -> bool:
+    """Whether django-axes refuses this account's sign-in until someone unlocks it."""
+    from axes.models import AccessAttempt
+
+    failures = AccessAttempt.objects.filter(username=user.email).values_list("failures_since_start", flat=True)
+    return any(count >= settings.AXES_FAILURE_LIMIT for count in failures)
+
+
+def user_has_two_factor(*, user: User) -> bool:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The invitation a link's token names, usable or not; None for an unknown token."""
+    from accounts.tokens import token_hash
+
+    return Invitation.objects.select_related("user").filter(token_hash=token_hash(token)).first()

@@ -1,16 +1,39 @@
 """Changes to users and their roles. Each writes its audit event in the same transaction."""
 
 import datetime
+import logging
+import smtplib
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
-from guardian.shortcuts import assign_perm
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import LocalAuthority, Organisation, User
+from accounts.models import DeactivationReason, Invitation, LocalAuthority, Organisation, User
 from accounts.roles import ROLES_REQUIRING_SCOPE, SCOPE_PERMISSION, Role
+from accounts.selectors import (
+    ROLES_GRANTABLE_BY_USER_ADMIN,
+    local_authorities_for_role,
+    recertification_due_on,
+    roles_grantable,
+    user_admin_may_manage,
+    user_home_authority,
+    user_may_act_on_authority,
+    users_due_suspension,
+)
+from accounts.sessions import sessions_end_for_user
+from accounts.tokens import token_hash, token_new
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+
+logger = logging.getLogger(__name__)
 
 
 def role_group(role: Role) -> Group:
@@ -87,3 +110,403 @@ def user_create(
             scope = local_authority if role in SCOPE_PERMISSION else None
             user_grant_role(user=user, role=role, local_authority=scope, granted_by=created_by)
     return user
+
+
+# --- User management by local authority user admins ---------------------------------------
+# Each service checks again that the admin manages the user, whatever the view did: a view
+# answers 404 before calling, and a service refuses with PermissionDenied if called wrongly.
+
+
+def _require_manages(*, admin: User, user: User, allow_self: bool = False) -> LocalAuthority:
+    if not user_admin_may_manage(admin=admin, user=user):
+        raise PermissionDenied("You do not manage this user")
+    if not allow_self and admin.pk == user.pk:
+        raise PermissionDenied("You cannot change your own account here: ask another user admin")
+    authority = user_home_authority(user=user)
+    assert authority is not None  # users_managed_by only returns users in an authority
+    return authority
+
+
+def _record(
+    *,
+    event: AuditEvent.Action,
+    actor: User | None,
+    subject: User,
+    request: HttpRequest | None,
+    authority: LocalAuthority | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    audit_event_record(
+        action=event,
+        actor=actor,
+        subject_user=subject,
+        request=request,
+        local_authority_code=authority.gss_code if authority else "",
+        details=details,
+        channel="web" if request is not None else "",
+    )
+
+
+def invitation_issue(*, user: User, invited_by: User, request: HttpRequest | None = None) -> Invitation:
+    """Send `user` a new one-time link to set their password, valid for
+    ACCOUNTS_INVITATION_HOURS. Earlier links stop working. The email leaves after commit."""
+    authority = _require_manages(admin=invited_by, user=user)
+    if not user.is_active:
+        raise ValidationError("Re-certify or reactivate this user before inviting them")
+    token = token_new()
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.filter(user=user, accepted_at__isnull=True, withdrawn_at__isnull=True).update(
+            withdrawn_at=now
+        )
+        invitation = Invitation.objects.create(
+            user=user,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + datetime.timedelta(hours=settings.ACCOUNTS_INVITATION_HOURS),
+            created_by=invited_by,
+        )
+        _record(
+            event=AuditEvent.Action.USER_INVITED, actor=invited_by, subject=user, request=request, authority=authority
+        )
+        link = _absolute_url(request, reverse("accounts:invitation_accept", kwargs={"token": token}))
+        # The token exists only here and in the email: it is not put on the task queue.
+        transaction.on_commit(lambda: _invitation_email_send(user=user, link=link, invited_by=invited_by))
+    return invitation
+
+
+def _absolute_url(request: HttpRequest | None, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def _invitation_email_send(*, user: User, link: str, invited_by: User) -> None:
+    hours = settings.ACCOUNTS_INVITATION_HOURS
+    try:
+        _invitation_email_deliver(user=user, link=link, invited_by=invited_by, hours=hours)
+    except (OSError, smtplib.SMTPException):
+        # The account and its audit event stand; the admin sends the link again from the
+        # user's page. Logged by id only.
+        logger.exception("Invitation email for user %s could not be sent", user.pk)
+
+
+def _invitation_email_deliver(*, user: User, link: str, invited_by: User, hours: int) -> None:
+    send_mail(
+        subject="Your account for the child protection signposting register",
+        message=(
+            f"{invited_by.full_name} has given you an account on the child protection signposting register.\n\n"
+            f"Set your password and your two-factor authenticator here within {hours} hours:\n\n{link}\n\n"
+            "The link works once. If it has expired, ask your local authority's user admin for a new one.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def user_invite(
+    *,
+    invited_by: User,
+    email: str,
+    full_name: str,
+    organisation: Organisation,
+    roles: list[Role],
+    job_title: str = "",
+    phone: str = "",
+    request: HttpRequest | None = None,
+) -> User:
+    """Create a user in one of the admin's authorities, with no password, and send them an
+    invitation. Roles are limited to those a user admin may grant."""
+    authority = organisation.local_authority
+    if not user_may_act_on_authority(user=invited_by, role=Role.LA_USER_ADMIN, local_authority=authority):
+        raise PermissionDenied("You do not manage users for this organisation's authority")
+    refused = [role for role in roles if role not in ROLES_GRANTABLE_BY_USER_ADMIN]
+    if refused:
+        raise PermissionDenied(f"A user admin cannot grant {refused[0].label.lower()}")
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "A user with this email address already exists"})
+    with transaction.atomic():
+        user = user_create(
+            email=email,
+            full_name=full_name,
+            roles=roles,
+            local_authority=authority,
+            organisation=organisation,
+            phone=phone,
+            job_title=job_title,
+            created_by=invited_by,
+        )
+        invitation_issue(user=user, invited_by=invited_by, request=request)
+    return user
+
+
+def invitation_accept(*, invitation: Invitation, password: str, request: HttpRequest | None = None) -> User:
+    """Use the invitation once: set the user's password. Refused if the link has expired,
+    been used, or been replaced. Claimed with a conditional update so that two submissions
+    of the same link cannot both succeed."""
+    user = invitation.user
+    password_validation.validate_password(password, user)
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=now
+        ).update(accepted_at=now)
+        if claimed != 1:
+            raise ValidationError("This link has expired or has already been used")
+        user.refresh_from_db()
+        if not user.is_active:
+            raise ValidationError("This account has been deactivated")
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        # A link sent to someone who had a password is a reset: their old sessions end.
+        ended = sessions_end_for_user(user=user)
+        _record(
+            event=AuditEvent.Action.INVITATION_ACCEPTED,
+            actor=user,
+            subject=user,
+            request=request,
+            details={"sessions_ended": ended},
+        )
+    return user
+
+
+def user_role_grant(*, admin: User, user: User, role: Role, request: HttpRequest | None = None) -> None:
+    """A user admin gives `user` a role, scoped to the user's authority."""
+    authority = _require_manages(admin=admin, user=user)
+    if role not in roles_grantable(admin=admin, user=user):
+        raise PermissionDenied(f"A user admin cannot grant {role.label.lower()}")
+    with transaction.atomic():
+        user_grant_role(user=user, role=role, local_authority=authority, granted_by=admin)
+
+
+def user_role_revoke(*, admin: User, user: User, role: Role, request: HttpRequest | None = None) -> None:
+    """A user admin takes a role away. A scoped role is removed for the user's authority;
+    the role itself goes when no authority is left."""
+    authority = _require_manages(admin=admin, user=user)
+    if role not in roles_grantable(admin=admin, user=user):
+        raise PermissionDenied(f"A user admin cannot revoke {role.label.lower()}")
+    with transaction.atomic():
+        permission = SCOPE_PERMISSION.get(role)
+        keep_group = False
+        if permission is not None:
+            remove_perm(f"accounts.{permission}", user, authority)
+            user.__dict__.pop("_role_names", None)
+            keep_group = local_authorities_for_role(user=user, role=role).exists()
+        if not keep_group:
+            user.groups.remove(role_group(role))
+        user.__dict__.pop("_role_names", None)
+        _record(
+            event=AuditEvent.Action.ROLE_REVOKED,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=authority,
+            details={"role": role.value},
+        )
+
+
+def user_training_record(
+    *, admin: User, user: User, completed_on: datetime.date, request: HttpRequest | None = None
+) -> None:
+    authority = _require_manages(admin=admin, user=user)
+    if completed_on > timezone.localdate():
+        raise ValidationError({"completed_on": "The date training was completed must be today or in the past"})
+    with transaction.atomic():
+        user.training_completed_on = completed_on
+        user.save(update_fields=["training_completed_on"])
+        _record(
+            event=AuditEvent.Action.TRAINING_RECORDED,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=authority,
+            details={"completed_on": completed_on.isoformat()},
+        )
+
+
+def user_expiry_set(
+    *, admin: User, user: User, expires_on: datetime.date | None, request: HttpRequest | None = None
+) -> None:
+    """Set (or clear, with None) the last day the user may use the register."""
+    authority = _require_manages(admin=admin, user=user)
+    with transaction.atomic():
+        user.expires_on = expires_on
+        user.save(update_fields=["expires_on"])
+        _record(
+            event=AuditEvent.Action.EXPIRY_SET,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=authority,
+            details={"expires_on": expires_on.isoformat() if expires_on else None},
+        )
+
+
+def _deactivate(*, user: User, reason: DeactivationReason) -> int:
+    now = timezone.now()
+    user.is_active = False
+    user.deactivated_at = now
+    user.deactivation_reason = reason
+    user.save(update_fields=["is_active", "deactivated_at", "deactivation_reason"])
+    Invitation.objects.filter(user=user, accepted_at__isnull=True, withdrawn_at__isnull=True).update(withdrawn_at=now)
+    return sessions_end_for_user(user=user)
+
+
+def user_deactivate(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
+    """Stop the user signing in and end every session they have, at once."""
+    authority = _require_manages(admin=admin, user=user)
+    with transaction.atomic():
+        ended = _deactivate(user=user, reason=DeactivationReason.BY_ADMIN)
+        _record(
+            event=AuditEvent.Action.USER_DEACTIVATED,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=authority,
+            details={"sessions_ended": ended},
+        )
+
+
+def user_recertify(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
+    """Confirm that the user still needs access. A user suspended for want of
+    re-certification is active again; one deactivated by an admin stays deactivated."""
+    authority = _require_manages(admin=admin, user=user)
+    with transaction.atomic():
+        user.recertified_on = timezone.localdate()
+        fields = ["recertified_on"]
+        if not user.is_active and user.deactivation_reason == DeactivationReason.NOT_RECERTIFIED:
+            user.is_active = True
+            user.deactivated_at = None
+            user.deactivation_reason = DeactivationReason.NONE
+            fields += ["is_active", "deactivated_at", "deactivation_reason"]
+        user.save(update_fields=fields)
+        _record(
+            event=AuditEvent.Action.USER_RECERTIFIED,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=authority,
+            details={"reactivated": "is_active" in fields},
+        )
+
+
+def users_suspend_unrecertified(*, today: datetime.date) -> int:
+    """Suspend every active user whose re-certification has lapsed, one transaction each.
+    Running it again suspends nobody twice: suspended users are no longer active."""
+    suspended = 0
+    for user_id in list(users_due_suspension(today=today).values_list("pk", flat=True)):
+        with transaction.atomic():
+            # Re-read under the transaction: an admin may have re-certified meanwhile.
+            user = users_due_suspension(today=today).select_for_update(of=("self",)).filter(pk=user_id).first()
+            if user is None:
+                continue
+            ended = _deactivate(user=user, reason=DeactivationReason.NOT_RECERTIFIED)
+            _record(
+                event=AuditEvent.Action.USER_SUSPENDED,
+                actor=None,
+                subject=user,
+                request=None,
+                authority=user_home_authority(user=user),
+                details={
+                    "recertification_due_on": recertification_due_on(user=user).isoformat(),
+                    "sessions_ended": ended,
+                },
+            )
+            suspended += 1
+    return suspended
+
+
+def user_two_factor_reset(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
+    """Remove the user's authenticator and backup codes and end their sessions: at their
+    next sign-in, after their password, they set up a new authenticator."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    authority = _require_manages(admin=admin, user=user)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        ended = sessions_end_for_user(user=user)
+        _record(
+            event=AuditEvent.Action.TWO_FACTOR_RESET,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=authority,
+            details={"sessions_ended": ended},
+        )
+
+
+def user_unlock(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
+    """Clear the failed sign-in attempts that locked the account."""
+    from axes.models import AccessAttempt
+
+    authority = _require_manages(admin=admin, user=user)
+    with transaction.atomic():
+        cleared, _ = AccessAttempt.objects.filter(username=user.email).delete()
+        _record(
+            event=AuditEvent.Action.USER_UNLOCKED,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=authority,
+            details={"attempt_records_cleared": cleared},
+        )
+
+
+# --- The user's own sign-in ----------------------------------------------------------------
+
+
+def two_factor_enrol(*, user: User, device: Any, token: str, request: HttpRequest | None = None) -> list[str] | None:
+    """Confirm an authenticator with a code from it and give the user a fresh set of
+    single-use backup codes. Returns the backup codes (shown once), or None if the code
+    was wrong."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
+        return None
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        StaticDevice.objects.filter(user=user).delete()
+        backup = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+        StaticToken.objects.bulk_create([StaticToken(device=backup, token=code) for code in codes])
+        _record(event=AuditEvent.Action.TWO_FACTOR_ENROLLED, actor=user, subject=user, request=request)
+    return codes
+
+
+BACKUP_CODE_COUNT = 10
+
+
+def two_factor_attempt_record(*, user: User, succeeded: bool, method: str, request: HttpRequest | None) -> None:
+    event = AuditEvent.Action.TWO_FACTOR_VERIFIED if succeeded else AuditEvent.Action.TWO_FACTOR_FAILED
+    with transaction.atomic():
+        _record(event=event, actor=user, subject=user, request=request, details={"method": method})
+
+
+def user_password_change(*, user: User, password: str, request: HttpRequest | None = None) -> int:
+    """Set a new password and end every one of the user's sessions, this one included:
+    they sign in again with the new password. Returns how many sessions were ended."""
+    password_validation.validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        ended = sessions_end_for_user(user=user)
+        _record(
+            event=AuditEvent.Action.PASSWORD_CHANGED,
+            actor=user,
+            subject=user,
+            request=request,
+            details={"sessions_ended": ended},
+        )
+    return ended
+
+
+def session_expired_record(*, user: User, reason: str, request: HttpRequest | None) -> None:
+    with transaction.atomic():
+        _record(
+            event=AuditEvent.Action.SESSION_EXPIRED,
+            actor=user,
+            subject=user,
+            request=request,
+            details={"reason": reason},
+        )

@@ -1,5 +1,6 @@
-"""Sign-in and sign-out are recorded in the audit trail. The handlers only translate the
-auth signals into audit events; they hold no other logic."""
+"""Sign-in and sign-out are recorded in the audit trail. The handlers translate the auth
+signals into audit events, and stamp a new session with its sign-in time and owner
+(accounts.sessions); they hold no other logic."""
 
 from typing import Any
 
@@ -7,7 +8,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.models import User, UserSession
+from accounts.sessions import session_start
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
@@ -15,12 +17,16 @@ from audit.services import audit_event_record
 @receiver(user_logged_in)
 def record_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     audit_event_record(action=AuditEvent.Action.LOGIN_SUCCEEDED, actor=user, request=request)
+    # login() has just rotated the session key: stamp the new session's start.
+    session_start(session=request.session, user=user)
 
 
 @receiver(user_logged_out)
 def record_sign_out(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
     if user is not None:
         audit_event_record(action=AuditEvent.Action.LOGGED_OUT, actor=user, request=request)
+    if request.session.session_key:
+        UserSession.objects.filter(session_key=request.session.session_key).delete()
 
 
 @receiver(user_login_failed)

@@ -1,32 +1,449 @@
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.forms import SignInForm
-from accounts.models import User
-from accounts.selectors import home_summary
+from accounts import services
+from accounts.forms import (
+    ExpiryForm,
+    InviteForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    RoleForm,
+    SignInForm,
+    TrainingForm,
+    TwoFactorCodeForm,
+    TwoFactorEnrolForm,
+)
+from accounts.middleware import two_factor_not_required
+from accounts.models import Organisation, User
+from accounts.roles import Role
+from accounts.selectors import (
+    ROLES_GRANTABLE_BY_USER_ADMIN,
+    home_summary,
+    invitation_by_token,
+    local_authorities_for_role,
+    recertification_due_on,
+    recertification_is_due,
+    roles_grantable,
+    user_has_two_factor,
+    user_is_locked_out,
+    user_managed_by,
+    users_managed_by,
+)
+from accounts.sessions import session_key_rotated
+
+BACKUP_CODES_SESSION_KEY = "accounts_backup_codes"
 
 
-@method_decorator(login_not_required, name="dispatch")
+def _signed_in_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _safe_next(request: HttpRequest, default: str = "accounts:home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse(default)
+
+
+def _two_factor_complete(request: HttpRequest, device: Any) -> None:
+    """Mark the session verified by `device`, under a new session key: the session has
+    gained privileges, so any key seen before this moment stops working."""
+    user = _signed_in_user(request)
+    previous = request.session.session_key
+    request.session.cycle_key()
+    session_key_rotated(session=request.session, user=user, previous_key=previous)
+    otp_login(request, device)
+
+
+# --- Signing in and out ----------------------------------------------------------------------
+
+
+@method_decorator([login_not_required, two_factor_not_required], name="dispatch")
 class SignInView(auth_views.LoginView):
+    """The password step. django-axes counts failures (AuthenticationForm passes the request
+    to authenticate()); the code step follows."""
+
     form_class = SignInForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_success_url(self) -> str:
+        target = "accounts:two_factor_verify"
+        if not user_has_two_factor(user=_signed_in_user(self.request)):
+            target = "accounts:two_factor_enrol"
+        return f"{reverse(target)}?{urlencode({'next': self.get_redirect_url() or reverse('accounts:home')})}"
 
+
+@method_decorator(two_factor_not_required, name="dispatch")
 class SignOutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
 
 @never_cache
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+@two_factor_not_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The code step: a code from the user's authenticator, or one backup code."""
+    user = _signed_in_user(request)
+    if user.is_verified():  # type: ignore[attr-defined]
+        return redirect(_safe_next(request))
+    if not user_has_two_factor(user=user):
+        return redirect("accounts:two_factor_enrol")
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device, method, throttled = _device_matching(user=user, code=form.cleaned_data["code"])
+        services.two_factor_attempt_record(user=user, succeeded=device is not None, method=method, request=request)
+        if device is not None:
+            _two_factor_complete(request, device)
+            if method == "backup_code":
+                messages.info(request, "You used a backup code. Each backup code works only once.")
+            return redirect(_safe_next(request))
+        if throttled:
+            form.add_error("code", "There have been several wrong codes. Wait a few seconds, then try again")
+        else:
+            form.add_error(
+                "code", "The security code is not correct, or has run out. Enter the code your app shows now"
+            )
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+def _device_matching(*, user: User, code: str) -> tuple[Any, str, bool]:
+    """The device that accepts the code, the kind of code, and whether django-otp's
+    throttling (a delay that doubles with each wrong code) refused to check it."""
+    method = "authenticator" if code.isdigit() and len(code) == 6 else "backup_code"
+    model: Any = TOTPDevice if method == "authenticator" else StaticDevice
+    throttled = False
+    for device in model.objects.filter(user=user, confirmed=True):
+        allowed, _ = device.verify_is_allowed()
+        throttled = throttled or not allowed
+        if allowed and device.verify_token(code):
+            return device, method, False
+    return None, method, throttled
+
+
+@never_cache
+@two_factor_not_required
+def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app: scan the QR code (or type the key), then prove it works
+    with a code. Only for a user who has none: a lost device is reset by a user admin."""
+    user = _signed_in_user(request)
+    if user_has_two_factor(user=user):
+        return redirect("accounts:two_factor_verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=False
+    )
+    form = TwoFactorEnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = services.two_factor_enrol(user=user, device=device, token=form.cleaned_data["code"], request=request)
+        if codes is not None:
+            _two_factor_complete(request, device)
+            request.session[BACKUP_CODES_SESSION_KEY] = codes
+            return redirect(f"{reverse('accounts:two_factor_backup_codes')}?{urlencode({'next': _safe_next(request)})}")
+        form.add_error("code", "The code is not correct. Check your app and enter the code it shows now")
     return render(
         request,
-        "accounts/home.html",
-        {"summary": home_summary(user=user)},
+        "registration/two_factor_enrol.html",
+        {
+            "form": form,
+            "qr_svg": _qr_svg(device.config_url),
+            "secret": _grouped_key(device),
+            "next": _safe_next(request),
+        },
     )
+
+
+def _qr_svg(data: str) -> str:
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    svg = str(image.to_string(encoding="unicode"))
+    # Generated from our own otpauth URL, never from user input.
+    return mark_safe(svg)  # noqa: S308
+
+
+def _grouped_key(device: Any) -> str:
+    from base64 import b32encode
+
+    key = b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+@never_cache
+def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
+    """The backup codes, shown once, straight after setting up the authenticator."""
+    codes = request.session.pop(BACKUP_CODES_SESSION_KEY, None)
+    if not codes:
+        return redirect(_safe_next(request))
+    return render(request, "registration/two_factor_backup_codes.html", {"codes": codes, "next": _safe_next(request)})
+
+
+@never_cache
+@login_not_required
+@two_factor_not_required
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation link: choose a password, then set up two-factor."""
+    invitation = invitation_by_token(token=token)
+    if invitation is None or not invitation.is_usable() or not invitation.user.is_active:
+        return render(request, "registration/invitation_unusable.html", status=410 if invitation else 404)
+    form = NewPasswordForm(request.POST or None, user=invitation.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                invitation=invitation, password=form.cleaned_data["new_password1"], request=request
+            )
+        except ValidationError:
+            return render(request, "registration/invitation_unusable.html", status=410)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("accounts:two_factor_enrol")
+    return render(request, "registration/invitation_accept.html", {"form": form, "invited": invitation.user})
+
+
+@never_cache
+def password_change(request: HttpRequest) -> HttpResponse:
+    user = _signed_in_user(request)
+    form = PasswordChangeForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        services.user_password_change(user=user, password=form.cleaned_data["new_password1"], request=request)
+        # Every session has ended, this one too: sign in again with the new password.
+        request.session.flush()
+        messages.success(request, "Your password has been changed. Sign in with your new password.")
+        return redirect("accounts:login")
+    return render(request, "registration/password_change.html", {"form": form})
+
+
+@require_POST
+def session_keep_alive(request: HttpRequest) -> HttpResponse:
+    """The "stay signed in" button: the request itself counts as activity."""
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return HttpResponse(status=204)
+    return redirect(_safe_next(request))
+
+
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    user = _signed_in_user(request)
+    return render(request, "accounts/home.html", {"summary": home_summary(user=user)})
+
+
+# --- User management for local authority user admins -------------------------------------
+
+
+def _user_admin(request: HttpRequest) -> User:
+    """The signed-in user, who must be a local authority user admin; others get 404, as if
+    the pages did not exist."""
+    user = _signed_in_user(request)
+    if not local_authorities_for_role(user=user, role=Role.LA_USER_ADMIN).exists():
+        raise Http404
+    return user
+
+
+def _managed_user(request: HttpRequest, user_id: int) -> tuple[User, User]:
+    admin = _user_admin(request)
+    user = user_managed_by(admin=admin, user_id=user_id)
+    if user is None:
+        raise Http404
+    return admin, user
+
+
+@never_cache
+def user_list(request: HttpRequest) -> HttpResponse:
+    admin = _user_admin(request)
+    rows = [
+        {
+            "user": user,
+            "due_on": recertification_due_on(user=user),
+            "due": user.is_active and recertification_is_due(user=user),
+        }
+        for user in users_managed_by(admin=admin)
+    ]
+    due = [row for row in rows if row["due"]]
+    return render(request, "accounts/user_list.html", {"rows": rows, "due": due})
+
+
+@never_cache
+def user_invite(request: HttpRequest) -> HttpResponse:
+    admin = _user_admin(request)
+    organisations = Organisation.objects.filter(
+        local_authority__in=local_authorities_for_role(user=admin, role=Role.LA_USER_ADMIN)
+    ).select_related("local_authority")
+    form = InviteForm(request.POST or None, organisations=organisations, roles=list(ROLES_GRANTABLE_BY_USER_ADMIN))
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_invite(
+                invited_by=admin,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                organisation=form.cleaned_data["organisation"],
+                roles=form.chosen_roles(),
+                job_title=form.cleaned_data["job_title"],
+                phone=form.cleaned_data["phone"],
+                request=request,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Invitation sent to {user.email}. The link works once, for 72 hours.")
+            return redirect("accounts:user_detail", user_id=user.pk)
+    return render(request, "accounts/user_invite.html", {"form": form})
+
+
+@never_cache
+def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    admin, user = _managed_user(request, user_id)
+    grantable = roles_grantable(admin=admin, user=user)
+    held = set(user.roles)
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "subject": user,
+            "is_self": admin.pk == user.pk,
+            "roles_to_grant": [role for role in grantable if role not in held],
+            "roles_to_revoke": [role for role in grantable if role in held],
+            "other_roles": [role for role in user.roles if role not in grantable],
+            "due_on": recertification_due_on(user=user),
+            "due": recertification_is_due(user=user),
+            "locked_out": user_is_locked_out(user=user),
+            "has_two_factor": user_has_two_factor(user=user),
+            "invitation": user.invitations.first(),
+            "training_form": TrainingForm(prefix="training"),
+            "expiry_form": ExpiryForm(prefix="expiry"),
+        },
+    )
+
+
+def _back_to_user(request: HttpRequest, user: User, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("accounts:user_detail", user_id=user.pk)
+
+
+@require_POST
+def user_role_change(request: HttpRequest, user_id: int, change: str) -> HttpResponse:
+    admin, user = _managed_user(request, user_id)
+    form = RoleForm(request.POST, roles=roles_grantable(admin=admin, user=user))
+    if not form.is_valid():
+        # Also the answer to a user admin trying to change their own roles.
+        raise PermissionDenied(form.errors["role"][0])
+    role = Role(form.cleaned_data["role"])
+    if change == "grant":
+        services.user_role_grant(admin=admin, user=user, role=role, request=request)
+        return _back_to_user(request, user, f"{role.label} role given to {user.full_name}")
+    services.user_role_revoke(admin=admin, user=user, role=role, request=request)
+    return _back_to_user(request, user, f"{role.label} role taken from {user.full_name}")
+
+
+@never_cache
+def user_training(request: HttpRequest, user_id: int) -> HttpResponse:
+    admin, user = _managed_user(request, user_id)
+    form = TrainingForm(request.POST or None, prefix="training")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_training_record(
+                admin=admin, user=user, completed_on=form.cleaned_data["date"], request=request
+            )
+        except ValidationError as error:
+            form.add_error("day", error.messages)
+        else:
+            return _back_to_user(request, user, f"Training recorded for {user.full_name}")
+    return render(request, "accounts/user_date.html", {"subject": user, "form": form, "action": "training"})
+
+
+@never_cache
+def user_expiry(request: HttpRequest, user_id: int) -> HttpResponse:
+    admin, user = _managed_user(request, user_id)
+    form = ExpiryForm(request.POST or None, prefix="expiry")
+    if request.method == "POST" and form.is_valid():
+        services.user_expiry_set(admin=admin, user=user, expires_on=form.cleaned_data["date"], request=request)
+        return _back_to_user(request, user, f"Access expiry date saved for {user.full_name}")
+    return render(request, "accounts/user_date.html", {"subject": user, "form": form, "action": "expiry"})
+
+
+# The simple account actions: each is a confirmation page (GET) and a POST that calls one
+# service. Their wording lives with them.
+USER_ACTIONS: dict[str, dict[str, Any]] = {
+    "deactivate": {
+        "service": services.user_deactivate,
+        "title": "Deactivate this account",
+        "explain": "They are signed out everywhere at once and can no longer sign in.",
+        "button": "Deactivate account",
+        "done": "Account deactivated for {name}. They have been signed out everywhere.",
+        "warning": True,
+    },
+    "recertify": {
+        "service": services.user_recertify,
+        "title": "Re-certify this account",
+        "explain": "Confirm that this person still works with children at risk and still needs the register.",
+        "button": "Re-certify",
+        "done": "{name} is re-certified.",
+        "warning": False,
+    },
+    "reset-two-factor": {
+        "service": services.user_two_factor_reset,
+        "title": "Reset two-factor authentication",
+        "explain": (
+            "Their authenticator app and backup codes stop working and they are signed out. At their next "
+            "sign-in they set up a new authenticator. Check who is asking before you do this."
+        ),
+        "button": "Reset two-factor",
+        "done": "Two-factor reset for {name}. They will set up a new authenticator when they next sign in.",
+        "warning": True,
+    },
+    "unlock": {
+        "service": services.user_unlock,
+        "title": "Unlock this account",
+        "explain": "The account was locked after 10 failed sign-in attempts. Check who is asking before you unlock it.",
+        "button": "Unlock account",
+        "done": "{name} can sign in again.",
+        "warning": False,
+    },
+    "reinvite": {
+        "service": None,
+        "title": "Send a link to set a password",
+        "explain": (
+            "They get an email with a link to set a new password, for when they are new or have forgotten it. "
+            "Any earlier link stops working. The new link works once, for 72 hours. Their two-factor app is kept."
+        ),
+        "button": "Send link",
+        "done": "A link to set a password has been sent to {email}.",
+        "warning": False,
+    },
+}
+
+
+@never_cache
+def user_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse:
+    admin, user = _managed_user(request, user_id)
+    spec = USER_ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    if admin.pk == user.pk:
+        raise PermissionDenied("You cannot change your own account here: ask another user admin")
+    if request.method == "POST":
+        try:
+            if action == "reinvite":
+                services.invitation_issue(user=user, invited_by=admin, request=request)
+            else:
+                spec["service"](admin=admin, user=user, request=request)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect("accounts:user_detail", user_id=user.pk)
+        return _back_to_user(request, user, spec["done"].format(name=user.full_name, email=user.email))
+    return render(request, "accounts/user_action.html", {"subject": user, "spec": spec, "action": action})

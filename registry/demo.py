@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from faker import Faker
 
+from accounts.demo import DEMO_EMAIL_DOMAIN, demo_authenticator_ensure
 from accounts.models import LocalAuthority, Organisation, SensitiveCategory, User
 from accounts.roles import Role
 from accounts.services import user_create
@@ -165,6 +166,9 @@ def _users(
                 training_completed_on=datetime.date(2026, 2, 1),
             )
             practitioners.append(user)
+    # A second factor every demo account can use: `manage.py demo_code EMAIL` prints its code.
+    for user in User.objects.filter(email__endswith=DEMO_EMAIL_DOMAIN):
+        demo_authenticator_ensure(user=user)
     return practitioners
 
 

@@ -3,6 +3,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from tests.accounts.two_factor import authenticator_for, current_code
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,10 @@ def test_every_page_except_sign_in_needs_a_login(client):
 
 def test_signing_in_takes_the_user_home_and_is_audited(client, westminster):
     user = UserFactory(email="sw@example.gov.uk", organisation__local_authority=westminster, roles=[Role.PRACTITIONER])
+    device = authenticator_for(user)
     response = client.post("/sign-in/", {"username": "SW@example.gov.uk", "password": PASSWORD}, follow=True)
+    assert "Enter your security code" in response.content.decode()
+    response = client.post(response.request["PATH_INFO"], {"code": current_code(device), "next": "/"}, follow=True)
     assert response.status_code == 200
     assert user.full_name in response.content.decode()
     assert "Your training is recorded" in response.content.decode()

@@ -17,10 +17,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
+    from accounts.models import User
+    from tests.accounts.two_factor import authenticator_for, current_code
+
+    device = authenticator_for(User.objects.get(email=email))
     page.goto(f"{base}/sign-in/")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill("correct-horse-battery-staple")
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Security code").fill(current_code(device))
+    page.get_by_role("button", name="Continue").click()
 
 
 def test_a_health_visitor_finds_a_child_by_a_misspelt_name_and_records_involvement(live_server, page: Page):

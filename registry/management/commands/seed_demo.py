@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from accounts.demo import DEMO_TOTP_KEY_BASE32
 from registry.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 
 
@@ -21,3 +22,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.email:<28} {login.role.label} ({login.description})")
+        self.stdout.write(
+            "Security code for the second step: .venv/bin/python manage.py demo_code EMAIL "
+            f"(or add the key {DEMO_TOTP_KEY_BASE32} to an authenticator app)."
+        )
