@@ -2,6 +2,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+# The chain's first event links to this instead of a previous event's hash.
+GENESIS_HASH = "0" * 64
+
+
+class ChainHashField(models.CharField):  # type: ignore[type-arg]
+    """Read back from INSERT ... RETURNING: on PostgreSQL the trigger sets the value."""
+
+    db_returning = True
 
 
 class AuditTrailIsAppendOnly(Exception):
@@ -50,8 +60,51 @@ class AuditEvent(models.Model):
         LOGGED_OUT = "logged_out", "Logged out"
         SEARCH = "search", "Searched the register"
         CHILD_VIEWED = "child_viewed", "Viewed a child's record"
+        # Auditors' own actions: the audit of the auditors.
+        AUDIT_SEARCHED = "audit_searched", "Searched the audit trail"
+        AUDIT_CHILD_FOUND = "audit_child_found", "Searched for a child to audit"
+        AUDIT_USER_FOUND = "audit_user_found", "Searched for a user to audit"
+        AUDIT_CHILD_HISTORY_VIEWED = "audit_child_history_viewed", "Viewed a child's access history"
+        AUDIT_USER_ACTIVITY_VIEWED = "audit_user_activity_viewed", "Viewed a user's activity"
+        AUDIT_EXPORTED = "audit_exported", "Exported audit events"
+        AUDIT_FLAGS_VIEWED = "audit_flags_viewed", "Viewed anomaly flags"
+        ANOMALY_FLAG_REVIEWED = "anomaly_flag_reviewed", "Reviewed an anomaly flag"
+        AUDIT_CHAIN_VERIFIED = "audit_chain_verified", "Checked the audit trail's hash chain"
+        # Accounts (issue 7).
+        USER_INVITED = "user_invited", "User invited"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted and password set"
+        ROLE_REVOKED = "role_revoked", "Role revoked"
+        TRAINING_RECORDED = "training_recorded", "Training completion recorded"
+        EXPIRY_SET = "expiry_set", "Access expiry date set"
+        USER_DEACTIVATED = "user_deactivated", "User deactivated"
+        USER_RECERTIFIED = "user_recertified", "User re-certified"
+        USER_SUSPENDED = "user_suspended", "User suspended: not re-certified"
+        TWO_FACTOR_ENROLLED = "two_factor_enrolled", "Two-factor authenticator set up"
+        TWO_FACTOR_VERIFIED = "two_factor_verified", "Two-factor code accepted"
+        TWO_FACTOR_FAILED = "two_factor_failed", "Two-factor code refused"
+        TWO_FACTOR_RESET = "two_factor_reset", "Two-factor authenticator reset"
+        USER_UNLOCKED = "user_unlocked", "Locked-out user unlocked"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        SESSION_EXPIRED = "session_expired", "Session expired"
+        # Removal and retention (issue 6).
+        CHILD_REMOVED = "child_removed", "Child removed from the register"
+        REMOVAL_RUN = "removal_run", "Removal run"
+        REMOVAL_DRY_RUN = "removal_dry_run", "Removal dry run"
+        LEGAL_HOLD_SET = "legal_hold_set", "Legal hold set"
+        LEGAL_HOLD_LIFTED = "legal_hold_lifted", "Legal hold lifted"
+        # GRO feeds and the life events they apply (issue 5).
+        FEED_FILE_RECEIVED = "feed_file_received", "Feed file received"
+        FEED_FILE_REPEATED = "feed_file_repeated", "Feed file received again (no change)"
+        FEED_FILE_INGESTED = "feed_file_ingested", "Feed file ingested"
+        FEED_RECORDS_MATCHED = "feed_records_matched", "Feed records matched to the register"
+        FEED_REVIEW_CONFIRMED = "feed_review_confirmed", "Feed match confirmed by the authority"
+        FEED_REVIEW_REJECTED = "feed_review_rejected", "Feed match rejected by the authority"
+        CHILD_DEATH_RECORDED = "child_death_recorded", "Death recorded from a registration"
+        CHILD_DEATH_REVERSED = "child_death_reversed", "Recorded death reversed"
+        CHILD_BIRTH_CONFIRMED = "child_birth_confirmed", "Birth confirmed for an unborn child's plan"
 
-    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by audit_event_record before the row is hashed (auto_now_add would set it too late).
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=40, choices=Action.choices)
     # PROTECT: users are deactivated, never deleted, so the trail always names its actor.
     actor = models.ForeignKey(
@@ -74,10 +127,19 @@ class AuditEvent(models.Model):
     criteria = models.JSONField(default=dict, blank=True)
     outcome = models.CharField(max_length=20, choices=LookupOutcome.choices, blank=True)
     channel = models.CharField(max_length=10, blank=True, help_text="web or api")
+    # Tamper evidence (docs/audit.md): chain_hash = SHA-256(previous_hash + canonical content);
+    # previous_hash is the chain_hash of the event before it (by id). Set on insert by the
+    # database trigger (PostgreSQL) or by audit_event_record (SQLite), never by callers.
+    previous_hash = ChainHashField(max_length=64, blank=True, editable=False)
+    chain_hash = ChainHashField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["actor", "occurred_at"]), models.Index(fields=["action", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["actor", "occurred_at"]),
+            models.Index(fields=["action", "occurred_at"]),
+            models.Index(fields=["actor_organisation_id", "occurred_at"], name="audit_event_actor_org_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -89,3 +151,91 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditTrailIsAppendOnly("Audit events cannot be deleted")
+
+
+class AuditEventChild(models.Model):
+    """Index of which children an event names, with each child's responsible authority when
+    the event was written: the per-child history reads it.
+    Derived from AuditEvent.register_ids (which is hashed); append-only like the events."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="children")
+    register_id = models.CharField(max_length=14)
+    # Blank when the child was no longer on the register when the event was written.
+    local_authority_code = models.CharField(max_length=9, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["register_id", "occurred_at"], name="audit_child_register_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.register_id} in event {self.event_id}"
+
+
+class AuditEventAuthority(models.Model):
+    """Index of the local authorities an event concerns: the acting user's, the event's own,
+    and each named child's, as they were when it was written. An authority auditor's scope
+    and the authority filter read it (one indexed semi-join instead of an OR of three).
+    Derived from hashed fields and the register; append-only like the events."""
+
+    # The unique constraint's index (event, code) serves lookups by event.
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="authorities", db_index=False)
+    local_authority_code = models.CharField(max_length=9)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["local_authority_code", "occurred_at"], name="audit_authority_la_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "local_authority_code"], name="audit_authority_once_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_authority_code} in event {self.event_id}"
+
+
+class AnomalyRule(models.TextChoices):
+    OWN_FAMILY_NAME = "own_family_name", "Looked up their own family name"
+    HOME_POSTCODE = "home_postcode", "Looked up their own home postcode"
+    DAILY_VOLUME = "daily_volume", "Unusually many searches in a day"
+    OUT_OF_HOURS = "out_of_hours", "Out-of-hours look-up without the emergency reason"
+    OUTSIDE_AUTHORITY = "outside_authority", "Opened a record outside their authority with no involvement"
+    EMERGENCY_REASON = "emergency_reason", "Used the emergency reason"
+
+
+class AnomalyFlag(models.Model):
+    """A look-up that an auditor should check, raised by audit.anomalies from the trail. Not
+    part of the trail itself: reviewing a flag changes it, and the review is audited."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="anomaly_flags")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rule = models.CharField(max_length=24, choices=AnomalyRule.choices)
+    explanation = models.TextField()
+    raised_at = models.DateTimeField(default=timezone.now)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-event_id", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "rule"], name="anomaly_flag_once_per_event_and_rule"),
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True) | ~models.Q(review_note=""),
+                name="anomaly_flag_review_has_note",
+            ),
+        ]
+        indexes = [models.Index(fields=["reviewed_at", "raised_at"], name="anomaly_flag_review_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} (event {self.event_id})"
+
+
+class AnomalyScan(models.Model):
+    """How far the anomaly scan has read the trail (one row): the scan is resumable and
+    never flags the same event twice."""
+
+    last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Anomaly scan up to event {self.last_event_id}"

@@ -5,10 +5,13 @@ import ipaddress
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.chain import CONTENT_FIELDS, chain_head, event_content, link_hash
+from audit.models import AnomalyFlag, AuditEvent, AuditEventAuthority, AuditEventChild
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
@@ -40,8 +43,11 @@ def audit_event_record(
     outcome: str = "",
     channel: str = "",
 ) -> AuditEvent:
-    """Append one audit event. Raises if it cannot be written; never swallows errors."""
-    return AuditEvent.objects.create(
+    """Append one audit event to the hash chain, and index the children it names. Raises if
+    it cannot be written; never swallows errors. Inside the caller's transaction the chain
+    stays locked (PostgreSQL: advisory lock; SQLite: the write lock) until it ends."""
+    event = AuditEvent(
+        occurred_at=timezone.now(),
         action=action,
         actor=actor,
         actor_roles=sorted(actor.role_names) if actor else [],
@@ -52,10 +58,128 @@ def audit_event_record(
         register_ids=register_ids or [],
         subject_user_id=subject_user.pk if subject_user else None,
         local_authority_code=local_authority_code,
-        details=details or {},
+        details=_storable(details or {}),
         reason=reason,
-        reason_detail=reason_detail,
-        criteria=criteria or {},
+        reason_detail=_storable(reason_detail),
+        criteria=_storable(criteria or {}),
         outcome=outcome,
         channel=channel,
     )
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            # PostgreSQL's trigger hashes the row; elsewhere the write lock, taken when the
+            # (IMMEDIATE) transaction began, keeps the head from moving under us.
+            event.previous_hash = chain_head()
+            event.chain_hash = link_hash(event.previous_hash, event_content(_content_values(event)))
+        event.save(force_insert=True)
+        child_authorities = _children_index(event)
+        _authorities_index(event, child_authorities)
+    return event
+
+
+def _storable(value: Any) -> Any:
+    """What a user typed, made storable: PostgreSQL refuses NUL in text and JSON, and a lone
+    surrogate cannot be encoded. Without this, a search containing one could not be audited,
+    and so would fail: the event must record it, not refuse it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _content_values(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in CONTENT_FIELDS}
+
+
+def _authorities_index(event: AuditEvent, child_authorities: set[str]) -> None:
+    codes = {event.actor_local_authority_code, event.local_authority_code, *child_authorities} - {""}
+    AuditEventAuthority.objects.bulk_create(
+        AuditEventAuthority(event=event, local_authority_code=code, occurred_at=event.occurred_at)
+        for code in sorted(codes)
+    )
+
+
+def _children_index(event: AuditEvent) -> set[str]:
+    """Index the children the event names; returns their authorities' codes."""
+    register_ids = list(dict.fromkeys(event.register_ids))
+    if not register_ids:
+        return set()
+    # The audit trail names children only by register ID; which authority each belonged to
+    # when the event was written is read from the register here, once, for auditors' scope.
+    from registry.models import Child
+
+    authorities = dict(
+        Child.objects.filter(register_id__in=register_ids).values_list(
+            "register_id", "responsible_local_authority__gss_code"
+        )
+    )
+    if len(register_ids) == 1 and event.local_authority_code:
+        authorities.setdefault(register_ids[0], event.local_authority_code)
+    AuditEventChild.objects.bulk_create(
+        AuditEventChild(
+            event=event,
+            register_id=register_id,
+            local_authority_code=authorities.get(register_id, ""),
+            occurred_at=event.occurred_at,
+        )
+        for register_id in register_ids
+    )
+    return {code for code in authorities.values() if code}
+
+
+def auditor_action_record(
+    *,
+    action: AuditEvent.Action,
+    auditor: User,
+    request: HttpRequest | None,
+    criteria: dict[str, Any] | None = None,
+    register_ids: list[str] | None = None,
+    subject_user: User | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Audit what an auditor looked at or searched for: the audit of the auditors."""
+    with transaction.atomic():
+        return audit_event_record(
+            action=action,
+            actor=auditor,
+            request=request,
+            criteria=criteria,
+            register_ids=register_ids,
+            subject_user=subject_user,
+            details=details,
+            channel="web",
+        )
+
+
+class FlagAlreadyReviewed(Exception):
+    """Another auditor reviewed the flag first."""
+
+
+def anomaly_flag_review(*, flag: AnomalyFlag, reviewer: User, note: str, request: HttpRequest | None) -> AnomalyFlag:
+    """Mark a flag reviewed with the auditor's note, once; audited in the same transaction."""
+    note = note.strip()
+    if not note:
+        raise ValueError("A review needs a note")
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = AnomalyFlag.objects.filter(pk=flag.pk, reviewed_at__isnull=True).update(
+            reviewed_at=now, reviewed_by=reviewer, review_note=note
+        )
+        if not claimed:
+            raise FlagAlreadyReviewed("This flag has already been reviewed")
+        audit_event_record(
+            action=AuditEvent.Action.ANOMALY_FLAG_REVIEWED,
+            actor=reviewer,
+            request=request,
+            subject_user=flag.actor,
+            register_ids=list(flag.event.register_ids)[:1]
+            if flag.event.action == AuditEvent.Action.CHILD_VIEWED
+            else [],
+            details={"flag": flag.pk, "rule": flag.rule, "event": flag.event_id, "note": note},
+            channel="web",
+        )
+    flag.refresh_from_db()
+    return flag

@@ -1,5 +1,18 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path, re_path
+
+from audit import views
+from registry.identifiers import REGISTER_ID_PATTERN
 
 app_name = "audit"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+# Identifiers only in URLs: a register ID, a user's numeric id, a flag's id.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.events, name="events"),
+    path("export/", views.export, name="export"),
+    path("users/find/", views.user_find, name="user_find"),
+    path("users/<int:user_id>/", views.user_activity, name="user"),
+    path("children/find/", views.child_find, name="child_find"),
+    re_path(rf"^children/(?P<register_id>{REGISTER_ID_PATTERN})/$", views.child_history, name="child"),
+    path("flags/", views.flags, name="flags"),
+    path("flags/<int:flag_id>/", views.flag_detail, name="flag"),
+]

@@ -1,0 +1,204 @@
+"""Anomaly flags: look-ups an auditor should check, each with a plain-English explanation.
+
+Flags are raised by a scan of the trail (audit.tasks.anomalies_detect, every five minutes
+from beat), not at write time: a look-up never waits for, or fails because of, the rules.
+The scan remembers the last event it read (AnomalyScan) and a flag is unique per event and
+rule, so running it twice raises nothing twice. The rules read the register (children,
+involvements) because misuse is about whose record was opened; docs/audit.md lists them.
+"""
+
+import datetime
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import User
+from audit.models import AnomalyFlag, AnomalyRule, AnomalyScan, AuditEvent, LookupReason
+
+LOOKUP_ACTIONS = (AuditEvent.Action.SEARCH, AuditEvent.Action.CHILD_VIEWED)
+LONDON = ZoneInfo("Europe/London")
+SCAN_CHUNK = 5000
+
+
+def _name(value: str) -> str:
+    from registry.matching import name_normalise
+
+    return name_normalise(value)
+
+
+def _postcode(value: str) -> str:
+    from registry.identifiers import postcode_normalise
+
+    try:
+        return postcode_normalise(value)
+    except ValidationError:
+        return ""
+
+
+def user_family_name(user: User) -> str:
+    """The last word of the user's full name, normalised like a searched family name."""
+    words = _name(user.full_name).split()
+    return words[-1] if words else ""
+
+
+def _viewed_child(event: AuditEvent) -> tuple[str, str] | None:
+    """(family name, postcode) of the child a record view opened, if still on the register."""
+    from registry.models import Child
+
+    if event.action != AuditEvent.Action.CHILD_VIEWED or len(event.register_ids) != 1:
+        return None
+    return Child.objects.filter(register_id=event.register_ids[0]).values_list("family_name", "postcode").first()
+
+
+def _own_family_and_home(event: AuditEvent, actor: User) -> list[tuple[str, str]]:
+    flags: list[tuple[str, str]] = []
+    family = user_family_name(actor)
+    home = _postcode(actor.home_postcode)
+    searched_family = _name(str(event.criteria.get("family_name", "")))
+    searched_postcode = _postcode(str(event.criteria.get("postcode", "")))
+    child = _viewed_child(event)
+    if family and (searched_family.split()[-1:] == [family] or (child and _name(child[0]).split()[-1:] == [family])):
+        what = (
+            "searched for the family name"
+            if event.action == AuditEvent.Action.SEARCH
+            else "opened the record of a child named"
+        )
+        flags.append(
+            (
+                AnomalyRule.OWN_FAMILY_NAME,
+                f"{actor.full_name} {what} {family.title()}, which is their own family name. "
+                "Check they are not looking up a relative.",
+            )
+        )
+    if home and (searched_postcode == home or (child and _postcode(child[1]) == home)):
+        what = "searched by" if event.action == AuditEvent.Action.SEARCH else "opened the record of a child living at"
+        flags.append(
+            (
+                AnomalyRule.HOME_POSTCODE,
+                f"{actor.full_name} {what} their own home postcode. "
+                "Check they are not looking up a neighbour or relative.",
+            )
+        )
+    return flags
+
+
+def _out_of_hours(event: AuditEvent) -> str | None:
+    if event.reason == LookupReason.EMERGENCY:
+        return None
+    local = event.occurred_at.astimezone(LONDON)
+    start, end = settings.AUDIT_OFFICE_HOURS_START, settings.AUDIT_OFFICE_HOURS_END
+    if local.weekday() < 5 and start <= local.hour < end:
+        return None
+    when = local.strftime("%A %d %B %Y at %H:%M")
+    return (
+        f"A look-up at {when} (UK time), outside office hours ({start:02d}:00 to {end:02d}:00, Monday to Friday), "
+        f"gave the reason \u201c{event.get_reason_display() or 'none'}\u201d rather than the emergency reason."
+    )
+
+
+def _outside_authority(event: AuditEvent, actor: User) -> str | None:
+    from registry.models import Involvement
+
+    if event.action != AuditEvent.Action.CHILD_VIEWED or event.outcome != "viewed" or not event.local_authority_code:
+        return None
+    if event.local_authority_code == event.actor_local_authority_code:
+        return None
+    if Involvement.objects.filter(child__register_id__in=event.register_ids, practitioner=actor).exists():
+        return None
+    return (
+        f"{actor.full_name} (authority {event.actor_local_authority_code or 'none'}) opened the record of a child "
+        f"whose responsible authority is {event.local_authority_code}, and has never recorded working with the child."
+    )
+
+
+def rules_for_event(event: AuditEvent) -> list[tuple[str, str]]:
+    """The (rule, explanation) pairs an event raises, apart from daily volume."""
+    actor = event.actor
+    if actor is None or event.action not in LOOKUP_ACTIONS:
+        return []
+    flags = _own_family_and_home(event, actor)
+    if event.reason == LookupReason.EMERGENCY:
+        flags.append(
+            (AnomalyRule.EMERGENCY_REASON, f"{actor.full_name} gave the emergency reason. Every use of it is checked.")
+        )
+    out_of_hours = _out_of_hours(event)
+    if out_of_hours:
+        flags.append((AnomalyRule.OUT_OF_HOURS, out_of_hours))
+    outside = _outside_authority(event, actor)
+    if outside:
+        flags.append((AnomalyRule.OUTSIDE_AUTHORITY, outside))
+    return flags
+
+
+def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=LONDON)
+    return start, start + datetime.timedelta(days=1)
+
+
+def daily_volume_explanation(*, actor: User, day: datetime.date, up_to_event_id: int) -> str | None:
+    """Why the actor's searches on `day` (UK time) are unusual, or None if they are not: above
+    the limit, or far above their own average over the days before."""
+    start, end = _day_bounds(day)
+    searches = AuditEvent.objects.filter(actor=actor, action=AuditEvent.Action.SEARCH)
+    today = searches.filter(occurred_at__gte=start, occurred_at__lt=end, id__lte=up_to_event_id).count()
+    days = settings.AUDIT_USUAL_VOLUME_DAYS
+    before = searches.filter(occurred_at__gte=start - datetime.timedelta(days=days), occurred_at__lt=start).count()
+    usual = before / days
+    limit = settings.AUDIT_DAILY_SEARCH_LIMIT
+    threshold = max(settings.AUDIT_USUAL_VOLUME_FACTOR * usual, settings.AUDIT_USUAL_VOLUME_MINIMUM)
+    if today > limit:
+        return f"{actor.full_name} made {today} searches on {day:%d %B %Y}, above the daily limit of {limit}."
+    if today > threshold:
+        return (
+            f"{actor.full_name} made {today} searches on {day:%d %B %Y}; over the previous {days} days they averaged "
+            f"{usual:.1f} a day."
+        )
+    return None
+
+
+def _daily_volume_flags(events: Iterable[AuditEvent]) -> list[AnomalyFlag]:
+    # The latest search per user and day in this chunk stands for that day's volume.
+    latest: dict[tuple[int, datetime.date], AuditEvent] = {}
+    for event in events:
+        if event.action == AuditEvent.Action.SEARCH and event.actor_id is not None:
+            latest[(event.actor_id, event.occurred_at.astimezone(LONDON).date())] = event
+    flags = []
+    for (actor_id, day), event in latest.items():
+        start, end = _day_bounds(day)
+        already = AnomalyFlag.objects.filter(
+            rule=AnomalyRule.DAILY_VOLUME, actor_id=actor_id, event__occurred_at__gte=start, event__occurred_at__lt=end
+        ).exists()
+        assert event.actor is not None
+        explanation = None if already else daily_volume_explanation(actor=event.actor, day=day, up_to_event_id=event.pk)
+        if explanation:
+            flags.append(
+                AnomalyFlag(event=event, actor_id=actor_id, rule=AnomalyRule.DAILY_VOLUME, explanation=explanation)
+            )
+    return flags
+
+
+def anomalies_scan(*, chunk: int = SCAN_CHUNK) -> int:
+    """Read the trail from where the last scan stopped and raise flags; returns how many.
+    Concurrent scans queue on the scan row, so each event is read once."""
+    raised = 0
+    while True:
+        with transaction.atomic():
+            scan, _ = AnomalyScan.objects.select_for_update().get_or_create(pk=1)
+            events = list(
+                AuditEvent.objects.filter(id__gt=scan.last_event_id).select_related("actor").order_by("id")[:chunk]
+            )
+            if not events:
+                return raised
+            flags = [
+                AnomalyFlag(event=event, actor=event.actor, rule=rule, explanation=explanation)
+                for event in events
+                for rule, explanation in rules_for_event(event)
+            ]
+            flags += _daily_volume_flags(events)
+            AnomalyFlag.objects.bulk_create(flags, ignore_conflicts=True)
+            raised += len(flags)
+            scan.last_event_id = events[-1].pk
+            scan.save(update_fields=["last_event_id"])

@@ -1,0 +1,126 @@
+"""Auditors' forms. The events filter travels in the URL, so it holds identifiers only;
+anything personal (a user's email, a child's name) is sent by POST to a finder instead."""
+
+import datetime
+import re
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.selectors import AuditorScope, AuditQuery, authorities_in_scope, organisations_in_scope
+from registry.identifiers import REGISTER_ID_PATTERN
+
+DATE_HINT = "For example, 2026-11-23"
+_REGISTER_ID = re.compile(rf"^{REGISTER_ID_PATTERN}$")
+
+
+def register_id_clean(value: str) -> str:
+    register_id = value.strip().upper()
+    if register_id and not _REGISTER_ID.match(register_id):
+        raise forms.ValidationError("Enter a register ID as it is shown on the record, like 7K2M-9QXD-4TRB")
+    return register_id
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    register_id = forms.CharField(label="Child's register ID", required=False, max_length=20)
+    local_authority = forms.ChoiceField(label="Local authority", required=False)
+    organisation = forms.TypedChoiceField(
+        label="Organisation of the user", required=False, coerce=int, empty_value=None
+    )
+    action = forms.ChoiceField(label="What they did", required=False)
+    date_from = forms.DateField(
+        label="From date", required=False, help_text=DATE_HINT, input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter the from date as year-month-day, like 2026-11-01"},
+    )  # fmt: skip
+    date_to = forms.DateField(
+        label="To date", required=False, help_text=DATE_HINT, input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter the to date as year-month-day, like 2026-11-23"},
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, scope: AuditorScope, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        authority, organisation, action = (self.fields[name] for name in ("local_authority", "organisation", "action"))
+        assert isinstance(authority, forms.ChoiceField)
+        assert isinstance(organisation, forms.ChoiceField)
+        assert isinstance(action, forms.ChoiceField)
+        authority.choices = [("", "Any authority")] + [
+            (la.gss_code, la.name) for la in authorities_in_scope(scope=scope)
+        ]
+        organisation.choices = [("", "Any organisation")] + [
+            (org.pk, f"{org.name} ({org.local_authority.name})") for org in organisations_in_scope(scope=scope)
+        ]
+        action.choices = [("", "Anything"), *AuditEvent.Action.choices]
+
+    def clean_register_id(self) -> str:
+        return register_id_clean(self.cleaned_data.get("register_id") or "")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The to date must be the same as or after the from date")
+        return cleaned
+
+    def query(self) -> AuditQuery:
+        data = self.cleaned_data
+        return AuditQuery(
+            actor_id=data.get("user"),
+            register_id=data.get("register_id") or "",
+            local_authority_code=data.get("local_authority") or "",
+            organisation_id=data.get("organisation"),
+            action=data.get("action") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+
+class UserFindForm(forms.Form):
+    email = forms.EmailField(
+        label="User's email address",
+        max_length=254,
+        error_messages={
+            "required": "Enter the user's email address",
+            "invalid": "Enter an email address, like name@example.gov.uk",
+        },
+    )
+
+
+class ChildFindForm(forms.Form):
+    family_name = forms.CharField(
+        label="Family name", max_length=100, error_messages={"required": "Enter the child's family name"}
+    )
+    given_names = forms.CharField(label="Given name (optional)", max_length=100, required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        help_text="For example, 2019-04-12",
+        input_formats=["%Y-%m-%d"],
+        error_messages={
+            "required": "Enter the child's date of birth",
+            "invalid": "Enter the date of birth as year-month-day, like 2019-04-12",
+        },
+    )
+    purpose = forms.CharField(
+        label="Why are you looking for this child?",
+        max_length=200,
+        help_text="For example, the reference of the complaint or investigation",
+        error_messages={"required": "Enter why you are looking for this child"},
+    )
+
+    def clean_date_of_birth(self) -> datetime.date:
+        value: datetime.date = self.cleaned_data["date_of_birth"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("Date of birth must be in the past")
+        return value
+
+
+class FlagReviewForm(forms.Form):
+    note = forms.CharField(
+        label="Review note",
+        help_text="What you checked and what you found. Do not include the child's name.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter a note saying what you checked and found"},
+    )
