@@ -3,11 +3,13 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from accounts.models import LocalAuthority, User
+from accounts.roles import Role
+from accounts.selectors import local_authorities_for_role
 from registry.identifiers import postcode_district
-from registry.models import Child, Involvement, ProtectionStatus
+from registry.models import Child, ChildTransfer, Involvement, ProtectionStatus
 
 
 def children_on_register_count(*, local_authority: LocalAuthority) -> int:
@@ -161,3 +163,65 @@ def child_signpost(*, user: User, register_id: str) -> ChildSignpost | None:
         viewer_involvement_id=viewer_involvement,
         **common,  # type: ignore[arg-type]
     )
+
+
+# --- Register maintenance: what a register manager may change ----------------------------
+
+
+def authorities_managed_by(*, user: User) -> QuerySet[LocalAuthority]:
+    """The authorities whose register `user` keeps, as a register manager."""
+    return local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)
+
+
+def children_managed_by(*, user: User) -> QuerySet[Child]:
+    """Every child `user` may maintain: those of the authorities they manage the register
+    for. Every maintenance view finds its child here, so another authority's child (or any
+    child, for a user who is not a register manager) is simply not found."""
+    return Child.objects.filter(responsible_local_authority__in=authorities_managed_by(user=user))
+
+
+def managed_children_page(*, user: User, query: str = "") -> QuerySet[Child]:
+    """The manager's children for the list page, newest first, optionally found by
+    register ID or by the authority's own reference. Not a search of the national
+    register: names and dates of birth are not accepted here."""
+    children = children_managed_by(user=user).select_related("responsible_local_authority")
+    query = query.strip()
+    if query:
+        children = children.filter(Q(register_id__iexact=query) | Q(la_reference__iexact=query))
+    return children.order_by("-created_at", "-id")
+
+
+def managed_child_exists(*, user: User, register_id: str) -> bool:
+    return children_managed_by(user=user).filter(register_id=register_id).exists()
+
+
+def managed_child(*, user: User, register_id: str) -> Child | None:
+    """One child `user` may maintain, with everything the maintenance page shows, or None."""
+    return (
+        children_managed_by(user=user)
+        .select_related("responsible_local_authority")
+        .prefetch_related(
+            Prefetch("statuses", queryset=ProtectionStatus.objects.select_related("responsible_local_authority")),
+            Prefetch(
+                "involvements",
+                queryset=Involvement.objects.select_related("practitioner__organisation").order_by(
+                    F("end_date").desc(nulls_first=True), "-is_lead", "start_date"
+                ),
+            ),
+            "other_names",
+            Prefetch(
+                "transfers", queryset=ChildTransfer.objects.select_related("from_local_authority", "to_local_authority")
+            ),
+        )
+        .filter(register_id=register_id)
+        .first()
+    )
+
+
+def practitioner_for_involvement(*, email: str) -> User | None:
+    """An active practitioner with an account, found by work email, for a manager recording
+    their involvement."""
+    user = User.objects.select_related("organisation").filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None or not user.has_role(Role.PRACTITIONER):
+        return None
+    return user

@@ -28,6 +28,7 @@ from registry.lookups import (
     search_perform,
 )
 from registry.models import Child, Notification
+from registry.selectors import managed_child_exists
 from registry.services import InvolvementRefused, practitioner_involvement_end, practitioner_involvement_start
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,8 @@ def child_detail(request: HttpRequest, register_id: str) -> HttpResponse:
             "lookup": event_id,
             "involvement_form": InvolvementStartForm(initial={"lookup": event_id}),
             "today": timezone.localdate(),
+            # The responsible authority's own register managers keep the record from here.
+            "may_manage": managed_child_exists(user=user, register_id=register_id),
         },
     )
 

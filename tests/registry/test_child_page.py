@@ -155,3 +155,17 @@ def test_if_the_audit_write_fails_the_record_is_not_shown(client, practitioner, 
     assert response.status_code == 503
     assert "Adjo" not in response.content.decode()
     assert not AccessNotice.objects.exists()
+
+
+def test_the_responsible_authoritys_register_manager_is_offered_the_manage_link_and_no_one_else(
+    client, westminster, birmingham, child
+):
+    own_manager = UserFactory(
+        organisation__local_authority=westminster, roles=[Role.PRACTITIONER, Role.REGISTER_MANAGER]
+    )
+    other_manager = UserFactory(
+        organisation__local_authority=birmingham, roles=[Role.PRACTITIONER, Role.REGISTER_MANAGER]
+    )
+    manage_url = f"/manage/children/{child.register_id}/"
+    assert manage_url in open_page(client, own_manager, child).content.decode()
+    assert manage_url not in open_page(client, other_manager, child).content.decode()

@@ -189,6 +189,9 @@ def test_the_api_returns_graded_results_and_audits_as_api(api, practitioner, chi
         ({"family_name": "Adjo", "reason": "assessment"}, 400, "detail"),
         ({"family_name": "Adjo", "date_of_birth": "2999-01-01", "reason": "assessment"}, 400, "date_of_birth"),
         ({"nhs_number": "9434765919", "reason": "other"}, 400, "reason_detail"),
+        # PostgreSQL refuses NUL in text: the attempt must still be audited, not end in a 503.
+        ({"nhs_number": "94347\x0065919", "reason": "assessment"}, 400, "nhs_number"),
+        ({"family_name": "Ad\x00jo", "date_of_birth": "2999-01-01", "reason": "assessment"}, 400, "date_of_birth"),
     ],
 )
 def test_api_errors_are_4xx_with_a_message_and_are_audited(api, child, payload, status, field):
