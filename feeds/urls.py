@@ -1,5 +1,13 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from feeds import views
 
 app_name = "feeds"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.feed_files, name="files"),
+    path("files/<uuid:feed_file_id>/", views.feed_file_detail, name="file"),
+    path("files/<uuid:feed_file_id>/progress.json", views.feed_file_progress_json, name="file-progress"),
+    path("review/", views.review_list, name="review"),
+    path("review/<int:match_id>/", views.review_decide, name="review-item"),
+]

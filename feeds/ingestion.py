@@ -1,0 +1,551 @@
+"""Ingesting a received feed file: streamed, in chunks, exactly once.
+
+Each chunk is one transaction that writes the chunk's outcomes (registrations, matches,
+effects on children, quarantined lines, counters) together with the file's cursor
+(`FeedFile.lines_committed`). A worker killed mid-chunk loses only the uncommitted chunk,
+which the next worker reads again from the cursor; a registration already recorded with
+the same content is a duplicate and changes nothing. Two workers on one file cannot both
+commit a chunk: each locks the file's row and checks the cursor it started from.
+"""
+
+import datetime
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
+from feeds.parsing import OutOfScope, Quarantine, Record, data_line_count, data_lines, parse_line
+from registry.life_events import (
+    FEED_CHANNEL,
+    child_death_record,
+    child_death_reverse,
+    register_managers_notify_review,
+)
+from registry.matching import name_normalise
+from registry.models import Child, ProtectionStatus, Sex
+from registry.search import Grade, SearchCriteria, children_matching
+
+logger = logging.getLogger(__name__)
+
+ACTION_FILE_INGESTED = AuditEvent.Action.FEED_FILE_INGESTED
+ACTION_RECORDS_MATCHED = AuditEvent.Action.FEED_RECORDS_MATCHED
+# An unborn plan's expected delivery date is an estimate: births this far either side match.
+EXPECTED_DELIVERY_WINDOW = datetime.timedelta(weeks=8)
+# At most this many children are put to the register managers for one registration.
+REVIEW_CANDIDATES_LIMIT = 3
+_OUTCOME_COUNTERS = {Registration.Outcome.APPLIED.value: "applied", Registration.Outcome.FOR_REVIEW.value: "for_review"}
+_ACTIVE_MATCH_STATES = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED, FeedMatch.State.PENDING)
+
+
+def born_after(today: datetime.date) -> datetime.date:
+    years = settings.FEEDS_MAXIMUM_AGE_YEARS
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def after_chunk(feed_file_id: Any, chunks_committed: int) -> None:
+    """Called after each committed chunk. Does nothing; tests replace it to simulate a
+    worker that dies between chunks."""
+
+
+def feed_file_ingest_run(*, feed_file_id: Any) -> FeedFile | None:
+    """Ingest the file from its cursor to the end. Safe to run twice, and by two workers at
+    once (the second stops at its first chunk). Returns the file, or None if unknown."""
+    feed_file = FeedFile.objects.filter(pk=feed_file_id).first()
+    if feed_file is None or feed_file.state in (FeedFile.State.DONE, FeedFile.State.FAILED):
+        return feed_file
+    path = Path(feed_file.stored_path)
+    if not path.exists():
+        FeedFile.objects.filter(pk=feed_file.pk).update(
+            state=FeedFile.State.FAILED, failure="The stored copy of the file is missing", finished_at=timezone.now()
+        )
+        return FeedFile.objects.get(pk=feed_file.pk)
+    if feed_file.rows_total is None:
+        total = data_line_count(path, feed_file.is_gzip)
+        FeedFile.objects.filter(pk=feed_file.pk, rows_total__isnull=True).update(rows_total=total)
+    FeedFile.objects.filter(pk=feed_file.pk, state=FeedFile.State.WAITING).update(
+        state=FeedFile.State.RUNNING, started_at=timezone.now(), progress_at=timezone.now()
+    )
+    feed_file.refresh_from_db()
+    today = timezone.localdate()
+    context = _Context(event_type=feed_file.event_type, today=today, born_after=born_after(today))
+    cursor = feed_file.lines_committed
+    lines = data_lines(path, feed_file.is_gzip, after=cursor)
+    for chunks, chunk in enumerate(_chunks(lines, settings.FEEDS_CHUNK_SIZE), start=1):
+        if not _chunk_commit_retrying(feed_file_id=feed_file.pk, cursor=cursor, chunk=chunk, context=context):
+            logger.info("feed file %s: another worker holds the cursor; stopping", feed_file.pk)
+            return FeedFile.objects.get(pk=feed_file.pk)
+        cursor += len(chunk)
+        after_chunk(feed_file.pk, chunks)
+    return _finish(feed_file_id=feed_file.pk, cursor=cursor)
+
+
+def _chunks(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    while chunk := list(islice(lines, size)):
+        yield chunk
+
+
+def _finish(*, feed_file_id: Any, cursor: int) -> FeedFile:
+    with transaction.atomic():
+        feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
+        if feed_file.state != FeedFile.State.RUNNING or feed_file.lines_committed != cursor:
+            return feed_file
+        feed_file.state = FeedFile.State.DONE
+        feed_file.finished_at = timezone.now()
+        stored = feed_file.stored_path
+        feed_file.stored_path = ""
+        feed_file.save(update_fields=["state", "finished_at", "stored_path"])
+        audit_event_record(
+            action=ACTION_FILE_INGESTED,
+            actor=None,
+            details={"feed_file": str(feed_file.pk), "sha256": feed_file.sha256, **_counts(feed_file)},
+            channel=FEED_CHANNEL,
+        )
+        # The GRO's rows are personal data: the copy goes once every row is accounted for.
+        transaction.on_commit(lambda: Path(stored).unlink(missing_ok=True))
+    logger.info("feed file %s ingested: %s", feed_file.pk, _counts(feed_file))
+    return feed_file
+
+
+def _counts(feed_file: FeedFile) -> dict[str, int]:
+    return {
+        "rows_total": feed_file.rows_total or 0,
+        "applied": feed_file.rows_applied,
+        "for_review": feed_file.rows_for_review,
+        "unmatched": feed_file.rows_unmatched,
+        "duplicate": feed_file.rows_duplicate,
+        "out_of_scope": feed_file.rows_out_of_scope,
+        "quarantined": feed_file.rows_quarantined,
+    }
+
+
+@dataclass
+class _Context:
+    event_type: str
+    today: datetime.date
+    born_after: datetime.date
+
+
+@dataclass
+class _ChunkOutcome:
+    counts: Counter[str] = field(default_factory=Counter)
+    register_ids: set[str] = field(default_factory=set)
+
+
+def _chunk_commit_retrying(
+    *, feed_file_id: Any, cursor: int, chunk: list[tuple[int, bytes]], context: _Context
+) -> bool:
+    # Another file carrying the same registration, ingested at the same moment by another
+    # worker, can win the race to insert it: the chunk rolls back and, read again, finds the
+    # registration already there.
+    for attempt in range(3):
+        try:
+            return _chunk_commit(feed_file_id=feed_file_id, cursor=cursor, chunk=chunk, context=context)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            logger.info("feed file %s: a registration was inserted concurrently; retrying the chunk", feed_file_id)
+    return False
+
+
+def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, bytes]], context: _Context) -> bool:
+    with transaction.atomic():
+        feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
+        if feed_file.state != FeedFile.State.RUNNING or feed_file.lines_committed != cursor:
+            return False
+        outcome = _ChunkOutcome()
+        records: list[Record] = []
+        quarantined: list[QuarantinedRow] = []
+        for line_number, raw in chunk:
+            parsed = parse_line(
+                event_type=context.event_type,
+                line_number=line_number,
+                raw=raw,
+                today=context.today,
+                born_after=context.born_after,
+            )
+            if isinstance(parsed, Quarantine):
+                quarantined.append(
+                    QuarantinedRow(feed_file_id=feed_file_id, line_number=parsed.line_number, reason=parsed.reason)
+                )
+            elif isinstance(parsed, OutOfScope):
+                outcome.counts["out_of_scope"] += 1
+            else:
+                records.append(parsed)
+        QuarantinedRow.objects.bulk_create(quarantined, ignore_conflicts=True)
+        outcome.counts["quarantined"] += len(quarantined)
+        if records:
+            _Applier(feed_file=feed_file, context=context, outcome=outcome).apply(records)
+        FeedFile.objects.filter(pk=feed_file_id).update(
+            lines_committed=cursor + len(chunk),
+            progress_at=timezone.now(),
+            rows_applied=F("rows_applied") + outcome.counts["applied"],
+            rows_for_review=F("rows_for_review") + outcome.counts["for_review"],
+            rows_unmatched=F("rows_unmatched") + outcome.counts["unmatched"],
+            rows_duplicate=F("rows_duplicate") + outcome.counts["duplicate"],
+            rows_out_of_scope=F("rows_out_of_scope") + outcome.counts["out_of_scope"],
+            rows_quarantined=F("rows_quarantined") + outcome.counts["quarantined"],
+        )
+        if outcome.register_ids:
+            # Matching reads the register on the feed's behalf: audited as the feed's action,
+            # naming the children it found (register IDs only), not as a practitioner lookup.
+            audit_event_record(
+                action=ACTION_RECORDS_MATCHED,
+                actor=None,
+                register_ids=sorted(outcome.register_ids),
+                details={"feed_file": str(feed_file_id), "first_line": chunk[0][0], "last_line": chunk[-1][0]},
+                channel=FEED_CHANNEL,
+            )
+    return True
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    child: Child
+    method: str
+    grade: str
+    reasons: list[str]
+    unborn_status: ProtectionStatus | None = None
+
+
+class _Applier:
+    """Decides and applies each record of one chunk, inside the chunk's transaction."""
+
+    def __init__(self, *, feed_file: FeedFile, context: _Context, outcome: _ChunkOutcome) -> None:
+        self.feed_file = feed_file
+        self.context = context
+        self.outcome = outcome
+        self.registrations: dict[tuple[str, str, str, int], Registration] = {}
+        self.new: dict[tuple[str, str, str, int], Registration] = {}
+        self.children_by_nhs_number: dict[str, Child] = {}
+        self.unborn_plans: list[ProtectionStatus] = []
+        self.dates_without_nhs_number: set[datetime.date] = set()
+        # Registrations inserted during this chunk, with the outcome they were inserted with:
+        # they have no earlier matches, and need no second write if the outcome held.
+        self.inserted: dict[int, str] = {}
+
+    def apply(self, records: list[Record]) -> None:
+        self._prefetch(records)
+        for record in records:
+            self._apply_one(record)
+        Registration.objects.bulk_create(self.new.values())
+
+    def _prefetch(self, records: list[Record]) -> None:
+        entries = {record.details["entry_number"] for record in records}
+        for registration in Registration.objects.filter(
+            event_type=self.context.event_type, entry_number__in=entries
+        ).iterator():
+            key = (
+                registration.event_type,
+                registration.registration_district,
+                registration.entry_number,
+                registration.registration_year,
+            )
+            self.registrations[key] = registration
+        numbers = {record.details["nhs_number"] for record in records if record.details["nhs_number"]}
+        if numbers:
+            self.children_by_nhs_number = {
+                child.nhs_number: child
+                for child in Child.objects.filter(nhs_number__in=numbers).select_related("responsible_local_authority")
+                if child.nhs_number
+            }
+        # A registration with an NHS number no child has can only be a child recorded
+        # without one: the name matcher runs only where such a child shares the date of
+        # birth (or it with day and month swapped), which spares it most of a deaths file.
+        unfound = [record for record in records if record.details["nhs_number"] not in self.children_by_nhs_number]
+        dates = {date for record in unfound if record.details["nhs_number"] for date in _dates_of(record)}
+        if dates:
+            self.dates_without_nhs_number = {
+                date
+                for date in Child.objects.filter(nhs_number__isnull=True, date_of_birth__in=dates).values_list(
+                    "date_of_birth", flat=True
+                )
+                if date is not None
+            }
+        if self.context.event_type == EventType.BIRTH:
+            earliest = min(record.date_of_birth for record in records) - EXPECTED_DELIVERY_WINDOW
+            latest = max(record.date_of_birth for record in records) + EXPECTED_DELIVERY_WINDOW
+            self.unborn_plans = list(
+                ProtectionStatus.objects.filter(
+                    kind=ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN,
+                    end_date__isnull=True,
+                    expected_delivery_date__range=(earliest, latest),
+                    child__date_of_birth__isnull=True,
+                ).select_related("child__responsible_local_authority")
+            )
+
+    def _apply_one(self, record: Record) -> None:
+        key = record.natural_key
+        registration = self.registrations.get(key)
+        if registration is not None and registration.content_sha256 == record.content_sha256:
+            self.outcome.counts["duplicate"] += 1
+            return
+        if (
+            registration is not None
+            and record.record_status == RecordStatus.REGISTERED
+            and registration.record_status != RecordStatus.REGISTERED
+        ):
+            # The first registration arriving after its correction or cancellation must not
+            # undo them.
+            self.outcome.counts["duplicate"] += 1
+            return
+        if registration is None:
+            registration = Registration(
+                event_type=record.event_type,
+                registration_district=record.details["registration_district"],
+                entry_number=record.details["entry_number"],
+                registration_year=record.registration_date.year,
+            )
+            self.registrations[key] = registration
+            self.new[key] = registration
+        elif registration.pk is not None:
+            self.inserted.pop(registration.pk, None)  # it may have matches now
+            self._undo(registration, cancelled=record.record_status == RecordStatus.CANCELLED)
+        registration.record_status = record.record_status
+        registration.content_sha256 = record.content_sha256
+        registration.feed_file = self.feed_file
+        registration.line_number = record.line_number
+        if record.record_status == RecordStatus.CANCELLED:
+            registration.outcome = Registration.Outcome.CANCELLED
+            self.outcome.counts["unmatched"] += 1
+        else:
+            registration.outcome = self._match(registration, record)
+            self.outcome.counts[_OUTCOME_COUNTERS.get(str(registration.outcome), "unmatched")] += 1
+        if registration.pk is not None and self.inserted.get(registration.pk) != registration.outcome:
+            registration.save()
+
+    def _saved(self, registration: Registration, *, outcome: str) -> Registration:
+        if registration.pk is None:
+            registration.outcome = outcome
+            registration.save()
+            self.inserted[registration.pk] = outcome
+            self.new = {key: value for key, value in self.new.items() if value is not registration}
+        return registration
+
+    def _match_write(self, registration: Registration, child: Child, fields: dict[str, Any]) -> None:
+        if registration.pk in self.inserted:
+            FeedMatch.objects.create(registration=registration, child=child, **fields)
+        else:
+            FeedMatch.objects.update_or_create(registration=registration, child=child, defaults=fields)
+
+    def _undo(self, registration: Registration, *, cancelled: bool) -> None:
+        """Reverse what the registration's earlier version did, before the new version is
+        matched afresh. A birth confirmed into a record cannot be undone here: its register
+        managers are told to check the record."""
+        source = self._source(registration, status="cancelled" if cancelled else "corrected")
+        for match in FeedMatch.objects.filter(registration=registration, state__in=_ACTIVE_MATCH_STATES).select_related(
+            "child__responsible_local_authority"
+        ):
+            if match.state == FeedMatch.State.PENDING:
+                match.state = FeedMatch.State.WITHDRAWN
+            elif registration.event_type == EventType.DEATH:
+                child_death_reverse(
+                    child=match.child, restore_to=match.previous_date_of_death, actor=None, source=source
+                )
+                match.state = FeedMatch.State.REVERSED
+                self.outcome.register_ids.add(match.child.register_id)
+            else:
+                register_managers_notify_review(
+                    child=match.child,
+                    message=f"The birth registration confirmed into child {match.child.register_id}'s record "
+                    f"has been {'cancelled' if cancelled else 'corrected'} by the GRO. Check the record.",
+                )
+                continue
+            match.save(update_fields=["state", "updated_at"])
+
+    def _source(self, registration: Registration, *, status: str) -> dict[str, Any]:
+        return {
+            "feed_file": str(self.feed_file.pk),
+            "event_type": registration.event_type,
+            "registration_district": registration.registration_district,
+            "entry_number": registration.entry_number,
+            "registration_year": registration.registration_year,
+            "record_status": status,
+        }
+
+    # --- Matching ----------------------------------------------------------------------
+
+    def _match(self, registration: Registration, record: Record) -> str:
+        if record.event_type == EventType.DEATH:
+            certain, candidates = self._death_candidates(record)
+        else:
+            certain, candidates = None, self._birth_candidates(record)
+        if certain is not None:
+            self._death_apply(registration, record, certain)
+            return Registration.Outcome.APPLIED
+        if not candidates:
+            return Registration.Outcome.UNMATCHED
+        for candidate in candidates[:REVIEW_CANDIDATES_LIMIT]:
+            self._review_queue(registration, record, candidate)
+        return Registration.Outcome.FOR_REVIEW
+
+    def _death_candidates(self, record: Record) -> tuple[_Candidate | None, list[_Candidate]]:
+        number = record.details["nhs_number"]
+        child = self.children_by_nhs_number.get(number) if number else None
+        if child is not None:
+            if child.date_of_birth == record.date_of_birth:
+                return _Candidate(child, FeedMatch.Method.NHS_NUMBER, Grade.EXACT, ["NHS number matches"]), []
+            reasons = ["NHS number matches", "date of birth is different"]
+            return None, [_Candidate(child, FeedMatch.Method.NHS_NUMBER, Grade.POSSIBLE, reasons)]
+        if number and not self.dates_without_nhs_number.intersection(_dates_of(record)):
+            return None, []
+        sex = record.details["sex"] if record.details["sex"] in (Sex.MALE, Sex.FEMALE) else ""
+        criteria = SearchCriteria(
+            family_name=record.details["surname"],
+            given_names=record.details["forenames"],
+            date_of_birth=record.date_of_birth,
+            sex=sex,
+            postcode=record.details["postcode"],
+        )
+        outcome = children_matching(criteria=criteria, limit=REVIEW_CANDIDATES_LIMIT * 3)
+        matches = [
+            match
+            for match in outcome.matches
+            if match.grade in (Grade.EXACT, Grade.LIKELY)
+            # A child with another NHS number is another person, however alike the names.
+            and not (number and match.child.nhs_number and match.child.nhs_number != number)
+        ]
+        candidates = [
+            _Candidate(match.child, FeedMatch.Method.MATCHER, match.grade, match.reasons) for match in matches
+        ]
+        if len(matches) == 1 and self._certain(matches[0].child, matches[0].grade, record):
+            return candidates[0], []
+        return None, candidates
+
+    @staticmethod
+    def _certain(child: Child, grade: str, record: Record) -> bool:
+        """The strict threshold: names and date of birth exactly as recorded, and the same
+        postcode. A shielded child's postcode never counts, so a shielded child is only ever
+        matched by NHS number or by a register manager."""
+        postcode = record.details["postcode"]
+        return grade == Grade.EXACT and bool(postcode) and not child.is_shielded and child.postcode == postcode
+
+    def _birth_candidates(self, record: Record) -> list[_Candidate]:
+        details = record.details
+        surnames = {name_normalise(details["mother_surname"]), name_normalise(details["mother_maiden_surname"])} - {""}
+        forename = name_normalise(details["mother_forenames"]).split(" ")[0]
+        candidates = []
+        for plan in self.unborn_plans:
+            assert plan.expected_delivery_date is not None
+            if abs(plan.expected_delivery_date - record.date_of_birth) > EXPECTED_DELIVERY_WINDOW:
+                continue
+            if name_normalise(plan.mother_family_name) not in surnames:
+                continue
+            agreeing = ["mother's surname matches"]
+            plan_forename = name_normalise(plan.mother_given_names).split(" ")[0]
+            if plan_forename and forename:
+                if plan_forename != forename:
+                    continue
+                agreeing.append("mother's given name matches")
+            if plan.mother_date_of_birth and record.mother_date_of_birth:
+                if plan.mother_date_of_birth != record.mother_date_of_birth:
+                    continue
+                agreeing.append("mother's date of birth matches")
+            if len(agreeing) < 2:
+                continue
+            days = (record.date_of_birth - plan.expected_delivery_date).days
+            agreeing.append(f"born {abs(days)} days {'after' if days >= 0 else 'before'} the expected delivery date")
+            candidates.append(
+                _Candidate(plan.child, FeedMatch.Method.UNBORN_PLAN, Grade.LIKELY, agreeing, unborn_status=plan)
+            )
+        return candidates
+
+    # --- Effects -----------------------------------------------------------------------
+
+    def _details(self, record: Record) -> dict[str, str]:
+        return dict(record.details)
+
+    def _death_apply(self, registration: Registration, record: Record, candidate: _Candidate) -> None:
+        registration = self._saved(registration, outcome=Registration.Outcome.APPLIED)
+        child = candidate.child
+        match = (
+            None
+            if registration.pk in self.inserted
+            else FeedMatch.objects.filter(registration=registration, child=child).first()
+        )
+        previous = match.previous_date_of_death if match else child.date_of_death
+        assert record.date_of_death is not None
+        try:
+            child_death_record(
+                child=child,
+                date_of_death=record.date_of_death,
+                actor=None,
+                source={**self._source(registration, status=record.record_status), "method": candidate.method},
+            )
+        except ValidationError:
+            # The registered date cannot be this child's (before their birth): let a person decide.
+            self._review_queue(registration, record, candidate)
+            registration.outcome = Registration.Outcome.FOR_REVIEW
+            return
+        self._match_write(
+            registration,
+            child,
+            {
+                "local_authority": child.responsible_local_authority,
+                "method": candidate.method,
+                "state": FeedMatch.State.APPLIED,
+                "grade": candidate.grade,
+                "reasons": candidate.reasons,
+                "details": self._details(record),
+                "previous_date_of_death": previous,
+            },
+        )
+        self.outcome.register_ids.add(child.register_id)
+
+    def _review_queue(self, registration: Registration, record: Record, candidate: _Candidate) -> None:
+        registration = self._saved(registration, outcome=Registration.Outcome.FOR_REVIEW)
+        child = candidate.child
+        self._match_write(
+            registration,
+            child,
+            {
+                "local_authority": child.responsible_local_authority,
+                "unborn_status": candidate.unborn_status,
+                "method": candidate.method,
+                "state": FeedMatch.State.PENDING,
+                "grade": candidate.grade,
+                "reasons": candidate.reasons,
+                "details": self._details(record),
+                "decided_by": None,
+                "decided_at": None,
+            },
+        )
+        event = "birth" if record.event_type == EventType.BIRTH else "death"
+        register_managers_notify_review(
+            child=child,
+            message=f"A registered {event} may concern child {child.register_id}. "
+            "Confirm or reject it in the registrations waiting for review.",
+        )
+        self.outcome.register_ids.add(child.register_id)
+
+
+def _dates_of(record: Record) -> list[datetime.date]:
+    born = record.date_of_birth
+    try:
+        return [born, born.replace(day=born.month, month=born.day)]
+    except ValueError:
+        return [born]
+
+
+def stalled_files(*, now: datetime.datetime | None = None) -> Iterable[FeedFile]:
+    """Files waiting or running with no progress for FEEDS_STALLED_AFTER_SECONDS: their
+    worker died (or their message was lost) and they need handing out again."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.FEEDS_STALLED_AFTER_SECONDS)
+    running = FeedFile.objects.filter(state=FeedFile.State.RUNNING, progress_at__lt=cutoff)
+    waiting = FeedFile.objects.filter(state=FeedFile.State.WAITING, received_at__lt=cutoff)
+    return list(running) + list(waiting)

@@ -1,0 +1,267 @@
+"""Reading GRO feed files: the two formats (docs/feeds.md), one line at a time.
+
+Parsing is pure: a line becomes a Registration record, a Quarantine (line number and
+reason) or an OutOfScope marker. It never raises for anything in the file."""
+
+import csv
+import datetime
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, cast
+
+from django.core.exceptions import ValidationError
+
+from feeds.models import EventType, RecordStatus
+from registry.identifiers import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.models import Sex
+
+DEATH_COLUMNS = (
+    "registration_district", "sub_district", "entry_number", "registration_date", "forenames", "surname",
+    "aliases", "sex", "date_of_birth", "date_of_death", "place_of_death", "address", "postcode", "nhs_number",
+    "record_status",
+)  # fmt: skip
+BIRTH_COLUMNS = (
+    "registration_district", "sub_district", "entry_number", "registration_date", "forenames", "surname", "sex",
+    "date_of_birth", "place_of_birth", "mother_forenames", "mother_surname", "mother_maiden_surname",
+    "mother_date_of_birth", "mother_postcode", "father_forenames", "father_surname", "nhs_number", "record_status",
+)  # fmt: skip
+COLUMNS: dict[str, tuple[str, ...]] = {EventType.DEATH: DEATH_COLUMNS, EventType.BIRTH: BIRTH_COLUMNS}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    EventType.DEATH: (
+        "registration_district", "entry_number", "registration_date", "surname", "date_of_birth", "date_of_death",
+        "record_status",
+    ),
+    EventType.BIRTH: (
+        "registration_district", "entry_number", "registration_date", "surname", "date_of_birth", "mother_surname",
+        "record_status",
+    ),
+}  # fmt: skip
+DATE_COLUMNS = ("registration_date", "date_of_birth", "date_of_death", "mother_date_of_birth")
+# The longest value each column may hold; longer means the row is not what it claims to be.
+MAX_LENGTHS = {"registration_district": 100, "sub_district": 100, "entry_number": 20, "aliases": 300}
+DEFAULT_MAX_LENGTH = 100
+LONG_COLUMNS = ("address", "place_of_death", "place_of_birth")
+LONG_MAX_LENGTH = 300
+GZIP_MAGIC = b"\x1f\x8b"
+_SEXES = {
+    "m": Sex.MALE, "male": Sex.MALE, "1": Sex.MALE,
+    "f": Sex.FEMALE, "female": Sex.FEMALE, "2": Sex.FEMALE,
+    "i": Sex.INDETERMINATE, "indeterminate": Sex.INDETERMINATE, "9": Sex.INDETERMINATE,
+    "": Sex.NOT_KNOWN, "u": Sex.NOT_KNOWN, "0": Sex.NOT_KNOWN, "not known": Sex.NOT_KNOWN,
+}  # fmt: skip
+
+
+class HeaderRefused(ValueError):
+    """The file is not a GRO deaths or births file: refused before any row is read."""
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    line_number: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class OutOfScope:
+    line_number: int
+
+
+@dataclass(frozen=True)
+class Record:
+    """One well-formed registration. `details` holds every column, normalised, as text."""
+
+    event_type: str
+    line_number: int
+    details: dict[str, str]
+    registration_date: datetime.date
+    date_of_birth: datetime.date
+    date_of_death: datetime.date | None
+    mother_date_of_birth: datetime.date | None
+    content_sha256: str = field(default="")
+
+    @property
+    def natural_key(self) -> tuple[str, str, str, int]:
+        return (
+            self.event_type,
+            self.details["registration_district"],
+            self.details["entry_number"],
+            self.registration_date.year,
+        )
+
+    @property
+    def record_status(self) -> str:
+        return self.details["record_status"]
+
+
+Parsed = Record | Quarantine | OutOfScope
+
+
+def file_is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def _open(path: Path, is_gzip: bool) -> IO[bytes]:
+    # GzipFile reads like any binary file; typeshed does not call it an IO[bytes].
+    return cast(IO[bytes], gzip.open(path, "rb")) if is_gzip else path.open("rb")
+
+
+def header_event_type(header: bytes) -> str:
+    """The event type a header row announces. Raises HeaderRefused if it is neither."""
+    try:
+        text = header.decode("utf-8-sig").strip("\r\n")
+    except UnicodeDecodeError as error:
+        raise HeaderRefused("The header row is not UTF-8 text") from error
+    names = tuple(name.strip().lower() for name in next(csv.reader([text]), []))
+    for event_type, columns in COLUMNS.items():
+        if names == columns:
+            return event_type
+    raise HeaderRefused("The header row is not that of a GRO deaths or births file (see the feed formats)")
+
+
+def file_event_type(path: Path, is_gzip: bool) -> str:
+    """Read only the header row. Raises HeaderRefused, also for an unreadable gzip stream."""
+    try:
+        with _open(path, is_gzip) as handle:
+            return header_event_type(handle.readline(64 * 1024))
+    except (OSError, EOFError) as error:
+        raise HeaderRefused("The file cannot be read (a damaged gzip file?)") from error
+
+
+def data_lines(path: Path, is_gzip: bool, *, after: int = 0) -> Iterator[tuple[int, bytes]]:
+    """(line number in the file, raw bytes) for each data line after the first `after`
+    data lines. Streams: never holds more than one line."""
+    with _open(path, is_gzip) as handle:
+        handle.readline()
+        for index, line in enumerate(handle, start=1):
+            if index > after:
+                yield index + 1, line
+
+
+def data_line_count(path: Path, is_gzip: bool) -> int:
+    with _open(path, is_gzip) as handle:
+        handle.readline()
+        return sum(1 for _ in handle)
+
+
+def _date(value: str) -> datetime.date:
+    if len(value) == 10 and value[4] == "-":
+        return datetime.date.fromisoformat(value)
+    if len(value) == 10 and value[2] == "/" and value[5] == "/":
+        return datetime.date(int(value[6:]), int(value[3:5]), int(value[:2]))
+    raise ValueError(value)
+
+
+class _Refused(Exception):
+    pass
+
+
+def _checked_date(name: str, value: str, today: datetime.date) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        parsed = _date(value)
+    except ValueError:
+        raise _Refused(f"{name} is not a real date (use YYYY-MM-DD)") from None
+    if parsed > today:
+        raise _Refused(f"{name} is in the future")
+    return parsed
+
+
+def _iso(value: datetime.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def parse_line(
+    *, event_type: str, line_number: int, raw: bytes, today: datetime.date, born_after: datetime.date
+) -> Parsed:
+    """One data line. Records of people born before `born_after` are OutOfScope, decided
+    from the date of birth alone so that most of a deaths file is skipped cheaply."""
+    try:
+        return _parse(event_type, line_number, raw, today, born_after)
+    except _Refused as refused:
+        return Quarantine(line_number, str(refused))
+
+
+def _parse(event_type: str, line_number: int, raw: bytes, today: datetime.date, born_after: datetime.date) -> Parsed:
+    columns = COLUMNS[event_type]
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise _Refused("contains bytes that are not UTF-8 text") from None
+    if not text.strip():
+        raise _Refused("empty line")
+    try:
+        values = next(csv.reader([text], strict=True), [])
+    except csv.Error:
+        raise _Refused("badly quoted field") from None
+    if len(values) != len(columns):
+        raise _Refused(f"wrong number of columns: {len(values)}, expected {len(columns)}")
+    row = {name: value.strip() for name, value in zip(columns, values, strict=True)}
+    try:
+        date_of_birth = _date(row["date_of_birth"]) if row["date_of_birth"] else None
+    except ValueError:
+        date_of_birth = None
+    if date_of_birth is not None and date_of_birth < born_after:
+        return OutOfScope(line_number)
+    for name in REQUIRED[event_type]:
+        if not row[name]:
+            raise _Refused(f"{name} is missing")
+    for name, value in row.items():
+        limit = LONG_MAX_LENGTH if name in LONG_COLUMNS else MAX_LENGTHS.get(name, DEFAULT_MAX_LENGTH)
+        if len(value) > limit:
+            raise _Refused(f"{name} is longer than {limit} characters")
+        if any(ord(character) < 32 for character in value):
+            raise _Refused(f"{name} contains control characters")
+    dates: dict[str, datetime.date | None] = {}
+    for name in DATE_COLUMNS:
+        if name in row:
+            dates[name] = _checked_date(name, row[name], today)
+            row[name] = _iso(dates[name])
+    born, registered = dates["date_of_birth"], dates["registration_date"]
+    if born is None or registered is None:
+        raise _Refused("date_of_birth or registration_date is missing")  # unreachable: both required
+    died = dates.get("date_of_death")
+    if died is not None and died < born:
+        raise _Refused("date_of_death is before date_of_birth")
+    event_date = died or born
+    if registered < event_date:
+        raise _Refused(f"registration_date is before the date of {'death' if died else 'birth'}")
+    mother_born = dates.get("mother_date_of_birth")
+    if mother_born is not None and mother_born >= born:
+        raise _Refused("mother_date_of_birth is not before the child's date_of_birth")
+    row["record_status"] = row["record_status"].lower()
+    if row["record_status"] not in RecordStatus.values:
+        raise _Refused("record_status must be registered, corrected or cancelled")
+    if row["nhs_number"]:
+        number = nhs_number_normalise(row["nhs_number"])
+        if not nhs_number_is_valid(number):
+            raise _Refused("nhs_number is not a valid NHS number (check digit)")
+        row["nhs_number"] = number
+    sex = _SEXES.get(row["sex"].lower())
+    if sex is None:
+        raise _Refused("sex must be M, F, I or blank")
+    row["sex"] = sex
+    for name in ("postcode", "mother_postcode"):
+        if row.get(name):
+            try:
+                row[name] = postcode_normalise(row[name])
+            except ValidationError:
+                # An address the GRO holds in another shape is no reason to lose the record;
+                # it only stops the postcode counting towards a match.
+                row[name] = ""
+    content = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
+    return Record(
+        event_type=event_type,
+        line_number=line_number,
+        details=row,
+        registration_date=registered,
+        date_of_birth=born,
+        date_of_death=died,
+        mother_date_of_birth=mother_born,
+        content_sha256=content,
+    )

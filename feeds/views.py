@@ -1,0 +1,128 @@
+"""Feed operators' pages (upload, progress) and register managers' review queue. Views
+parse input and call feeds.services / feeds.selectors, where role and scope are decided."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import User
+from accounts.roles import Role
+from feeds.forms import FeedUploadForm, ReviewDecisionForm
+from feeds.models import FeedFile
+from feeds.selectors import (
+    feed_file_for_operator,
+    feed_file_progress,
+    feed_files_for_operator,
+    quarantined_rows,
+    review_comparison,
+    review_item,
+    review_queue,
+)
+from feeds.services import FeedRefused, feed_file_receive, feed_match_confirm, feed_match_reject
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _operator(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.has_role(Role.FEED_OPERATOR):
+        raise PermissionDenied
+    return user
+
+
+def _manager(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.has_role(Role.REGISTER_MANAGER):
+        raise PermissionDenied
+    return user
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def feed_files(request: HttpRequest) -> HttpResponse:
+    user = _operator(request)
+    form = FeedUploadForm(request.POST, request.FILES) if request.method == "POST" else FeedUploadForm()
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            receipt = feed_file_receive(
+                stream=upload, size=upload.size, original_name=upload.name or "", source=FeedFile.Source.UPLOAD,
+                actor=user, request=request,
+            )  # fmt: skip
+        except FeedRefused as refused:
+            form.add_error("file", str(refused))
+        else:
+            (messages.warning if receipt.repeated else messages.success)(request, receipt.message)
+            return redirect("feeds:file", feed_file_id=receipt.feed_file.pk)
+    files = feed_files_for_operator(user=user)[:50]
+    return render(request, "feeds/files.html", {"form": form, "files": files})
+
+
+def _feed_file(request: HttpRequest, feed_file_id: uuid.UUID) -> FeedFile:
+    feed_file = feed_file_for_operator(user=_operator(request), feed_file_id=feed_file_id)
+    if feed_file is None:
+        raise Http404("No such feed file")
+    return feed_file
+
+
+@never_cache
+@require_GET
+def feed_file_detail(request: HttpRequest, feed_file_id: uuid.UUID) -> HttpResponse:
+    feed_file = _feed_file(request, feed_file_id)
+    return render(
+        request,
+        "feeds/file_detail.html",
+        {
+            "feed_file": feed_file,
+            "progress": feed_file_progress(feed_file=feed_file),
+            "quarantined": quarantined_rows(feed_file=feed_file),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def feed_file_progress_json(request: HttpRequest, feed_file_id: uuid.UUID) -> JsonResponse:
+    return JsonResponse(feed_file_progress(feed_file=_feed_file(request, feed_file_id)))
+
+
+@never_cache
+@require_GET
+def review_list(request: HttpRequest) -> HttpResponse:
+    user = _manager(request)
+    return render(request, "feeds/review_list.html", {"matches": review_queue(user=user)[:200]})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def review_decide(request: HttpRequest, match_id: int) -> HttpResponse:
+    user = _manager(request)
+    match = review_item(user=user, match_id=match_id)
+    if match is None:
+        raise Http404("No such registration to review")
+    form = ReviewDecisionForm(request.POST) if request.method == "POST" else ReviewDecisionForm()
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "confirm":
+                feed_match_confirm(match=match, actor=user, request=request)
+                messages.success(request, f"Confirmed: the record of child {match.child.register_id} was updated.")
+            else:
+                feed_match_reject(match=match, actor=user, request=request)
+                messages.success(request, "Rejected: nothing was changed on the child's record.")
+        except ValidationError as error:
+            form.add_error(None, " ".join(error.messages))
+        else:
+            return redirect("feeds:review")
+    return render(
+        request,
+        "feeds/review_item.html",
+        {"match": match, "form": form, "comparison": review_comparison(match=match)},
+    )
