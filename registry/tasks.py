@@ -10,9 +10,15 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from registry.models import AccessNotice, Involvement, Notification
+from registry.models import AccessNotice, ChildTransfer, Involvement, Notification
+from registry.removal_services import removal_due_notify, removal_run
 
 logger = logging.getLogger(__name__)
+
+NOTIFICATION_EMAIL_SUBJECTS: dict[str, str] = {
+    Notification.Kind.TRANSFERRED_IN: "Signposting register: a child has transferred to your authority",
+    Notification.Kind.TRANSFERRED_OUT: "Signposting register: a child has transferred out of your authority",
+}
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -30,7 +36,9 @@ def notification_emails_send(notification_ids: list[int]) -> int:
                 continue  # another worker sent it
             # Sent inside the transaction: if sending fails, the claim rolls back and a retry sends it.
             send_mail(
-                subject="Child protection signposting register: another practitioner is involved",
+                subject=NOTIFICATION_EMAIL_SUBJECTS.get(
+                    notification.kind, "Child protection signposting register: another practitioner is involved"
+                ),
                 message=(
                     f"{notification.message}\n\nSign in to the register to see who is involved and how to reach them."
                 ),
@@ -111,3 +119,70 @@ def access_digests_send() -> int:
             )
         sent += 1
     return sent
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def child_transfer_emails_send(transfer_id: int) -> int:
+    """Tell both authorities' secure mailboxes that responsibility for a child has passed.
+    ChildTransfer has no column to claim, so each mailbox is claimed in the shared cache
+    (an atomic add); a failed send gives the claim back so that the retry sends it."""
+    from django.core.cache import cache
+
+    transfer = (
+        ChildTransfer.objects.select_related("child", "from_local_authority", "to_local_authority")
+        .filter(pk=transfer_id)
+        .first()
+    )
+    if transfer is None:
+        return 0
+    register_id = transfer.child.register_id
+    when = f"{transfer.transferred_on:%d %B %Y}"
+    sent = 0
+    sending, receiving = transfer.from_local_authority, transfer.to_local_authority
+    for authority, message in (
+        (sending, f"Child {register_id} has transferred to {receiving.name} on {when}."),
+        (receiving, f"Child {register_id} has transferred to you from {sending.name} on {when}."),
+    ):
+        claim = f"child-transfer-email:{transfer.pk}:{authority.pk}"
+        if not cache.add(claim, True, timeout=60 * 60 * 24 * 30):
+            continue
+        try:
+            send_mail(
+                subject=f"Signposting register: child {register_id} has transferred",
+                message=f"{message}\n\nSign in to the register for the child's statuses and who is involved.",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[authority.secure_email],
+            )
+        except Exception:
+            cache.delete(claim)
+            raise
+        sent += 1
+    return sent
+
+
+@shared_task(acks_late=True)
+def due_children_remove() -> int:
+    """The daily removal run (beat): remove every child due and not under a legal hold,
+    with a receipt each. Safe to run twice: a second run finds nothing. Returns how many
+    children were removed. Then tells register managers of children due within the next
+    REMOVAL_DUE_SOON_DAYS, once per child."""
+    removed = len(removal_run(actor=None, dry_run=False).receipts)
+    removal_due_notify()
+    return removed
+
+
+@shared_task(acks_late=True)
+def bulk_upload_process_task(upload_id: str) -> bool:
+    """Process a register manager's uploaded import file (registry.uploads). Safe to run
+    twice: an upload already finished or being processed is left alone."""
+    from registry.uploads import bulk_upload_process
+
+    return bulk_upload_process(upload_id=upload_id) is not None
+
+
+@shared_task(acks_late=True)
+def idempotency_keys_purge() -> int:
+    """Delete the case-management API's stored answers whose Idempotency-Keys have expired."""
+    from registry.cms import idempotency_records_purge
+
+    return idempotency_records_purge()

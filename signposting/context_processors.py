@@ -14,5 +14,6 @@ def service(request: HttpRequest) -> dict[str, Any]:
     if isinstance(user, User) and user.is_authenticated:
         context["nav_search"] = user.has_role(Role.PRACTITIONER)
         context["show_admin_link"] = user.has_role(Role.SYSTEM_ADMINISTRATOR)
+        context["nav_users"] = user.has_role(Role.LA_USER_ADMIN)
         context["unread_notifications"] = unread_notifications_count(user=user)
     return context

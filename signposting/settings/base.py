@@ -47,14 +47,73 @@ REGISTER_MAXIMUM_AGE_YEARS = env.int("REGISTER_MAXIMUM_AGE_YEARS", default=18)
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=2000)
 
 # --- Register maintenance and the case-management API (issue 4) ---------------------------
+# Bulk upload in the browser (registry.uploads): the largest file accepted, and rows per
+# transaction (smaller than IMPORT_BATCH_SIZE so that the progress bar moves).
+BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+BULK_UPLOAD_BATCH_SIZE = env.int("BULK_UPLOAD_BATCH_SIZE", default=500)
+# Case-management API (registry.cms_api): records per batch request, and how long an
+# Idempotency-Key's stored answer is replayed.
+CMS_BATCH_MAX_RECORDS = env.int("CMS_BATCH_MAX_RECORDS", default=1000)
+CMS_IDEMPOTENCY_KEY_HOURS = env.int("CMS_IDEMPOTENCY_KEY_HOURS", default=48)
 
 # --- GRO feeds (issue 5) ---------------------------------------------------------------------
+# Files dropped here are picked up by beat (feeds.tasks.feeds_inbox_scan); received files are
+# kept in the store until ingested. Web and workers must share both folders.
+FEEDS_INBOX_DIR = Path(env.str("FEEDS_INBOX_DIR", default=str(VAR_DIR / "feeds" / "inbox")))
+FEEDS_STORE_DIR = Path(env.str("FEEDS_STORE_DIR", default=str(VAR_DIR / "feeds" / "store")))
+FEEDS_MAX_FILE_BYTES = env.int("FEEDS_MAX_FILE_BYTES", default=1024 * 1024 * 1024)
+FEEDS_CHUNK_SIZE = env.int("FEEDS_CHUNK_SIZE", default=2000)
+# A registration of someone born longer ago than this cannot concern the register.
+FEEDS_MAXIMUM_AGE_YEARS = env.int("FEEDS_MAXIMUM_AGE_YEARS", default=19)
+# A file whose ingestion has made no progress for this long is handed to a worker again.
+FEEDS_STALLED_AFTER_SECONDS = env.int("FEEDS_STALLED_AFTER_SECONDS", default=600)
 
 # --- Removal and retention (issue 6) ---------------------------------------------------------
+# Months after these dates that a child leaves the register (docs/removal.md). The last
+# status ending uses REGISTER_RETENTION_MONTHS_AFTER_PLAN_END above; 18th birthday uses
+# REGISTER_MAXIMUM_AGE_YEARS.
+REMOVAL_MONTHS_AFTER_EXPECTED_DELIVERY = env.int("REMOVAL_MONTHS_AFTER_EXPECTED_DELIVERY", default=12)
+REMOVAL_MONTHS_AFTER_DEATH = env.int("REMOVAL_MONTHS_AFTER_DEATH", default=12)
+# How far ahead register managers' "due for removal" list and notifications look.
+REMOVAL_DUE_SOON_DAYS = env.int("REMOVAL_DUE_SOON_DAYS", default=30)
+# Children removed per chunk of the daily run; each child still has its own transaction.
+REMOVAL_BATCH_SIZE = env.int("REMOVAL_BATCH_SIZE", default=500)
 
 # --- Accounts: invitations, two-factor, lockout, sessions (issue 7) -------------------------
+# Accounts not re-certified by their local authority's user admin within this many months
+# are suspended by the daily beat task accounts.tasks.users_suspend_unrecertified.
+ACCOUNTS_RECERTIFICATION_MONTHS = env.int("ACCOUNTS_RECERTIFICATION_MONTHS", default=12)
+ACCOUNTS_INVITATION_HOURS = env.int("ACCOUNTS_INVITATION_HOURS", default=72)
+# Signed out after this long without a request; the page warns this many seconds before.
+ACCOUNTS_SESSION_IDLE_SECONDS = env.int("ACCOUNTS_SESSION_IDLE_SECONDS", default=15 * 60)
+ACCOUNTS_SESSION_WARNING_SECONDS = env.int("ACCOUNTS_SESSION_WARNING_SECONDS", default=2 * 60)
+# Signed out this long after signing in, however active (also SESSION_COOKIE_AGE below).
+ACCOUNTS_SESSION_ABSOLUTE_SECONDS = env.int("ACCOUNTS_SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
+OTP_TOTP_ISSUER = "Signposting register"
+# Lockout (django-axes): per account, not per address (many users share an NHS or council
+# proxy); only a local authority user admin (or a system administrator) unlocks.
+AXES_FAILURE_LIMIT = 10
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for the address as well; counting per account already stops guessing one
+# account's password, and a shared proxy's address would lock out a whole hospital.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_COOLOFF_TIME = None
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit trail already
+AXES_VERBOSE = False  # axes would log email addresses
 
 # --- Audit trail (issue 8) -------------------------------------------------------------------
+# Anomaly flags (docs/audit.md). Office hours are local (Europe/London), Monday to Friday.
+AUDIT_OFFICE_HOURS_START = env.int("AUDIT_OFFICE_HOURS_START", default=8)
+AUDIT_OFFICE_HOURS_END = env.int("AUDIT_OFFICE_HOURS_END", default=18)
+AUDIT_DAILY_SEARCH_LIMIT = env.int("AUDIT_DAILY_SEARCH_LIMIT", default=150)
+AUDIT_USUAL_VOLUME_DAYS = env.int("AUDIT_USUAL_VOLUME_DAYS", default=28)
+AUDIT_USUAL_VOLUME_FACTOR = env.int("AUDIT_USUAL_VOLUME_FACTOR", default=5)
+AUDIT_USUAL_VOLUME_MINIMUM = env.int("AUDIT_USUAL_VOLUME_MINIMUM", default=20)
+AUDIT_PAGE_SIZE = env.int("AUDIT_PAGE_SIZE", default=25)
+AUDIT_EXPORT_MAX_ROWS = env.int("AUDIT_EXPORT_MAX_ROWS", default=100_000)
 
 # --- Applications ----------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -71,6 +130,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "signposting",
     "accounts",
     "registry",
@@ -89,8 +152,16 @@ MIDDLEWARE = [
     # Every view needs a login unless it is marked @login_not_required (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages, so that the 503 page renders with the user's menu.
+    "signposting.middleware.DatabaseUnavailableMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute session limits, then two factors for every page but signing in.
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "signposting.urls"
@@ -141,6 +212,8 @@ else:
 # --- Authentication --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out account is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -233,6 +306,12 @@ if CELERY_BROKER_URL == "filesystem://":
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "signposting.tasks.record_worker_heartbeat", "schedule": 60.0},
     "access-digests": {"task": "registry.tasks.access_digests_send", "schedule": crontab(hour=7, minute=0)},
+    "cms-keys-purge": {"task": "registry.tasks.idempotency_keys_purge", "schedule": crontab(hour=4, minute=10)},
+    "recertification": {"task": "accounts.tasks.users_suspend_unrecertified", "schedule": crontab(hour=2, minute=30)},
+    "feeds-inbox-scan": {"task": "feeds.tasks.feeds_inbox_scan", "schedule": 60.0},
+    "removal-daily": {"task": "registry.tasks.due_children_remove", "schedule": crontab(hour=2, minute=30)},
+    "audit-anomalies": {"task": "audit.tasks.anomalies_detect", "schedule": 300.0},
+    "audit-chain-verify": {"task": "audit.tasks.audit_chain_verify", "schedule": crontab(hour=3, minute=15)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -251,6 +330,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Child protection signposting register API",
     "DESCRIPTION": "Search the register. Every call is audited with the reason given.",
     "VERSION": "1.0.0",
+    # The register's own Sex choices, shared by the case-management API (issue 4).
+    "ENUM_NAME_OVERRIDES": {"SexEnum": "registry.models.Sex"},
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its Swagger UI are for signed-in users only, like every other page.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
