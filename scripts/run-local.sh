@@ -9,7 +9,8 @@ PORT="${PORT:-8000}"
 BIN=.venv/bin
 
 # The file-system broker and the shared file cache need their folders before anything starts.
-mkdir -p var/broker/out var/broker/processed var/broker/control var/cache
+VAR="${VAR_DIR:-var}"
+mkdir -p "$VAR/broker/out" "$VAR/broker/processed" "$VAR/broker/control" "$VAR/cache"
 
 "$BIN/python" manage.py migrate --noinput
 "$BIN/python" manage.py seed_demo --children "${DEMO_CHILDREN:-200}"
@@ -34,7 +35,9 @@ sleep 3
 cat <<MESSAGE
 
   The register is running at http://127.0.0.1:${PORT}/
-  Sign in with any demo login above (password: signposting-demo-2026).
+  Sign in with any demo login above (password: signposting-demo-2026), then give the
+  six-digit code that this prints (every demo login shares one published demo key):
+      .venv/bin/python manage.py demo_code practitioner@demo.test
   A Celery worker and Celery beat are running on the file-system broker (var/broker).
   Press Ctrl-C to stop everything.
 

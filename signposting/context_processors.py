@@ -15,5 +15,8 @@ def service(request: HttpRequest) -> dict[str, Any]:
         context["nav_search"] = user.has_role(Role.PRACTITIONER)
         context["show_admin_link"] = user.has_role(Role.SYSTEM_ADMINISTRATOR)
         context["nav_users"] = user.has_role(Role.LA_USER_ADMIN)
+        context["nav_register"] = user.has_role(Role.REGISTER_MANAGER)
+        context["nav_feeds"] = user.has_role(Role.FEED_OPERATOR)
+        context["nav_audit"] = user.has_role(Role.AUDITOR)
         context["unread_notifications"] = unread_notifications_count(user=user)
     return context

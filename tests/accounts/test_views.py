@@ -105,3 +105,21 @@ def test_home_shows_each_role_its_own_summary(client, westminster):
     client.force_login(admin)
     page = client.get("/").content.decode()
     assert "Service health" in page and "No background worker has reported in" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "link", "label"),
+    [
+        (Role.PRACTITIONER, "/search/", "Search"),
+        (Role.REGISTER_MANAGER, "/manage/children/", "Your register"),
+        (Role.LA_USER_ADMIN, "/users/", "Users"),
+        (Role.FEED_OPERATOR, "/feeds/", "Feeds"),
+        (Role.AUDITOR, "/audit/", "Audit"),
+    ],
+)
+def test_the_menu_offers_each_role_its_own_pages_and_no_others(client, westminster, role, link, label):
+    client.force_login(UserFactory(organisation__local_authority=westminster, roles=[role]))
+    menu = client.get("/").content.decode().split('id="navigation"')[1].split("</ul>")[0]
+    assert f'href="{link}"' in menu and label in menu
+    others = {"/search/", "/manage/children/", "/users/", "/feeds/", "/audit/"} - {link}
+    assert not [other for other in others if f'href="{other}"' in menu]
