@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -12,8 +11,8 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.selectors import lookup_refusal
 from audit.models import LookupReason
+from registry.api_fields import date_not_future, nhs_number_validated, postcode_validated
 from registry.forms import SEX_CHOICES
-from registry.identifiers import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.lookups import LookupReasonGiven, LookupRefused, search_invalid_record, search_perform
 from registry.search import SearchCriteria
 
@@ -29,20 +28,13 @@ class SearchRequestSerializer(serializers.Serializer[dict[str, Any]]):
     reason_detail = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
     def validate_nhs_number(self, value: str) -> str:
-        number = nhs_number_normalise(value)
-        if number and not nhs_number_is_valid(number):
-            raise serializers.ValidationError("Enter a valid NHS number: 10 digits with a correct check digit")
-        return number
+        return nhs_number_validated(value)
 
     def validate_postcode(self, value: str) -> str:
-        try:
-            return postcode_normalise(value) if value.strip() else ""
-        except Exception:
-            raise serializers.ValidationError("Enter a full UK postcode, like SW1A 1AA") from None
+        return postcode_validated(value)
 
     def validate_date_of_birth(self, value: Any) -> Any:
-        if value is not None and value > timezone.localdate():
-            raise serializers.ValidationError("Date of birth must be today or in the past")
+        date_not_future(value, message="Date of birth must be today or in the past")
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ system that thinks it set one finds out. Views parse, then call registry.cms; ea
 audited there in the same transaction. Errors are 4xx with a message.
 """
 
-import datetime
 import re
 from typing import Any
 
@@ -14,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -25,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import LocalAuthority, User
+from registry.api_fields import date_not_future, nhs_number_validated, postcode_validated
 from registry.cms import (
     CmsRefused,
     IdempotencyKeyReused,
@@ -36,7 +35,6 @@ from registry.cms import (
     request_fingerprint,
     status_upsert,
 )
-from registry.identifiers import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.models import OtherName, ProtectionStatus, ServiceType, Sex
 
 # Printable ASCII, as HTTP headers carry it; long enough for a UUID or a hash.
@@ -56,11 +54,6 @@ def _text(max_length: int, *, required: bool = False) -> serializers.CharField:
     return serializers.CharField(
         max_length=max_length, required=required, allow_blank=not required, validators=[_encodable]
     )
-
-
-def _not_future(value: datetime.date) -> None:
-    if value is not None and value > timezone.localdate():
-        raise serializers.ValidationError("Must be today or in the past")
 
 
 class StrictSerializer(serializers.Serializer[dict[str, Any]]):
@@ -98,7 +91,7 @@ class StatusSerializer(StrictSerializer):
     """One protection status, found again by its kind and start date."""
 
     kind = serializers.ChoiceField(choices=ProtectionStatus.Kind.choices)
-    start_date = serializers.DateField(validators=[_not_future])
+    start_date = serializers.DateField(validators=[date_not_future])
     end_date = serializers.DateField(required=False, allow_null=True, default=None)
     legal_basis = serializers.ChoiceField(
         choices=ProtectionStatus.LegalBasis.choices, required=False, allow_blank=True, default=""
@@ -129,7 +122,7 @@ class InvolvementSerializer(StrictSerializer):
 
     service_type = serializers.ChoiceField(choices=ServiceType.choices)
     contact_name = _text(150, required=True)
-    start_date = serializers.DateField(validators=[_not_future])
+    start_date = serializers.DateField(validators=[date_not_future])
     end_date = serializers.DateField(required=False, allow_null=True, default=None)
     contact_organisation_name = _text(200)
     contact_role = _text(120)
@@ -153,7 +146,7 @@ class ChildRecordSerializer(StrictSerializer):
     nhs_number = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=20)
     given_names = _text(100)
     family_name = _text(100)
-    date_of_birth = serializers.DateField(required=False, allow_null=True, validators=[_not_future])
+    date_of_birth = serializers.DateField(required=False, allow_null=True, validators=[date_not_future])
     sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     address_line_1 = _text(200)
     address_line_2 = _text(200)
@@ -170,16 +163,10 @@ class ChildRecordSerializer(StrictSerializer):
     )
 
     def validate_nhs_number(self, value: str | None) -> str:
-        number = nhs_number_normalise(value or "")
-        if number and not nhs_number_is_valid(number):
-            raise serializers.ValidationError("Enter a valid NHS number: 10 digits with a correct check digit")
-        return number
+        return nhs_number_validated(value)
 
     def validate_postcode(self, value: str) -> str:
-        try:
-            return postcode_normalise(value) if value.strip() else ""
-        except DjangoValidationError:
-            raise serializers.ValidationError("Enter a full UK postcode, like SW1A 1AA") from None
+        return postcode_validated(value)
 
     def validate_family_name(self, value: str) -> str:
         if not value.strip():

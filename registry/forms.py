@@ -18,6 +18,7 @@ class LookupReasonForm(forms.Form):
 
     reason = forms.ChoiceField(
         label="Why are you looking for this child?",
+        help_text="Your reason is recorded with your search and can be checked by auditors.",
         choices=LookupReason.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Select why you are looking for this child"},

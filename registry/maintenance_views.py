@@ -86,8 +86,9 @@ def _change(
     success: str,
     redirect_to: str | None = None,
 ) -> HttpResponse:
-    """Validate, make the change with the version the manager saw, and say what happened.
-    A conflict keeps everything the manager typed and shows the record as it is now."""
+    """Show the form on a GET (the form is unbound). On a POST, validate, make the change
+    with the version the manager saw, and say what happened. A conflict keeps everything
+    the manager typed and shows the record as it is now."""
     child = form.child
     if form.is_valid():
         try:
@@ -247,8 +248,8 @@ def child_identity(request: HttpRequest, register_id: str) -> HttpResponse:
         initial = {name: getattr(child, name) for name in ChildIdentityForm.IDENTITY_FIELDS}
         initial["nhs_number"] = child.nhs_number or ""
         form = ChildIdentityForm(child=child, initial=initial)
-        return render(request, "registry/manage/child_identity.html", {"form": form, "child": child})
-    form = ChildIdentityForm(request.POST, child=child)
+    else:
+        form = ChildIdentityForm(request.POST, child=child)
     return _change(
         request,
         form=form,
@@ -267,8 +268,6 @@ def child_shielding(request: HttpRequest, register_id: str) -> HttpResponse:
     child = _child_or_404(request, register_id)
     form = ShieldingForm(request.POST if request.method == "POST" else None, child=child)
     shield = not child.is_shielded
-    if request.method == "GET":
-        return render(request, "registry/manage/child_shielding.html", {"form": form, "child": child})
     return _change(
         request,
         form=form,
@@ -291,8 +290,6 @@ def child_shielding(request: HttpRequest, register_id: str) -> HttpResponse:
 def other_name_add(request: HttpRequest, register_id: str) -> HttpResponse:
     child = _child_or_404(request, register_id)
     form = OtherNameForm(request.POST if request.method == "POST" else None, child=child)
-    if request.method == "GET":
-        return render(request, "registry/manage/other_name_add.html", {"form": form, "child": child})
     return _change(
         request,
         form=form,
@@ -320,8 +317,6 @@ def other_name_remove(request: HttpRequest, register_id: str, other_name_id: int
         raise Http404("No such name for this child")
     form = ConfirmForm(request.POST if request.method == "POST" else None, child=child)
     context = {"other_name": other_name}
-    if request.method == "GET":
-        return render(request, "registry/manage/other_name_remove.html", {**context, "form": form, "child": child})
     return _change(
         request,
         form=form,
@@ -339,8 +334,6 @@ def other_name_remove(request: HttpRequest, register_id: str, other_name_id: int
 def status_add(request: HttpRequest, register_id: str) -> HttpResponse:
     child = _child_or_404(request, register_id)
     form = StatusAddForm(request.POST if request.method == "POST" else None, child=child)
-    if request.method == "GET":
-        return render(request, "registry/manage/status_add.html", {"form": form, "child": child})
     return _change(
         request,
         form=form,
@@ -362,8 +355,6 @@ def status_end(request: HttpRequest, register_id: str, status_id: int) -> HttpRe
         raise Http404("No current status with that id for this child")
     form = EndDateForm(request.POST if request.method == "POST" else None, child=child, start_date=status.start_date)
     context = {"status": status}
-    if request.method == "GET":
-        return render(request, "registry/manage/status_end.html", {**context, "form": form, "child": child})
     status.child = child
     return _change(
         request,
@@ -386,8 +377,6 @@ def status_end(request: HttpRequest, register_id: str, status_id: int) -> HttpRe
 def involvement_add(request: HttpRequest, register_id: str) -> HttpResponse:
     child = _child_or_404(request, register_id)
     form = InvolvementAddForm(request.POST if request.method == "POST" else None, child=child)
-    if request.method == "GET":
-        return render(request, "registry/manage/involvement_add.html", {"form": form, "child": child})
     return _change(
         request,
         form=form,
@@ -410,8 +399,6 @@ def involvement_end(request: HttpRequest, register_id: str, involvement_id: int)
     data = request.POST if request.method == "POST" else None
     form = EndDateForm(data, child=child, start_date=involvement.start_date)
     context = {"involvement": involvement}
-    if request.method == "GET":
-        return render(request, "registry/manage/involvement_end.html", {**context, "form": form, "child": child})
     involvement.child = child
     return _change(
         request,
@@ -434,8 +421,6 @@ def involvement_end(request: HttpRequest, register_id: str, involvement_id: int)
 def child_transfer(request: HttpRequest, register_id: str) -> HttpResponse:
     child = _child_or_404(request, register_id)
     form = TransferForm(request.POST if request.method == "POST" else None, child=child)
-    if request.method == "GET":
-        return render(request, "registry/manage/child_transfer.html", {"form": form, "child": child})
     # After the transfer the child is no longer this manager's: back to their list.
     return _change(
         request,

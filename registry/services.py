@@ -179,14 +179,7 @@ def child_identity_update(
         else:
             _child_version_claim(child=child, expected_version=expected_version)
             child.save(update_fields=[*changed, *NAME_KEY_FIELDS, "updated_at"])
-        audit_event_record(
-            action=AuditEvent.Action.CHILD_UPDATED,
-            actor=actor,
-            request=request,
-            register_ids=[child.register_id],
-            local_authority_code=child.responsible_local_authority.gss_code,
-            details={"fields": sorted(changed)},
-        )
+        _child_updated_audit(actor=actor, child=child, request=request, fields=changed)
     return child
 
 
@@ -340,15 +333,26 @@ def practitioner_involvement_end(*, actor: User, child: Child, request: HttpRequ
 
 
 def _child_updated_audit(
-    *, actor: User | None, child: Child, request: HttpRequest | None, change: str, fields: list[str]
+    *,
+    actor: User | None,
+    child: Child,
+    request: HttpRequest | None,
+    fields: list[str],
+    change: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
+    """The CHILD_UPDATED event, against the authority now responsible. It names the changed
+    fields, never their values; `extra` adds details that are not personal data."""
+    details: dict[str, Any] = {} if change is None else {"change": change}
+    details["fields"] = sorted(fields)
+    details.update(extra or {})
     audit_event_record(
         action=AuditEvent.Action.CHILD_UPDATED,
         actor=actor,
         request=request,
         register_ids=[child.register_id],
         local_authority_code=child.responsible_local_authority.gss_code,
-        details={"change": change, "fields": sorted(fields)},
+        details=details,
     )
 
 
@@ -467,15 +471,14 @@ def child_transfer(
             transferred_on=transferred_on,
             transferred_by=actor,
         )
-        audit_event_record(
-            action=AuditEvent.Action.CHILD_UPDATED,
+        # Recorded against the receiving authority, now the responsible one.
+        _child_updated_audit(
             actor=actor,
+            child=child,
             request=request,
-            register_ids=[child.register_id],
-            local_authority_code=to_local_authority.gss_code,
-            details={
-                "change": "transferred",
-                "fields": ["la_reference", "responsible_local_authority"],
+            change="transferred",
+            fields=["la_reference", "responsible_local_authority"],
+            extra={
                 "transfer_id": transfer.pk,
                 # Authority codes are not personal data, and the trail must say who held the child.
                 "from_local_authority": from_local_authority.gss_code,
