@@ -58,6 +58,11 @@ COPY . /app
 RUN SECRET_KEY="build-time-dummy-key-only-for-collectstatic-never-used-at-run-time-0000" \
     python manage.py collectstatic --noinput --verbosity 1
 
+# Uploaded files (bulk uploads, GRO feed files) and the feed inbox live under /data, a
+# volume shared by the web server, which stores uploads, and the worker, which reads them.
+RUN mkdir -p /data/media /data/feeds/inbox && chown -R signposting:signposting /data
+ENV VAR_DIR=/data
+
 USER signposting:signposting
 EXPOSE 8000
 
