@@ -206,6 +206,25 @@ def family_name_compare(searched: SurnameProfile, recorded: SurnameProfile) -> t
     return FamilyNameAgreement.DIFFERENT, similarity
 
 
+def family_names_clearly_different(searched: SurnameProfile, recorded: SurnameProfile) -> bool:
+    """A quick test, for search's candidates: True only where family_name_compare would say
+    DIFFERENT. False means "compare them" (most names it lets through are different too).
+    Single names not alike by any of family_name_compare's tests: the same sound, one slip
+    apart in spelling or in sound, or a Jaro-Winkler similarity of CLEARLY_DIFFERENT."""
+    first, second = searched.compact, recorded.compact
+    if not first or not second:
+        return True
+    if len(searched.units) > 1 or len(recorded.units) > 1 or searched.phonetic == recorded.phonetic:
+        return False
+    # One slip apart needs lengths at most one apart (an OSA distance is at least that).
+    if -1 <= len(first) - len(second) <= 1 and _one_typo_apart(first, second, shortest=2):
+        return False
+    first_sound, second_sound = searched.phonetic, recorded.phonetic
+    if -1 <= len(first_sound) - len(second_sound) <= 1 and _one_typo_apart(first_sound, second_sound, shortest=2):
+        return False
+    return JaroWinkler.similarity(first, second, score_cutoff=CLEARLY_DIFFERENT) < CLEARLY_DIFFERENT
+
+
 def _family_name_loosely(
     searched: SurnameProfile, recorded: SurnameProfile, similarity: float
 ) -> tuple[FamilyNameAgreement, float]:

@@ -9,7 +9,10 @@ How a search runs (a handful of indexed queries, then ranking in Python):
    away whose family-name keys, initials or given-name key agree
    (registry.matching.name_keys). Their other names (aliases, former names, previous
    surnames) come with them. That is one query, and a second loads the children shown.
-2. Each candidate is compared field by field with the search. Every field's agreement
+2. Most candidates (born on the date searched) have a family name nothing like the one
+   searched, and no given name, date or postcode can make up for that: they are set aside
+   after one cheap comparison of family names, remembered for the search. The rest are
+   compared field by field with the search. Every field's agreement
    adds or takes away evidence, roughly log2 of how much likelier that agreement is for
    the same child than for a different one (the Fellegi-Sunter idea); a child's own name,
    its names the wrong way round and each of its other names are tried, and the best kept.
@@ -22,14 +25,12 @@ child, and how often a different child is shown as exact or likely (a false sign
 """
 
 import datetime
-import operator
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models, router
 from django.utils import timezone
 
 from registry.identifiers import nhs_number_normalise, postcode_district
@@ -40,6 +41,7 @@ from registry.matching import (
     SurnameProfile,
     date_of_birth_variants,
     family_name_compare,
+    family_names_clearly_different,
     given_name_compare,
     name_initials,
     name_keys,
@@ -105,7 +107,7 @@ def children_matching(*, criteria: SearchCriteria, limit: int = 10) -> SearchOut
     if refusal:
         raise ValueError(refusal)
     search = _Search.from_criteria(criteria)
-    evaluations = [evaluation for evaluation in search.evaluate(_candidates(search)) if evaluation.grade is not None]
+    evaluations = search.evaluate(_candidates(search))
     _downgrade_beside_exact(evaluations)
     if len(evaluations) > limit:
         return SearchOutcome(matches=[], too_many=True)
@@ -235,6 +237,11 @@ class _Search:
     # As typed, for reasons such as "Bill for William".
     given_display: str = ""
     family_display: str = ""
+    # How each recorded family name compares with the one searched (swapped: with the
+    # given name searched), worked out once per search: surnames recur among candidates.
+    family_agreements: dict[tuple[str, bool], tuple[FamilyNameAgreement, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def from_criteria(cls, criteria: SearchCriteria) -> "_Search":
@@ -284,7 +291,50 @@ class _Search:
         return [date for date, agreement in self.dates.items() if agreement == DateOfBirthAgreement.ONE_DIGIT]
 
     def evaluate(self, candidates: Iterable["_Candidate"]) -> list["_Evaluation"]:
-        return [self._evaluate(candidate) for candidate in candidates]
+        """The candidates graded possible or better (grade not None)."""
+        evaluations = []
+        for candidate in candidates:
+            evaluation = self._evaluate(candidate)
+            if evaluation.grade is not None:
+                evaluations.append(evaluation)
+        return evaluations
+
+    def worth_comparing(self, *, nhs_number: str, date_of_birth: datetime.date | None, families: Iterable[str]) -> bool:
+        """False only for a child _evaluate would not grade: born on none of the dates, or
+        with a family name different from the one searched (and, for names entered the wrong
+        way round, from the given name searched) in each of its names (`families`).
+        FAMILY_DIFFERENT_IS_FINAL makes that decisive, so most of the ~300 children born on
+        the date searched cost one comparison of family names, and a surname shared by
+        several costs one in all."""
+        if self.nhs_number and nhs_number == self.nhs_number:
+            return True
+        if not self.family or date_of_birth not in self.dates:
+            return False
+        if not FAMILY_DIFFERENT_IS_FINAL:
+            return True
+        different = FamilyNameAgreement.DIFFERENT
+        for family in families:
+            if self._family_agreement(family, swapped=False)[0] != different:
+                return True
+            if self.given and self._family_agreement(family, swapped=True)[0] != different:
+                return True
+        return False
+
+    def _family_agreement(self, recorded: str, *, swapped: bool) -> tuple[FamilyNameAgreement, float]:
+        """family_name_compare of the family name searched (or, swapped, of the first given
+        name searched) with a recorded one. Clearly different names skip the full comparison;
+        their similarity is given as 0.0, which nothing reads for a different name."""
+        key = (recorded, swapped)
+        agreement = self.family_agreements.get(key)
+        if agreement is None:
+            searched = self.given_as_family_profile if swapped else self.family_profile
+            recorded_profile = surname_profile(recorded)
+            if family_names_clearly_different(searched, recorded_profile):
+                agreement = (FamilyNameAgreement.DIFFERENT, 0.0)
+            else:
+                agreement = family_name_compare(searched, recorded_profile)
+            self.family_agreements[key] = agreement
+        return agreement
 
     def _evaluate(self, candidate: "_Candidate") -> "_Evaluation":
         date_agreement = self.dates.get(candidate.date_of_birth) if candidate.date_of_birth else None
@@ -336,8 +386,7 @@ class _Search:
     def _name_evidence(self, name: "_Name") -> "_NameEvidence":
         # A different family name cannot be made up for (see FAMILY_DIFFERENT_IS_FINAL), so
         # most of the children born that day are set aside without comparing given names.
-        recorded_family = surname_profile(name.family)
-        family = family_name_compare(self.family_profile, recorded_family)
+        family = self._family_agreement(name.family, swapped=False)
         evidence = _NameEvidence.of(
             family=family,
             given=_GIVEN_UNCOMPARED
@@ -349,7 +398,7 @@ class _Search:
         if self.given and family[0] <= FamilyNameAgreement.WEAK:
             # Names entered the wrong way round: only worth trying when the family name
             # did not already agree.
-            swapped_family = family_name_compare(self.given_as_family_profile, recorded_family)
+            swapped_family = self._family_agreement(name.family, swapped=True)
             if swapped_family[0] != FamilyNameAgreement.DIFFERENT:
                 swapped = _NameEvidence.of(
                     family=swapped_family,
@@ -363,8 +412,7 @@ class _Search:
         return evidence
 
 
-@dataclass(frozen=True)
-class _Name:
+class _Name(NamedTuple):
     given: str
     family: str
     kind: str = ""  # "" for the child's own name, else an OtherName.Kind
@@ -375,7 +423,7 @@ class _Name:
         return _first_given_display(self.given_as_written)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     child_id: int
     nhs_number: str
@@ -387,17 +435,20 @@ class _Candidate:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> "_Candidate":
-        """From values_list(*_CHILD_FIELDS)."""
-        child_id, nhs_number, given_names, given, family, date_of_birth, sex, postcode, is_shielded = row
-        return cls(
+        """From a row of _candidates' query: the child's fields, then its other names."""
+        child_id, nhs_number, given_names, given, family, date_of_birth, sex, postcode, is_shielded, others = row
+        candidate = cls(
             child_id=child_id,
             nhs_number=nhs_number or "",
             date_of_birth=date_of_birth,
             sex=sex,
             postcode=postcode or "",
-            is_shielded=is_shielded,
+            is_shielded=bool(is_shielded),
             names=[_Name(given=given, family=family, given_as_written=given_names)],
         )
+        for kind, other_given_names, other_given, other_family in _other_names(others):
+            candidate.other_name_add(kind=kind, given_names=other_given_names, given=other_given, family=other_family)
+        return candidate
 
     def other_name_add(self, *, kind: str, given_names: str, given: str, family: str) -> None:
         own = self.names[0]
@@ -579,59 +630,129 @@ def _join(words: list[str]) -> str:
 
 # --- Candidates: indexed lookups only ----------------------------------------------------
 
-_CHILD_FIELDS = (
-    "pk",
-    "nhs_number",
-    "given_names",
-    "given_names_normalised",
-    "family_name_normalised",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "is_shielded",
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return f'"{field.column}"'
+
+
+_CHILD_TABLE = f'"{Child._meta.db_table}"'
+_OTHER_NAME_TABLE = f'"{OtherName._meta.db_table}"'
+# Read in this order by _Candidate.from_row, then the child's other names.
+_CHILD_COLUMNS = ", ".join(
+    f"c.{_column(Child, name)}"
+    for name in (
+        "id",
+        "nhs_number",
+        "given_names",
+        "given_names_normalised",
+        "family_name_normalised",
+        "date_of_birth",
+        "sex",
+        "postcode",
+        "is_shielded",
+    )
 )
-_OTHER_NAME_FIELDS = ("kind", "given_names", "given_names_normalised", "family_name_normalised")
+_OTHER_NAME_VALUES = ", ".join(
+    f"o.{_column(OtherName, name)}"
+    for name in ("kind", "given_names", "given_names_normalised", "family_name_normalised")
+)
+_OTHER_NAME_OF_CHILD = f"{_OTHER_NAME_TABLE} o WHERE o.{_column(OtherName, 'child')} = c.{_column(Child, 'id')}"
+# A child's other names as one JSON array of arrays, by a correlated subquery that reads
+# the other-name table's foreign-key index once per candidate (a few hundred index probes).
+# The SQL here is put together from model metadata only; every value is a parameter.
+_OTHER_NAME_AS_JSON = f"json_build_array({_OTHER_NAME_VALUES}) ORDER BY o.{_column(OtherName, 'id')}"
+_OTHER_NAMES_SQL = {
+    "postgresql": f"(SELECT json_agg({_OTHER_NAME_AS_JSON}) FROM {_OTHER_NAME_OF_CHILD})",  # noqa: S608
+    "sqlite": f"(SELECT json_group_array(json_array({_OTHER_NAME_VALUES})) FROM {_OTHER_NAME_OF_CHILD})",  # noqa: S608
+}
+
+
+class _Conditions:
+    """The OR'd conditions of the candidate query, with their parameters. On PostgreSQL a
+    list is one array parameter (`= ANY(%s)`): a short statement, quick to send, parse and
+    plan, whatever the number of dates; elsewhere an IN list of parameters."""
+
+    def __init__(self, vendor: str) -> None:
+        self.arrays = vendor == "postgresql"
+        self.sql: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, **columns: Any) -> None:
+        """One condition: every column (of Child, by field name) equal to its value, or to
+        one of its values when given a list."""
+        parts = []
+        for name, value in columns.items():
+            column = f"c.{_column(Child, name)}"
+            if not isinstance(value, list):
+                parts.append(f"{column} = %s")
+                self.params.append(value)
+            elif self.arrays:
+                parts.append(f"{column} = ANY(%s)")
+                self.params.append(value)
+            else:
+                parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
+                self.params.extend(value)
+        self.sql.append("(" + " AND ".join(parts) + ")")
 
 
 def _candidates(search: _Search) -> list[_Candidate]:
-    """Every child worth comparing, with the names to compare, in two queries: each
+    """Every child worth comparing, with the names to compare, in one query: each
     condition is an equality or IN on an indexed column, so that a search reads a few
-    hundred rows of a register of millions (2 to 5 ms of database time at a million)."""
+    hundred rows of a register of millions (about 2 ms of database time at a million)."""
+    connection = connections[router.db_for_read(Child)]
+    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
     # One index per condition: the date of birth, or (key, date of birth) for mistyped dates.
-    conditions: list[Q] = []
+    conditions = _Conditions(vendor)
     if search.nhs_number:
-        conditions.append(Q(nhs_number=search.nhs_number))
+        conditions.add(nhs_number=search.nhs_number)
     if search.date_of_birth and search.family:
-        conditions.append(Q(date_of_birth__in=search.whole_dates))
+        conditions.add(date_of_birth=search.whole_dates)
         typo_dates = search.typo_dates
         if typo_dates and search.surname_keys:
             keys = sorted(search.surname_keys)
-            conditions.append(Q(date_of_birth__in=typo_dates, family_name_first_phonetic__in=keys))
-            conditions.append(Q(date_of_birth__in=typo_dates, family_name_last_phonetic__in=keys))
+            conditions.add(date_of_birth=typo_dates, family_name_first_phonetic=keys)
+            conditions.add(date_of_birth=typo_dates, family_name_last_phonetic=keys)
         if typo_dates and search.initials:
-            conditions.append(Q(date_of_birth__in=typo_dates, name_initials__in=sorted(search.initials)))
+            conditions.add(date_of_birth=typo_dates, name_initials=sorted(search.initials))
         if typo_dates and search.given_phonetic:
             # A family name misspelt in its first letter and a date mistyped too.
-            conditions.append(Q(date_of_birth__in=typo_dates, given_name_phonetic=search.given_phonetic))
-    if not conditions:
+            conditions.add(date_of_birth=typo_dates, given_name_phonetic=search.given_phonetic)
+    if not conditions.sql:
         return []
     # Other names are not looked up by their own keys: with no date of birth on them,
     # PostgreSQL would read every other name for a common surname. So a former name or alias
     # is found with the date searched or its day and month swapped, not with a digit
-    # mistyped as well. They are fetched for the candidates by the child's foreign-key
-    # index, in a second query: joined into the first, PostgreSQL chose to hash-join the
-    # whole other-name table (a sequential scan) once the register held a million children.
-    candidates = {
-        row[0]: _Candidate.from_row(row)
-        for row in Child.objects.filter(reduce(operator.or_, conditions)).values_list(*_CHILD_FIELDS)
-    }
-    if candidates:
-        other_names = OtherName.objects.filter(child_id__in=list(candidates)).values_list(
-            "child_id", *_OTHER_NAME_FIELDS
+    # mistyped as well. They come with each candidate from a correlated subquery on the
+    # child's foreign-key index: joined instead, PostgreSQL chose to hash-join the whole
+    # other-name table (a sequential scan) once the register held a million children.
+    where = " OR ".join(conditions.sql)
+    sql = f"SELECT {_CHILD_COLUMNS}, {_OTHER_NAMES_SQL[vendor]} FROM {_CHILD_TABLE} c WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, conditions.params)
+        rows = cursor.fetchall()
+    # Set aside the children who cannot match before making candidates of them.
+    return [
+        _Candidate.from_row(row)
+        for row in rows
+        if search.worth_comparing(
+            nhs_number=row[1],
+            date_of_birth=row[5],
+            families=[row[4], *(other[3] or row[4] for other in _other_names(row[9]))],
         )
-        for child_id, kind, given_names, given, family in other_names:
-            candidates[child_id].other_name_add(kind=kind, given_names=given_names, given=given, family=family)
-    return list(candidates.values())
+    ]
+
+
+def _other_names(value: Any) -> list[list[str]]:
+    """The other names column of _candidates' query: [kind, given names as written, given
+    names, family name] for each. PostgreSQL's json_agg (NULL when there are none) may arrive
+    parsed or as text, depending on the driver's loaders; SQLite's json_group_array as text
+    ("[]" when there are none)."""
+    if not value or value == "[]":
+        return []
+    names: list[list[str]] = json.loads(value) if isinstance(value, str) else value
+    return names
 
 
 def _first_given_display(given_names: str) -> str:

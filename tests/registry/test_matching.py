@@ -1,4 +1,5 @@
 import datetime
+import itertools
 
 import pytest
 
@@ -8,6 +9,7 @@ from registry.matching import (
     GivenNameAgreement,
     date_of_birth_variants,
     family_name_compare,
+    family_names_clearly_different,
     given_name_compare,
     name_keys,
     name_normalise,
@@ -88,6 +90,31 @@ def test_search_keys_cover_the_whole_name_each_part_and_the_given_name():
 )
 def test_family_names_agree_at_the_right_level(searched, recorded, expected):
     assert family(searched, recorded) == expected
+
+
+SURNAMES = [
+    *("Smith", "Smyth", "Smiht", "Jones", "Harris", "Harrison", "Thomson", "Thompson", "Day", "Ady", "Dey"),
+    *("Wood", "White", "Cox", "Kox", "Fry", "Phry", "Patel", "Khan", "Kahn", "Quinn", "Kwinn", "O'Neill"),
+    *("ONeil", "Oneil", "Neill", "de Courcey", "Courcey", "van der Berg", "Berg", "Li", "Lee", "Le", "Ng"),
+    *("Ho", "Hu", "Ahmed", "Ahmad", "Nowak", "Novak", "Kowalski", "Kowalska", "Mac Giolla Phadraig", "Brown"),
+    *("Browne", "Braun", "Green", "Greene", "Simmonds", "Limmonds", "Simmons", "Clarke", "Clark", "Wright"),
+    *("Right", "Knight", "Night", "Ghosh", "Hughes", "Leigh", "Yates", "Gates", "O", "Ab", "Xu", "Ma", "", "'"),
+]
+
+
+def test_clearly_different_family_names_are_never_names_that_agree():
+    # Search sets a candidate aside on this quick test alone: it may only ever say "clearly
+    # different" where the full comparison would say DIFFERENT.
+    double_barrelled = [f"{first}-{second}" for first, second in itertools.pairwise(SURNAMES)]
+    profiles = [surname_profile(name_normalise(name)) for name in [*SURNAMES, *double_barrelled]]
+    set_aside = 0
+    for searched in profiles:
+        for recorded in profiles:
+            if family_names_clearly_different(searched, recorded):
+                set_aside += 1
+                assert family_name_compare(searched, recorded)[0] == FamilyNameAgreement.DIFFERENT, (searched, recorded)
+    single = len(SURNAMES)
+    assert set_aside > single * single / 2  # and it does set most pairs of names aside
 
 
 @pytest.mark.parametrize(

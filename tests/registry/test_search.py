@@ -441,10 +441,21 @@ def test_a_search_uses_a_fixed_number_of_queries(django_assert_max_num_queries):
     for number in range(5):
         child = ChildFactory(family_name="Hughes", date_of_birth=BORN)
         OtherNameFactory(child=child, kind=OtherName.Kind.ALIAS, given_names=f"Ann{number}", family_name="Kouao")
-    # Candidates, their other names (by the child's foreign key), the children shown.
-    with django_assert_max_num_queries(3):
+    # Candidates with their other names (by the child's foreign key), the children shown.
+    with django_assert_max_num_queries(2):
         outcome = search(family_name="Hughes", given_names="Ann")
         [match.child.responsible_local_authority.name for match in outcome.matches]
+
+
+def test_only_an_other_name_agreeing_keeps_a_child_with_a_different_surname_in_the_running(decoy):
+    # Children whose every family name differs are set aside before comparing: a former
+    # surname or an alias must keep the child in, with or without a given name.
+    child = ChildFactory(given_names="Victoria", family_name="Adjo", date_of_birth=BORN)
+    OtherNameFactory(child=child, kind=OtherName.Kind.PREVIOUS_SURNAME, given_names="", family_name="Kouao")
+    OtherNameFactory(child=child, kind=OtherName.Kind.ALIAS, given_names="Anna", family_name="")
+    assert_found(search(family_name="Kouao", given_names="Victoria"), child, Grade.LIKELY, "matched a former surname")
+    assert child.pk in [match.child.pk for match in search(family_name="Kouao").matches]
+    assert child.pk not in [match.child.pk for match in search(family_name="Mensah", given_names="Anna").matches]
 
 
 def test_a_different_family_name_can_never_be_made_up_for():
