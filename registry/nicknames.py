@@ -139,6 +139,7 @@ stanley stan stanislaw
 stephen steven steve stevie stefan steph szczepan
 stuart stewart stu
 terence terry tel
+trevor trev
 theodore theo ted teddy
 thomas tom tommy tomas tomasz tomek
 timothy tim timmy

@@ -107,7 +107,7 @@ def access_digests_send() -> int:
             lines = [
                 f"{timezone.localtime(notice.accessed_at):%d %b %Y %H:%M}  child {notice.child.register_id}  "
                 f"{notice.accessed_by.full_name} ({notice.accessed_by.organisation or 'no organisation'})  "
-                f"reason: {notice.reason}"
+                f"reason: {_reason_label(notice.reason)}"
                 for notice in notices
             ]
             send_mail(
@@ -186,3 +186,10 @@ def idempotency_keys_purge() -> int:
     from registry.cms import idempotency_records_purge
 
     return idempotency_records_purge()
+
+
+def _reason_label(reason: str) -> str:
+    """The reason as the practitioner chose it on the form, not its stored code."""
+    from audit.models import LookupReason
+
+    return str(LookupReason(reason).label) if reason in LookupReason.values else reason

@@ -100,6 +100,7 @@ def test_the_daily_digest_tells_each_authority_once_about_outside_lookups(child,
     digest = mail.outbox[0]
     assert digest.to == [child.responsible_local_authority.secure_email]
     assert "2 look-ups" in digest.subject and child.register_id in digest.body and outsider.full_name in digest.body
+    assert "reason: Emergency or out of hours" in digest.body and "reason: emergency" not in digest.body
     assert access_digests_send() == 0
     assert len(mail.outbox) == 1
 

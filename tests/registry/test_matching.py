@@ -124,6 +124,7 @@ def test_clearly_different_family_names_are_never_names_that_agree():
         ("Mary", "Mary Jane", GivenNameAgreement.EXACT),
         ("Bill", "William", GivenNameAgreement.NICKNAME),
         ("Liam", "William", GivenNameAgreement.NICKNAME),
+        ("Trev", "Trevor", GivenNameAgreement.NICKNAME),
         ("Beth", "Elizabeth", GivenNameAgreement.NICKNAME),
         ("Liz", "Elizabeth", GivenNameAgreement.NICKNAME),
         ("Mohammed", "Muhammad", GivenNameAgreement.NICKNAME),
