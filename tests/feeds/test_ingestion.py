@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def child(westminster):
     child = ChildFactory(
-        responsible_local_authority=westminster, nhs_number=nhs_number_for(1), date_of_birth=datetime.date(2019, 4, 12)
-    )
+        responsible_local_authority=westminster, nhs_number=nhs_number_for(1), date_of_birth=datetime.date(2019, 4, 12),
+        family_name="Vexborough",  # no email text contains it, so "not in the email" is a real check
+    )  # fmt: skip
     ProtectionStatusFactory(child=child)
     return child
 

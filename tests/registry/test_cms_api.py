@@ -233,7 +233,10 @@ def test_protected_fields_cannot_be_set_in_nested_statuses_or_an_existing_child(
 
 
 def test_another_authoritys_child_is_never_touched(cms, birmingham):
-    theirs = ChildFactory(responsible_local_authority=birmingham, la_reference="WCC-1", nhs_number=nhs_number_for(7))
+    theirs = ChildFactory(
+        responsible_local_authority=birmingham, la_reference="WCC-1", nhs_number=nhs_number_for(7),
+        family_name="Vexborough",
+    )  # fmt: skip
     ProtectionStatusFactory(child=theirs)
     # The same reference is a different child: references belong to their authority.
     response = put(cms, "/api/v1/cms/children/OTHER/statuses/", {"kind": "cpp", "start_date": "2026-06-01"})

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def child(westminster):
-    child = ChildFactory(responsible_local_authority=westminster)
+    # A name no email text contains, so "the name is not in the email" is a real check.
+    child = ChildFactory(responsible_local_authority=westminster, family_name="Vexborough")
     ProtectionStatusFactory(child=child)
     return child
 

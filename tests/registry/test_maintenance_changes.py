@@ -281,7 +281,7 @@ def test_involvements_of_practitioners_and_external_contacts(client, westminster
 def test_a_transfer_passes_responsibility_keeps_history_and_tells_both_authorities(
     client, westminster, birmingham, django_capture_on_commit_callbacks
 ):
-    child = child_on_plan(westminster, la_reference="WCC-1")
+    child = child_on_plan(westminster, la_reference="WCC-1", given_names="Quilla")
     InvolvementFactory(child=child)
     OtherNameFactory(child=child)
     sender, receiver = register_manager(westminster), register_manager(birmingham)

@@ -35,6 +35,10 @@ def practitioner():
 
 
 def child_turning_18_on(day: datetime.date, authority, **kwargs) -> Child:
+    # Names that no page text contains, so "the name is not on the page" can only fail for
+    # the right reason (a generated "West" is inside "Westminster").
+    kwargs.setdefault("given_names", "Quilla")
+    kwargs.setdefault("family_name", "Vexborough")
     child = ChildFactory(responsible_local_authority=authority, date_of_birth=day.replace(year=day.year - 18), **kwargs)
     ProtectionStatusFactory(child=child, start_date=datetime.date(2026, 1, 1))
     return child
