@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.selectors import local_authorities_for_role
 from feeds.models import FeedFile, FeedMatch, QuarantinedRow
+from registry.selectors import children_managed_by
 
 # Of the registration's details, what a register manager is shown to decide a match.
 _REVIEW_FIELDS = {
@@ -58,10 +58,11 @@ def feed_file_progress(*, feed_file: FeedFile) -> dict[str, Any]:
 
 
 def review_queue(*, user: User) -> QuerySet[FeedMatch]:
-    """Registrations waiting for the user's authorities' register managers, oldest first."""
-    authorities = local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)
+    """Registrations waiting for the user's authorities' register managers, oldest first.
+    Scoped by the child's authority now, not the one asked when the match was made: after a
+    transfer, the new authority decides and the old one no longer sees the child."""
     return (
-        FeedMatch.objects.filter(local_authority__in=authorities, state=FeedMatch.State.PENDING)
+        FeedMatch.objects.filter(child__in=children_managed_by(user=user), state=FeedMatch.State.PENDING)
         .select_related("child", "registration", "local_authority")
         .order_by("created_at", "id")
     )
@@ -70,9 +71,8 @@ def review_queue(*, user: User) -> QuerySet[FeedMatch]:
 def review_item(*, user: User, match_id: int) -> FeedMatch | None:
     """A match of one of the user's authorities (in any state), else None: the view answers
     404, so another authority's matches cannot even be confirmed to exist."""
-    authorities = local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)
     return (
-        FeedMatch.objects.filter(pk=match_id, local_authority__in=authorities)
+        FeedMatch.objects.filter(pk=match_id, child__in=children_managed_by(user=user))
         .select_related("child", "registration", "local_authority", "unborn_status")
         .first()
     )

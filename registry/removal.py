@@ -24,6 +24,7 @@ from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
 from registry.eligibility import eighteenth_birthday
 from registry.models import Child, LegalHold, ProtectionStatus, RemovalReceipt, RemovalRule
+from registry.selectors import children_managed_by
 
 # When two rules fall on the same day, the one listed first is named: the more specific
 # reason is the more useful one to read on the screen and in the receipt.
@@ -256,10 +257,10 @@ def children_due_soon(*, user: User, today: datetime.date) -> list[DueChild]:
 
 def manageable_child(*, user: User, register_id: str) -> Child | None:
     """The child if `user` is a register manager of the child's responsible authority."""
-    authorities = local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)
     return (
-        Child.objects.select_related("responsible_local_authority")
-        .filter(register_id=register_id, responsible_local_authority__in=authorities)
+        children_managed_by(user=user)
+        .select_related("responsible_local_authority")
+        .filter(register_id=register_id)
         .first()
     )
 

@@ -27,12 +27,11 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
-from accounts.roles import Role
-from accounts.selectors import local_authorities_for_role
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.importing import REQUIRED_COLUMNS, ChildImporter, ImportRow, Rejection, csv_rows
 from registry.models import BulkUpload
+from registry.selectors import authorities_managed_by
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ _QUOTED_VALUE = re.compile(r"'[^']*'")
 
 def upload_authorities_for_user(*, user: User) -> QuerySet[LocalAuthority]:
     """The authorities this user may upload files for: those they manage the register of."""
-    return local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)
+    return authorities_managed_by(user=user)
 
 
 def bulk_uploads_for_user(*, user: User) -> QuerySet[BulkUpload]:

@@ -136,3 +136,15 @@ def test_the_home_page_links_operators_to_the_feeds_and_managers_to_their_queue(
     client.force_login(UserFactory(organisation__local_authority=westminster, roles=[Role.REGISTER_MANAGER]))
     page = client.get("/").content.decode()
     assert 'href="/feeds/review/"' in page and 'href="/feeds/"' not in page
+
+
+def test_after_a_transfer_the_new_authority_decides_and_the_old_one_no_longer_sees_it(
+    client, westminster, birmingham, pending
+):
+    Child.objects.filter(pk=pending.child_id).update(responsible_local_authority=birmingham)
+    client.force_login(UserFactory(organisation__local_authority=westminster, roles=[Role.REGISTER_MANAGER]))
+    assert pending.child.register_id not in client.get("/feeds/review/").content.decode()
+    assert client.get(f"/feeds/review/{pending.pk}/").status_code == 404
+    client.force_login(UserFactory(organisation__local_authority=birmingham, roles=[Role.REGISTER_MANAGER]))
+    assert pending.child.register_id in client.get("/feeds/review/").content.decode()
+    assert client.get(f"/feeds/review/{pending.pk}/").status_code == 200
