@@ -254,17 +254,8 @@ def invitation_accept(*, invitation: Invitation, password: str, request: HttpReq
         user.refresh_from_db()
         if not user.is_active:
             raise ValidationError("This account has been deactivated")
-        user.set_password(password)
-        user.save(update_fields=["password"])
         # A link sent to someone who had a password is a reset: their old sessions end.
-        ended = sessions_end_for_user(user=user)
-        _record(
-            event=AuditEvent.Action.INVITATION_ACCEPTED,
-            actor=user,
-            subject=user,
-            request=request,
-            details={"sessions_ended": ended},
-        )
+        _password_set(user=user, password=password, event=AuditEvent.Action.INVITATION_ACCEPTED, request=request)
     return user
 
 
@@ -488,16 +479,16 @@ def user_password_change(*, user: User, password: str, request: HttpRequest | No
     they sign in again with the new password. Returns how many sessions were ended."""
     password_validation.validate_password(password, user)
     with transaction.atomic():
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        ended = sessions_end_for_user(user=user)
-        _record(
-            event=AuditEvent.Action.PASSWORD_CHANGED,
-            actor=user,
-            subject=user,
-            request=request,
-            details={"sessions_ended": ended},
-        )
+        return _password_set(user=user, password=password, event=AuditEvent.Action.PASSWORD_CHANGED, request=request)
+
+
+def _password_set(*, user: User, password: str, event: AuditEvent.Action, request: HttpRequest | None) -> int:
+    """Store the new password, end every session of the user's and audit it; inside the
+    caller's transaction. Returns how many sessions were ended."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    ended = sessions_end_for_user(user=user)
+    _record(event=event, actor=user, subject=user, request=request, details={"sessions_ended": ended})
     return ended
 
 
