@@ -45,7 +45,7 @@ def user_may_act_on_authority(*, user: User, role: Role, local_authority: LocalA
 def home_summary(*, user: User) -> dict[str, Any]:
     """What the home page shows each of the user's roles, computed within their scope."""
     from audit.selectors import audit_event_count_since
-    from registry.selectors import children_on_register_count
+    from registry.children.selectors import children_on_register_count
     from signposting.health import worker_is_alive, worker_last_seen
 
     summary: dict[str, Any] = {"roles": user.roles}

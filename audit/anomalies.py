@@ -24,13 +24,13 @@ SCAN_CHUNK = 5000
 
 
 def _name(value: str) -> str:
-    from registry.matching import name_normalise
+    from registry.matching.keys import name_normalise
 
     return name_normalise(value)
 
 
 def _postcode(value: str) -> str:
-    from registry.identifiers import postcode_normalise
+    from registry.children.identity import postcode_normalise
 
     try:
         return postcode_normalise(value)

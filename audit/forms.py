@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.selectors import AuditorScope, AuditQuery, authorities_in_scope, organisations_in_scope
-from registry.identifiers import REGISTER_ID_PATTERN
+from registry.children.identity import REGISTER_ID_PATTERN
 
 DATE_HINT = "For example, 2026-11-23"
 _REGISTER_ID = re.compile(rf"^{REGISTER_ID_PATTERN}$")

@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, path, re_path
 
 from audit import views
-from registry.identifiers import REGISTER_ID_PATTERN
+from registry.children.identity import REGISTER_ID_PATTERN
 
 app_name = "audit"
 

@@ -176,7 +176,7 @@ def user_activity(request: HttpRequest, auditor: User, scope: AuditorScope, user
 def child_find(request: HttpRequest, auditor: User, scope: AuditorScope) -> HttpResponse:
     """Find a child by name and date of birth when the register ID is not known. The search
     itself, with its purpose, is audited like a practitioner's."""
-    from registry.search import SearchCriteria, children_matching
+    from registry.matching.selectors import SearchCriteria, children_matching
 
     form = ChildFindForm(request.POST or None)
     context: dict[str, Any] = {"form": form}

@@ -1,4 +1,4 @@
-"""Generate a synthetic children CSV in the import format (registry/importing.py COLUMNS).
+"""Generate a synthetic children CSV in the import format (registry/intake/importing.py COLUMNS).
 
     .venv/bin/python bench/generate_import_csv.py --rows 1000000 --out bench/out/children-1000000.csv
 

@@ -1,4 +1,4 @@
-"""How well practitioner search (registry.search.children_matching) finds the right child,
+"""How well practitioner search (registry.matching.selectors.children_matching) finds the right child,
 and how often it shows a different child as an exact or likely match.
 
     .venv/bin/python bench/search_quality.py --children 100000 --queries 5000
@@ -133,7 +133,7 @@ class Person:
 class Query:
     kind: str  # a corruption class, or "not_on_register:<how>"
     target: int | None  # the Person.ref searched for, or None
-    criteria: object  # registry.search.SearchCriteria
+    criteria: object  # registry.matching.selectors.SearchCriteria
     # Another registered child has exactly the name and date of birth typed: no matcher can
     # tell them apart without an NHS number.
     indistinguishable: bool = False
@@ -364,7 +364,7 @@ class QueryMaker:
         self.population = population
         self.people = people
         self.today = population.today
-        from registry.nicknames import _groups_by_name
+        from registry.matching.nicknames import _groups_by_name
 
         self.nickname_members: dict[str, list[str]] = defaultdict(list)
         groups = _groups_by_name()
@@ -386,12 +386,12 @@ class QueryMaker:
 
     @staticmethod
     def identity(given: str, family: str, date_of_birth: datetime.date) -> tuple[str, str, datetime.date]:
-        from registry.matching import name_normalise
+        from registry.matching.keys import name_normalise
 
         return (first_given(name_normalise(given)), name_normalise(family), date_of_birth)
 
     def criteria(self, *, person: Person, given: str, family: str, date_of_birth: datetime.date):
-        from registry.search import SearchCriteria
+        from registry.matching.selectors import SearchCriteria
 
         sex = person.sex if self.rng.random() < 0.6 else ""
         postcode = ""
@@ -425,7 +425,7 @@ class QueryMaker:
             changed = phonetic_variant(first_given(given), rng)
             return (changed, family, date_of_birth) if changed else None
         if kind == "short_form":
-            from registry.matching import name_normalise
+            from registry.matching.keys import name_normalise
 
             others = self.nickname_members.get(name_normalise(first_given(person.given)), [])
             if not others:
@@ -551,7 +551,7 @@ def database_prepare(*, url: str | None, children: int, seed: int, reuse: bool) 
 
 def register_build(people: list[Person], *, marker: str) -> None:
     from accounts.models import LocalAuthority
-    from registry.matching import name_keys
+    from registry.matching.keys import name_keys
     from registry.models import Child, OtherName
 
     authority = LocalAuthority.objects.create(
@@ -623,7 +623,7 @@ class Tally:
 
 
 def measure(queries: list[Query], *, ref_by_pk: dict[int, int], show_misses: int) -> tuple[dict[str, Tally], list]:
-    from registry.search import Grade, children_matching
+    from registry.matching.selectors import Grade, children_matching
 
     tallies: dict[str, Tally] = defaultdict(Tally)
     latencies: list[float] = []

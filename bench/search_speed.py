@@ -185,7 +185,7 @@ def query_plans(env: dict[str, str], sample: list[dict[str, str]]) -> bool:
 import datetime, json
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from registry.search import SearchCriteria, children_matching
+from registry.matching.selectors import SearchCriteria, children_matching
 rows = json.loads({json.dumps(json.dumps(sample[:2]))})
 searches = [
     ("name and date of birth, family name misspelt", SearchCriteria(family_name=rows[0]["family_name"][:-1] + "x",

@@ -27,15 +27,15 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
 from feeds.parsing import OutOfScope, Quarantine, Record, data_line_count, data_lines, parse_line
-from registry.life_events import (
+from registry.children.life_events import (
     FEED_CHANNEL,
     child_death_record,
     child_death_reverse,
     register_managers_notify_review,
 )
-from registry.matching import name_normalise
+from registry.matching.keys import name_normalise
+from registry.matching.selectors import Grade, SearchCriteria, children_matching
 from registry.models import Child, ProtectionStatus, Sex
-from registry.search import Grade, SearchCriteria, children_matching
 
 logger = logging.getLogger(__name__)
 

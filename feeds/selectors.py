@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from accounts.roles import Role
 from feeds.models import FeedFile, FeedMatch, QuarantinedRow
-from registry.selectors import children_managed_by
+from registry.children.selectors import children_managed_by
 
 # Of the registration's details, what a register manager is shown to decide a match.
 _REVIEW_FIELDS = {

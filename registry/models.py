@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import LocalAuthority, Organisation, SensitiveCategory
-from registry.identifiers import REGISTER_ID_PATTERN, register_id_generate, validate_nhs_number
+from registry.children.identity import REGISTER_ID_PATTERN, register_id_generate, validate_nhs_number
 
 
 class Sex(models.TextChoices):
@@ -16,13 +16,13 @@ class Sex(models.TextChoices):
 
 
 class NameKeyFields(models.Model):
-    """Matching keys kept in step with the name by registry.services (never set by hand)."""
+    """Matching keys kept in step with the name by registry.children.services (never set by hand)."""
 
     given_names_normalised = models.CharField(max_length=200, blank=True, editable=False)
     family_name_normalised = models.CharField(max_length=200, blank=True, editable=False)
     given_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     family_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
-    # Search's blocking keys (registry.search), indexed together with the date of birth on
+    # Search's blocking keys (registry.matching.selectors), indexed together with the date of birth on
     # Child. Other names are read with their child, never looked up by key, and search
     # never looks up the whole-name keys above: none of those carries an index for an
     # import to keep up.
@@ -36,7 +36,7 @@ class NameKeyFields(models.Model):
 
 class Child(NameKeyFields):
     """A child known to be at risk: on the register while a status is current or recently
-    ended, and under 18 (registry.eligibility). An unborn child has no date of birth yet."""
+    ended, and under 18 (registry.children.eligibility). An unborn child has no date of birth yet."""
 
     register_id = models.CharField(
         "register ID", max_length=14, unique=True, default=register_id_generate, editable=False

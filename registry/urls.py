@@ -1,7 +1,10 @@
 from django.urls import path, re_path
 
-from registry import maintenance_views, removal_views, upload_views, views
-from registry.identifiers import REGISTER_ID_PATTERN
+from registry.children.identity import REGISTER_ID_PATTERN
+from registry.intake import views as upload_views
+from registry.lookups import views
+from registry.maintenance import views as maintenance_views
+from registry.removal import views as removal_views
 
 app_name = "registry"
 
@@ -38,7 +41,7 @@ urlpatterns = [
         name="manage-involvement-end",
     ),
     re_path(rf"{MANAGE_CHILD}transfer/$", maintenance_views.child_transfer, name="manage-transfer"),
-    # Bulk upload of the import file by register managers (issue 4, registry/uploads.py).
+    # Bulk upload of the import file by register managers (issue 4, registry/intake/uploads.py).
     path("uploads/", upload_views.upload_list, name="uploads"),
     path("uploads/new/", upload_views.upload_new, name="upload-new"),
     path("uploads/<uuid:upload_id>/", upload_views.upload_detail, name="upload"),

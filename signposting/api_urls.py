@@ -1,14 +1,14 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from registry.api import SearchView
-from registry.cms_api import BatchUpsertView, ChildUpsertView, InvolvementUpsertView, StatusUpsertView
+from registry.intake.api import BatchUpsertView, ChildUpsertView, InvolvementUpsertView, StatusUpsertView
+from registry.lookups.api import SearchView
 
 app_name = "api"
 
 urlpatterns = [
     path("search/", SearchView.as_view(), name="search"),
-    # Case-management systems (registry.cms_api): children by the authority's own reference.
+    # Case-management systems (registry.intake.api): children by the authority's own reference.
     path("cms/batch/", BatchUpsertView.as_view(), name="cms-children-batch"),
     path("cms/children/<str:la_reference>/", ChildUpsertView.as_view(), name="cms-child"),
     path("cms/children/<str:la_reference>/statuses/", StatusUpsertView.as_view(), name="cms-child-status"),

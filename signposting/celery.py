@@ -9,3 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "signposting.settings.local")
 app = Celery("signposting")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The register's tasks live in its parts (registry/<part>/tasks.py), which autodiscovery,
+# looking only at each installed app's own tasks module, would not find.
+app.autodiscover_tasks(["registry.children", "registry.intake", "registry.removal"])

@@ -7,7 +7,7 @@ def service(request: HttpRequest) -> dict[str, Any]:
     """Names every page needs, and the navigation the signed-in user's roles allow."""
     from accounts.models import User
     from accounts.roles import Role
-    from registry.notifications import unread_notifications_count
+    from registry.children.notifications import unread_notifications_count
 
     context: dict[str, Any] = {"service_name": "Child protection signposting register"}
     user = getattr(request, "user", None)

@@ -10,9 +10,9 @@ from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
 from accounts.services import user_grant_role
 from audit.models import AuditEvent
-from registry.identifiers import nhs_number_is_valid
+from registry.children.identity import nhs_number_is_valid
+from registry.children.services import name_keys_apply
 from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
-from registry.services import name_keys_apply
 
 TODAY = datetime.date(2026, 11, 23)
 

@@ -9,7 +9,7 @@ KEY_FIELDS = ["family_name_first_phonetic", "family_name_last_phonetic", "name_i
 def search_keys_fill(apps, schema_editor):
     # The new keys for names already on the register, before their indexes are built.
     # Imported here: the keys must be exactly the ones search computes.
-    from registry.matching import name_keys
+    from registry.matching.keys import name_keys
 
     for model_name in ("Child", "OtherName"):
         model = apps.get_model("registry", model_name)

@@ -1,9 +1,9 @@
 """The child page's removal line. A template tag because the page's view belongs to the
-lookup flow (registry.views); the schedule itself comes from registry.removal."""
+lookup flow (registry.lookups.views); the schedule itself comes from registry.removal.rules."""
 
 from django import template
 
-from registry.removal import RemovalSchedule, removal_schedule_for_register_id
+from registry.removal.rules import RemovalSchedule, removal_schedule_for_register_id
 
 register = template.Library()
 

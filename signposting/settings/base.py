@@ -47,11 +47,11 @@ REGISTER_MAXIMUM_AGE_YEARS = env.int("REGISTER_MAXIMUM_AGE_YEARS", default=18)
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=2000)
 
 # --- Register maintenance and the case-management API (issue 4) ---------------------------
-# Bulk upload in the browser (registry.uploads): the largest file accepted, and rows per
+# Bulk upload in the browser (registry.intake.uploads): the largest file accepted, and rows per
 # transaction (smaller than IMPORT_BATCH_SIZE so that the progress bar moves).
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 BULK_UPLOAD_BATCH_SIZE = env.int("BULK_UPLOAD_BATCH_SIZE", default=500)
-# Case-management API (registry.cms_api): records per batch request, and how long an
+# Case-management API (registry.intake.api): records per batch request, and how long an
 # Idempotency-Key's stored answer is replayed.
 CMS_BATCH_MAX_RECORDS = env.int("CMS_BATCH_MAX_RECORDS", default=1000)
 CMS_IDEMPOTENCY_KEY_HOURS = env.int("CMS_IDEMPOTENCY_KEY_HOURS", default=48)
@@ -305,11 +305,11 @@ if CELERY_BROKER_URL == "filesystem://":
     }
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "signposting.tasks.record_worker_heartbeat", "schedule": 60.0},
-    "access-digests": {"task": "registry.tasks.access_digests_send", "schedule": crontab(hour=7, minute=0)},
-    "cms-keys-purge": {"task": "registry.tasks.idempotency_keys_purge", "schedule": crontab(hour=4, minute=10)},
+    "access-digests": {"task": "registry.children.tasks.access_digests_send", "schedule": crontab(hour=7, minute=0)},
+    "cms-keys-purge": {"task": "registry.intake.tasks.idempotency_keys_purge", "schedule": crontab(hour=4, minute=10)},
     "recertification": {"task": "accounts.tasks.users_suspend_unrecertified", "schedule": crontab(hour=2, minute=30)},
     "feeds-inbox-scan": {"task": "feeds.tasks.feeds_inbox_scan", "schedule": 60.0},
-    "removal-daily": {"task": "registry.tasks.due_children_remove", "schedule": crontab(hour=2, minute=30)},
+    "removal-daily": {"task": "registry.removal.tasks.due_children_remove", "schedule": crontab(hour=2, minute=30)},
     "audit-anomalies": {"task": "audit.tasks.anomalies_detect", "schedule": 300.0},
     "audit-chain-verify": {"task": "audit.tasks.audit_chain_verify", "schedule": crontab(hour=3, minute=15)},
 }

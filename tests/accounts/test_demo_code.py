@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from registry.demo import DEMO_PASSWORD, seed_demo
+from registry.children.demo import DEMO_PASSWORD, seed_demo
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import io
 
 from django.core.management import call_command
 
-from registry.importing import COLUMNS
+from registry.intake.importing import COLUMNS
 
 GOOD = {
     "local_authority_code": "E09000033",

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
-from registry import tasks
+from registry.intake import tasks
+from registry.intake.uploads import bulk_upload_process
 from registry.models import BulkUpload, Child
-from registry.uploads import bulk_upload_process
 from tests.browser.accessibility import assert_accessible
 from tests.browser.session import sign_in_as
 from tests.factories import LocalAuthorityFactory, UserFactory

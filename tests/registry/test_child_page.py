@@ -7,8 +7,8 @@ import pytest
 from accounts.models import SensitiveCategory
 from accounts.roles import Role
 from audit.models import AuditEvent, LookupOutcome
+from registry.children.selectors import child_signpost
 from registry.models import AccessNotice, Involvement, ServiceType
-from registry.selectors import child_signpost
 from tests.factories import (
     ChildFactory,
     InvolvementFactory,
@@ -150,7 +150,7 @@ def test_if_the_audit_write_fails_the_record_is_not_shown(client, practitioner, 
     def broken(**kwargs):
         raise DatabaseError("audit table unavailable")
 
-    monkeypatch.setattr("registry.lookups.audit_event_record", broken)
+    monkeypatch.setattr("registry.lookups.services.audit_event_record", broken)
     response = open_page(client, practitioner, child)
     assert response.status_code == 503
     assert "Adjo" not in response.content.decode()

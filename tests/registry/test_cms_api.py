@@ -333,12 +333,12 @@ def test_a_child_out_of_scope_is_refused(cms):
 
 
 def test_a_refused_write_is_rolled_back_with_its_audit_and_its_answer_stored(cms, monkeypatch):
-    import registry.services
+    import registry.children.services
 
     def broken(**kwargs):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(registry.services, "audit_event_record", broken)
+    monkeypatch.setattr(registry.children.services, "audit_event_record", broken)
     response = put(cms, "/api/v1/cms/children/WCC-1/", RECORD, key="k")
     assert response.status_code == 503
     assert not Child.objects.exists()
@@ -388,7 +388,7 @@ def test_expired_keys_are_purged_and_may_be_used_afresh(cms):
 
     import time_machine
 
-    from registry.tasks import idempotency_keys_purge
+    from registry.intake.tasks import idempotency_keys_purge
 
     put(cms, "/api/v1/cms/children/WCC-1/", RECORD, key="old-key")
     assert idempotency_keys_purge() == 0

@@ -3,8 +3,8 @@ import datetime
 import pytest
 
 from accounts.models import LocalAuthority, User
-from registry.demo import DEMO_LOGINS, seed_demo
-from registry.identifiers import nhs_number_is_valid
+from registry.children.demo import DEMO_LOGINS, seed_demo
+from registry.children.identity import nhs_number_is_valid
 from registry.models import Child, Involvement, OtherName, ProtectionStatus
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from registry.eligibility import child_eligibility
+from registry.children.eligibility import child_eligibility
 from registry.models import ProtectionStatus
 
 TODAY = datetime.date(2026, 11, 23)

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
-from registry.importing import COLUMNS
+from registry.intake.importing import COLUMNS
 from registry.models import Child, OtherName, ProtectionStatus
 from tests.registry.import_helpers import GOOD, run_import, write_csv
 

@@ -1,6 +1,6 @@
 import pytest
 
-import registry.importing as importing
+import registry.intake.importing as importing
 from audit.models import AuditEvent
 from registry.models import Child, OtherName, ProtectionStatus
 from tests.factories import LocalAuthorityFactory

@@ -5,8 +5,8 @@ from django.core import mail
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from registry.children.tasks import access_digests_send, notification_emails_send
 from registry.models import AccessNotice, Involvement, Notification
-from registry.tasks import access_digests_send, notification_emails_send
 from tests.factories import ChildFactory, InvolvementFactory, ProtectionStatusFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

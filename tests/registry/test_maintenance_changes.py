@@ -11,10 +11,10 @@ from django.urls import reverse
 from accounts.models import Organisation, SensitiveCategory
 from accounts.roles import Role
 from audit.models import AuditEvent
-from registry import services
+from registry.children import services
+from registry.children.selectors import child_signpost
+from registry.children.tasks import child_transfer_emails_send
 from registry.models import Child, ChildTransfer, Involvement, Notification, ProtectionStatus
-from registry.selectors import child_signpost
-from registry.tasks import child_transfer_emails_send
 from tests.factories import InvolvementFactory, OrganisationFactory, OtherNameFactory, UserFactory
 from tests.registry.factories_maintenance import child_on_plan, register_manager
 

@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from registry.matching import (
+from registry.matching.keys import (
     DateOfBirthAgreement,
     FamilyNameAgreement,
     GivenNameAgreement,
@@ -17,7 +17,7 @@ from registry.matching import (
     surname_search_keys,
     surname_units,
 )
-from registry.nicknames import given_name_groups, given_names_are_variants
+from registry.matching.nicknames import given_name_groups, given_names_are_variants
 
 EARLIEST = datetime.date(2006, 1, 1)
 LATEST = datetime.date(2026, 11, 23)

@@ -8,8 +8,8 @@ import time_machine
 from django.test import override_settings
 
 from registry.models import Child, ProtectionStatus, RemovalReceipt, RemovalRule
-from registry.removal import children_due, removal_due, removal_schedule_for_register_id
-from registry.removal_services import removal_run
+from registry.removal.rules import children_due, removal_due, removal_schedule_for_register_id
+from registry.removal.services import removal_run
 from tests.factories import ChildFactory, ProtectionStatusFactory
 from tests.registry.factories_removal import LegalHoldFactory
 

@@ -14,7 +14,7 @@ from django.test import override_settings
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from registry import removal_services
+from registry.children.services import child_create
 from registry.models import (
     AccessNotice,
     Child,
@@ -28,9 +28,9 @@ from registry.models import (
     RemovalRule,
     ServiceType,
 )
-from registry.removal_services import RemovalRefused, child_remove_manually, legal_hold_set, removal_run
-from registry.services import child_create
-from registry.tasks import due_children_remove
+from registry.removal import services as removal_services
+from registry.removal.services import RemovalRefused, child_remove_manually, legal_hold_set, removal_run
+from registry.removal.tasks import due_children_remove
 from signposting.celery import app as celery_app
 from tests.factories import ChildFactory, LocalAuthorityFactory, ProtectionStatusFactory, UserFactory, nhs_number_for
 from tests.registry.factories_removal import LegalHoldFactory
@@ -250,7 +250,9 @@ def test_the_command_removes(due_child, capsys):
 
 def test_the_daily_task_is_scheduled_and_removes(due_child):
     entry = next(
-        item for item in settings.CELERY_BEAT_SCHEDULE.values() if item["task"] == "registry.tasks.due_children_remove"
+        item
+        for item in settings.CELERY_BEAT_SCHEDULE.values()
+        if item["task"] == "registry.removal.tasks.due_children_remove"
     )
     assert entry["task"] in celery_app.tasks
     assert due_children_remove.delay().get() == 1

@@ -2,8 +2,14 @@ import datetime
 
 import pytest
 
+from registry.matching.selectors import (
+    FAMILY_DIFFERENT_IS_FINAL,
+    Grade,
+    SearchCriteria,
+    children_matching,
+    criteria_sufficient,
+)
 from registry.models import OtherName, Sex
-from registry.search import FAMILY_DIFFERENT_IS_FINAL, Grade, SearchCriteria, children_matching, criteria_sufficient
 from tests.factories import ChildFactory, OtherNameFactory, nhs_number_for
 
 pytestmark = pytest.mark.django_db

@@ -117,7 +117,7 @@ def test_if_the_audit_write_fails_the_search_fails_and_shows_nothing(client, pra
         calls.append(kwargs)
         raise DatabaseError("audit table unavailable")
 
-    monkeypatch.setattr("registry.lookups.audit_event_record", broken)
+    monkeypatch.setattr("registry.lookups.services.audit_event_record", broken)
     client.force_login(practitioner)
     response = search(client, nhs_number="9434765919")
     assert response.status_code == 503
@@ -129,7 +129,7 @@ def test_a_search_that_errors_is_audited_as_failed(client, practitioner, child, 
     def exploding(**kwargs):
         raise RuntimeError("matcher bug")
 
-    monkeypatch.setattr("registry.lookups.children_matching", exploding)
+    monkeypatch.setattr("registry.lookups.services.children_matching", exploding)
     client.force_login(practitioner)
     client.raise_request_exception = False
     response = search(client, nhs_number="9434765919")
@@ -218,7 +218,7 @@ def test_the_api_fails_closed_with_503_when_the_audit_cannot_be_written(api, chi
     def broken(**kwargs):
         raise DatabaseError("audit table unavailable")
 
-    monkeypatch.setattr("registry.lookups.audit_event_record", broken)
+    monkeypatch.setattr("registry.lookups.services.audit_event_record", broken)
     response = api.post("/api/v1/search/", {"nhs_number": "9434765919", "reason": "assessment"}, format="json")
     assert response.status_code == 503
     assert "could not be recorded" in response.json()["detail"]

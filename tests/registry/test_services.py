@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
+from registry.children.services import OutOfScope, child_create, child_identity_update, involvement_add, status_end
 from registry.models import Child, OtherName, ProtectionStatus
-from registry.services import OutOfScope, child_create, child_identity_update, involvement_add, status_end
 from tests.factories import ChildFactory, InvolvementFactory, ProtectionStatusFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,7 @@ def test_an_invalid_nhs_number_is_refused(westminster):
 
 def test_if_the_audit_write_fails_the_change_is_not_made(westminster):
     with (
-        mock.patch("registry.services.audit_event_record", side_effect=RuntimeError("audit store down")),
+        mock.patch("registry.children.services.audit_event_record", side_effect=RuntimeError("audit store down")),
         pytest.raises(RuntimeError),
     ):
         child_create(

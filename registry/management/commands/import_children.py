@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from accounts.models import User
-from registry.importing import import_children_file, rejection_report
+from registry.intake.importing import import_children_file, rejection_report
 
 
 def planner_statistics_refresh() -> None:

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registry.removal_services import removal_run
+from registry.removal.services import removal_run
 
 
 class Command(BaseCommand):

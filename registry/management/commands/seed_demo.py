@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from accounts.demo import DEMO_TOTP_KEY_BASE32
-from registry.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from registry.children.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

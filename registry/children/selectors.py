@@ -1,0 +1,227 @@
+"""Reads from the register, with what each user may see decided here and nowhere else."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from accounts.models import LocalAuthority, User
+from accounts.roles import Role
+from accounts.selectors import local_authorities_for_role
+from registry.children.identity import postcode_district
+from registry.models import Child, ChildTransfer, Involvement, ProtectionStatus
+
+
+def children_on_register_count(*, local_authority: LocalAuthority) -> int:
+    return Child.objects.filter(responsible_local_authority=local_authority).count()
+
+
+@dataclass(frozen=True)
+class StatusSignpost:
+    kind: str
+    legal_basis: str
+    start_date: datetime.date
+    end_date: datetime.date | None
+    expected_delivery_date: datetime.date | None
+
+
+@dataclass(frozen=True)
+class InvolvementSignpost:
+    involvement_id: int
+    name: str
+    organisation: str
+    role: str
+    phone: str
+    email: str
+    service: str
+    is_lead: bool
+    start_date: datetime.date
+    is_viewer: bool
+
+
+@dataclass(frozen=True)
+class ChildSignpost:
+    """What a practitioner may see of a child: identity enough to confirm the match,
+    statuses (type and dates), whom to call, and who else is involved. Shielded children
+    show no location, other names or involvements."""
+
+    child_pk: int
+    register_id: str
+    given_names: str
+    family_name: str
+    date_of_birth: datetime.date | None
+    sex: str
+    postcode_district: str
+    is_shielded: bool
+    date_of_death: datetime.date | None
+    local_authority: LocalAuthority
+    statuses: list[StatusSignpost]
+    other_names: list[tuple[str, str]] = field(default_factory=list)
+    involvements: list[InvolvementSignpost] = field(default_factory=list)
+    viewer_involvement_id: int | None = None
+
+
+def involvement_visible_to(*, involvement: Involvement, user: User) -> bool:
+    """Sensitive-service involvement is shown only to users of an organisation providing
+    the same kind of service, and to the practitioner themselves."""
+    if not involvement.sensitive_category:
+        return True
+    if involvement.practitioner_id == user.pk:
+        return True
+    organisation = user.organisation
+    return organisation is not None and organisation.sensitive_service == involvement.sensitive_category
+
+
+def _involvement_signpost(involvement: Involvement, viewer: User) -> InvolvementSignpost:
+    practitioner = involvement.practitioner
+    if practitioner is not None:
+        organisation = practitioner.organisation.name if practitioner.organisation else ""
+        return InvolvementSignpost(
+            involvement_id=involvement.pk,
+            name=practitioner.full_name,
+            organisation=organisation,
+            role=practitioner.job_title,
+            phone=practitioner.phone,
+            email=practitioner.email,
+            service=involvement.get_service_type_display(),
+            is_lead=involvement.is_lead,
+            start_date=involvement.start_date,
+            is_viewer=practitioner.pk == viewer.pk,
+        )
+    return InvolvementSignpost(
+        involvement_id=involvement.pk,
+        name=involvement.contact_name,
+        organisation=involvement.contact_organisation_name
+        or (involvement.contact_organisation.name if involvement.contact_organisation else ""),
+        role=involvement.contact_role,
+        phone=involvement.contact_phone,
+        email=involvement.contact_email,
+        service=involvement.get_service_type_display(),
+        is_lead=involvement.is_lead,
+        start_date=involvement.start_date,
+        is_viewer=False,
+    )
+
+
+def child_signpost(*, user: User, register_id: str) -> ChildSignpost | None:
+    """The child's signposting record as `user` may see it, or None if there is no such
+    child. Three queries whatever the number of statuses and involvements."""
+    current_involvements = Involvement.objects.filter(end_date__isnull=True).select_related(
+        "practitioner__organisation", "contact_organisation"
+    )
+    child = (
+        Child.objects.select_related("responsible_local_authority")
+        .prefetch_related(
+            Prefetch("statuses", queryset=ProtectionStatus.objects.order_by("-start_date")),
+            Prefetch("involvements", queryset=current_involvements, to_attr="current_involvements"),
+            "other_names",
+        )
+        .filter(register_id=register_id)
+        .first()
+    )
+    if child is None:
+        return None
+    statuses = [
+        StatusSignpost(
+            kind=status.get_kind_display(),
+            legal_basis=status.get_legal_basis_display() if status.legal_basis else "",
+            start_date=status.start_date,
+            end_date=status.end_date,
+            expected_delivery_date=status.expected_delivery_date,
+        )
+        for status in child.statuses.all()
+    ]
+    common = {
+        "child_pk": child.pk,
+        "register_id": child.register_id,
+        "given_names": child.given_names,
+        "family_name": child.family_name,
+        "date_of_birth": child.date_of_birth,
+        "sex": child.get_sex_display(),
+        "is_shielded": child.is_shielded,
+        "date_of_death": child.date_of_death,
+        "local_authority": child.responsible_local_authority,
+        "statuses": statuses,
+    }
+    if child.is_shielded:
+        return ChildSignpost(postcode_district="", **common)  # type: ignore[arg-type]
+    involvements: list[Involvement] = child.current_involvements
+    visible = [
+        involvement for involvement in involvements if involvement_visible_to(involvement=involvement, user=user)
+    ]
+    viewer_involvement = next((i.pk for i in involvements if i.practitioner_id == user.pk), None)
+    return ChildSignpost(
+        postcode_district=postcode_district(child.postcode),
+        other_names=[
+            (other.get_kind_display(), f"{other.given_names} {other.family_name}".strip())
+            for other in child.other_names.all()
+        ],
+        involvements=sorted(
+            (_involvement_signpost(involvement, user) for involvement in visible),
+            key=lambda item: (not item.is_lead, item.start_date),
+        ),
+        viewer_involvement_id=viewer_involvement,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+# --- Register maintenance: what a register manager may change ----------------------------
+
+
+def authorities_managed_by(*, user: User) -> QuerySet[LocalAuthority]:
+    """The authorities whose register `user` keeps, as a register manager."""
+    return local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)
+
+
+def children_managed_by(*, user: User) -> QuerySet[Child]:
+    """Every child `user` may maintain: those of the authorities they manage the register
+    for. Every maintenance view finds its child here, so another authority's child (or any
+    child, for a user who is not a register manager) is simply not found."""
+    return Child.objects.filter(responsible_local_authority__in=authorities_managed_by(user=user))
+
+
+def managed_children_page(*, user: User, query: str = "") -> QuerySet[Child]:
+    """The manager's children for the list page, newest first, optionally found by
+    register ID or by the authority's own reference. Not a search of the national
+    register: names and dates of birth are not accepted here."""
+    children = children_managed_by(user=user).select_related("responsible_local_authority")
+    query = query.strip()
+    if query:
+        children = children.filter(Q(register_id__iexact=query) | Q(la_reference__iexact=query))
+    return children.order_by("-created_at", "-id")
+
+
+def managed_child_exists(*, user: User, register_id: str) -> bool:
+    return children_managed_by(user=user).filter(register_id=register_id).exists()
+
+
+def managed_child(*, user: User, register_id: str) -> Child | None:
+    """One child `user` may maintain, with everything the maintenance page shows, or None."""
+    return (
+        children_managed_by(user=user)
+        .select_related("responsible_local_authority")
+        .prefetch_related(
+            Prefetch("statuses", queryset=ProtectionStatus.objects.select_related("responsible_local_authority")),
+            Prefetch(
+                "involvements",
+                queryset=Involvement.objects.select_related("practitioner__organisation").order_by(
+                    F("end_date").desc(nulls_first=True), "-is_lead", "start_date"
+                ),
+            ),
+            "other_names",
+            Prefetch(
+                "transfers", queryset=ChildTransfer.objects.select_related("from_local_authority", "to_local_authority")
+            ),
+        )
+        .filter(register_id=register_id)
+        .first()
+    )
+
+
+def practitioner_for_involvement(*, email: str) -> User | None:
+    """An active practitioner with an account, found by work email, for a manager recording
+    their involvement."""
+    user = User.objects.select_related("organisation").filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None or not user.has_role(Role.PRACTITIONER):
+        return None
+    return user

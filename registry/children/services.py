@@ -1,0 +1,523 @@
+"""Every write to the register. Each service keeps the matching keys in step, refuses
+records outside the register's scope, and writes its audit event in the same transaction."""
+
+import datetime
+from dataclasses import asdict
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import LocalAuthority, User
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from registry.children.eligibility import child_eligibility
+from registry.children.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.matching.keys import name_keys
+from registry.models import Child, ChildTransfer, Involvement, Notification, OtherName, ProtectionStatus
+
+
+class OutOfScope(ValidationError):
+    """The record would fall outside the register's scope (registry.children.eligibility)."""
+
+
+class ChildVersionConflict(Exception):
+    """Someone else changed the child's record after the form was opened: nothing was saved."""
+
+    def __init__(self, *, register_id: str, current_version: int) -> None:
+        super().__init__(f"Child {register_id} has changed since the form was opened")
+        self.register_id = register_id
+        self.current_version = current_version
+
+
+NAME_KEY_FIELDS = [
+    "given_names_normalised", "family_name_normalised", "given_name_phonetic", "family_name_phonetic",
+    "family_name_first_phonetic", "family_name_last_phonetic", "name_initials",
+]  # fmt: skip
+
+
+def _child_version_claim(*, child: Child, expected_version: int | None) -> None:
+    """Inside the caller's transaction, move the child's version on by one, but only from
+    the version the user saw (UPDATE ... WHERE version = expected). The row stays locked
+    until the transaction ends, so a second editor waits and then finds the new version."""
+    if expected_version is None:
+        return
+    claimed = Child.objects.filter(pk=child.pk, version=expected_version).update(
+        version=expected_version + 1, updated_at=timezone.now()
+    )
+    if not claimed:
+        current = Child.objects.filter(pk=child.pk).values_list("version", flat=True).first()
+        raise ChildVersionConflict(register_id=child.register_id, current_version=current or 0)
+    child.version = expected_version + 1
+
+
+def name_keys_apply(record: Child | OtherName) -> None:
+    """Set the stored matching keys from the record's current names."""
+    for field, value in asdict(name_keys(given_names=record.given_names, family_name=record.family_name)).items():
+        setattr(record, field, value)
+
+
+def _clean_identity(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(fields)
+    if cleaned.get("nhs_number"):
+        number = nhs_number_normalise(cleaned["nhs_number"])
+        if not nhs_number_is_valid(number):
+            raise ValidationError({"nhs_number": "Enter a valid 10-digit NHS number"})
+        cleaned["nhs_number"] = number
+    elif "nhs_number" in cleaned:
+        cleaned["nhs_number"] = None
+    if cleaned.get("postcode"):
+        cleaned["postcode"] = postcode_normalise(cleaned["postcode"])
+    return cleaned
+
+
+def _identity_clash_check(*, child: Child, changes: dict[str, Any]) -> None:
+    """Say plainly when an NHS number or the authority's own reference already belongs to
+    another child, instead of the database's constraint message. Which child is not said
+    unless it is the same authority's: the manager may not know of other areas' children."""
+    others = Child.objects.exclude(pk=child.pk) if child.pk else Child.objects.all()
+    errors: dict[str, str] = {}
+    if changes.get("nhs_number") and others.filter(nhs_number=changes["nhs_number"]).exists():
+        errors["nhs_number"] = "Another child on the register already has this NHS number"
+    if (
+        changes.get("la_reference")
+        and others.filter(
+            responsible_local_authority_id=child.responsible_local_authority_id, la_reference=changes["la_reference"]
+        ).exists()
+    ):
+        errors["la_reference"] = "Another of your authority's children already has this reference"
+    if errors:
+        raise ValidationError(errors)
+
+
+def child_create(
+    *,
+    actor: User | None,
+    responsible_local_authority: LocalAuthority,
+    family_name: str,
+    status: ProtectionStatus,
+    given_names: str = "",
+    other_names: list[tuple[str, str, str]] | None = None,
+    request: HttpRequest | None = None,
+    today: datetime.date | None = None,
+    duplicate_check: dict[str, Any] | None = None,
+    **identity: Any,
+) -> Child:
+    """Add a child with their first status. `status` is an unsaved ProtectionStatus; the
+    child must be in scope with it. `other_names` holds (kind, given names, family name).
+    `duplicate_check` (register IDs shown and the manager's decision) joins the audit."""
+    today = today or timezone.localdate()
+    identity = _clean_identity(identity)
+    _identity_clash_check(child=Child(responsible_local_authority=responsible_local_authority), changes=identity)
+    eligibility = child_eligibility(date_of_birth=identity.get("date_of_birth"), statuses=[status], today=today)
+    if not eligibility.in_scope:
+        raise OutOfScope(f"This child cannot be added to the register: {eligibility.reason.lower()}")
+    child = Child(
+        responsible_local_authority=responsible_local_authority,
+        family_name=family_name,
+        given_names=given_names,
+        **identity,
+    )
+    name_keys_apply(child)
+    child.full_clean()
+    with transaction.atomic():
+        child.save()
+        for kind, other_given, other_family in other_names or []:
+            other = OtherName(child=child, kind=kind, given_names=other_given, family_name=other_family)
+            name_keys_apply(other)
+            other.save()
+        status.child = child
+        status.responsible_local_authority = responsible_local_authority
+        status.full_clean()
+        status.save()
+        audit_event_record(
+            action=AuditEvent.Action.CHILD_CREATED,
+            actor=actor,
+            request=request,
+            register_ids=[child.register_id],
+            local_authority_code=responsible_local_authority.gss_code,
+            details={"status_kind": status.kind, **({"duplicate_check": duplicate_check} if duplicate_check else {})},
+        )
+    return child
+
+
+def child_identity_update(
+    *,
+    actor: User | None,
+    child: Child,
+    changes: dict[str, Any],
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+) -> Child:
+    """Correct identity fields. Only the names of the changed fields are audited, never
+    their values. Matching keys are recomputed when a name changes. With
+    `expected_version`, raises ChildVersionConflict if the record changed meanwhile."""
+    allowed = {
+        "nhs_number", "given_names", "family_name", "date_of_birth", "sex", "address_line_1",
+        "address_line_2", "town", "postcode", "date_of_death", "la_reference",
+    }  # fmt: skip
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
+    changes = _clean_identity(changes)
+    changed = [field for field, value in changes.items() if getattr(child, field) != value]
+    if not changed:
+        return child
+    _identity_clash_check(child=child, changes={field: changes[field] for field in changed})
+    for field in changed:
+        setattr(child, field, changes[field])
+    name_keys_apply(child)
+    child.full_clean()
+    with transaction.atomic():
+        if expected_version is None:
+            child.version = F("version") + 1
+            child.save()
+            child.refresh_from_db(fields=["version"])
+        else:
+            _child_version_claim(child=child, expected_version=expected_version)
+            child.save(update_fields=[*changed, *NAME_KEY_FIELDS, "updated_at"])
+        _child_updated_audit(actor=actor, child=child, request=request, fields=changed)
+    return child
+
+
+def status_add(
+    *,
+    actor: User | None,
+    child: Child,
+    status: ProtectionStatus,
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+    duplicate_check: dict[str, Any] | None = None,
+) -> ProtectionStatus:
+    """Add a protection status to a child already on the register. The status is held by
+    the child's responsible authority at the time, and keeps it after a transfer."""
+    status.child = child
+    status.responsible_local_authority = child.responsible_local_authority
+    status.full_clean()
+    with transaction.atomic():
+        _child_version_claim(child=child, expected_version=expected_version)
+        status.save()
+        audit_event_record(
+            action=AuditEvent.Action.STATUS_ADDED,
+            actor=actor,
+            request=request,
+            register_ids=[child.register_id],
+            local_authority_code=child.responsible_local_authority.gss_code,
+            details={"status_kind": status.kind, **({"duplicate_check": duplicate_check} if duplicate_check else {})},
+        )
+    return status
+
+
+def status_end(
+    *,
+    actor: User | None,
+    status: ProtectionStatus,
+    end_date: datetime.date,
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+) -> ProtectionStatus:
+    if end_date < status.start_date:
+        raise ValidationError({"end_date": "The end date must be the same as or after the start date"})
+    with transaction.atomic():
+        _child_version_claim(child=status.child, expected_version=expected_version)
+        status.end_date = end_date
+        status.save(update_fields=["end_date", "updated_at"])
+        audit_event_record(
+            action=AuditEvent.Action.STATUS_ENDED,
+            actor=actor,
+            request=request,
+            register_ids=[status.child.register_id],
+            local_authority_code=status.responsible_local_authority.gss_code,
+            details={"status_kind": status.kind},
+        )
+    return status
+
+
+def involvement_add(
+    *,
+    actor: User | None,
+    child: Child,
+    involvement: Involvement,
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+) -> Involvement:
+    """Record that a practitioner (or an external contact) is working with the child."""
+    involvement.child = child
+    involvement.full_clean()
+    with transaction.atomic():
+        _child_version_claim(child=child, expected_version=expected_version)
+        involvement.save()
+        audit_event_record(
+            action=AuditEvent.Action.INVOLVEMENT_ADDED,
+            actor=actor,
+            request=request,
+            register_ids=[child.register_id],
+            local_authority_code=child.responsible_local_authority.gss_code,
+            details={"service_type": involvement.service_type, "involvement_id": involvement.pk},
+        )
+    return involvement
+
+
+def involvement_end(
+    *,
+    actor: User | None,
+    involvement: Involvement,
+    end_date: datetime.date,
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+) -> Involvement:
+    if end_date < involvement.start_date:
+        raise ValidationError({"end_date": "The end date must be the same as or after the start date"})
+    with transaction.atomic():
+        _child_version_claim(child=involvement.child, expected_version=expected_version)
+        involvement.end_date = end_date
+        involvement.save(update_fields=["end_date"])
+        audit_event_record(
+            action=AuditEvent.Action.INVOLVEMENT_ENDED,
+            actor=actor,
+            request=request,
+            register_ids=[involvement.child.register_id],
+            local_authority_code=involvement.child.responsible_local_authority.gss_code,
+            details={"involvement_id": involvement.pk},
+        )
+    return involvement
+
+
+class InvolvementRefused(ValidationError):
+    """A practitioner cannot record (or end) their involvement here; the message says why."""
+
+
+def practitioner_involvement_start(
+    *, actor: User, child: Child, service_type: str, request: HttpRequest | None = None
+) -> Involvement:
+    """Record that `actor` is working with the child. When they join others already
+    involved, everyone involved and the responsible authority are told (on commit)."""
+    from registry.children.notifications import involvement_match_notify
+
+    if child.is_shielded:
+        raise InvolvementRefused("This record is shielded. Contact the responsible local authority to be recorded")
+    organisation = actor.organisation
+    involvement = Involvement(
+        practitioner=actor,
+        service_type=service_type,
+        # A practitioner of a sensitive service is recorded as one, so that only users of
+        # that service see this involvement.
+        sensitive_category=organisation.sensitive_service if organisation else "",
+        start_date=timezone.localdate(),
+    )
+    with transaction.atomic():
+        # Lock the child so that two practitioners joining at once both see each other.
+        Child.objects.select_for_update().filter(pk=child.pk).first()
+        if Involvement.objects.filter(child=child, practitioner=actor, end_date__isnull=True).exists():
+            raise InvolvementRefused("You are already recorded as working with this child")
+        involvement_add(actor=actor, child=child, involvement=involvement, request=request)
+        others = list(
+            Involvement.objects.filter(child=child, end_date__isnull=True)
+            .exclude(pk=involvement.pk)
+            .select_related("practitioner")
+        )
+        if others:
+            involvement_match_notify(child=child, new_involvement=involvement, others=others)
+    return involvement
+
+
+def practitioner_involvement_end(*, actor: User, child: Child, request: HttpRequest | None = None) -> Involvement:
+    """End `actor`'s own current involvement with the child, today."""
+    involvement = Involvement.objects.filter(child=child, practitioner=actor, end_date__isnull=True).first()
+    if involvement is None:
+        raise InvolvementRefused("You are not recorded as working with this child")
+    return involvement_end(actor=actor, involvement=involvement, end_date=timezone.localdate(), request=request)
+
+
+def _child_updated_audit(
+    *,
+    actor: User | None,
+    child: Child,
+    request: HttpRequest | None,
+    fields: list[str],
+    change: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The CHILD_UPDATED event, against the authority now responsible. It names the changed
+    fields, never their values; `extra` adds details that are not personal data."""
+    details: dict[str, Any] = {} if change is None else {"change": change}
+    details["fields"] = sorted(fields)
+    details.update(extra or {})
+    audit_event_record(
+        action=AuditEvent.Action.CHILD_UPDATED,
+        actor=actor,
+        request=request,
+        register_ids=[child.register_id],
+        local_authority_code=child.responsible_local_authority.gss_code,
+        details=details,
+    )
+
+
+def other_name_add(
+    *,
+    actor: User | None,
+    child: Child,
+    kind: str,
+    given_names: str,
+    family_name: str,
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+) -> OtherName:
+    """Record a name the child is or was also known by (alias, former name, previous
+    surname, name at birth). Searched like the child's own name from then on."""
+    other = OtherName(child=child, kind=kind, given_names=given_names.strip(), family_name=family_name.strip())
+    name_keys_apply(other)
+    if OtherName.objects.filter(
+        child=child, kind=other.kind, given_names=other.given_names, family_name=other.family_name
+    ).exists():
+        raise ValidationError({"family_name": "This name is already recorded for the child"})
+    other.full_clean()
+    with transaction.atomic():
+        _child_version_claim(child=child, expected_version=expected_version)
+        other.save()
+        _child_updated_audit(
+            actor=actor, child=child, request=request, change="other_name_added", fields=["other_names"]
+        )
+    return other
+
+
+def other_name_remove(
+    *,
+    actor: User | None,
+    other_name: OtherName,
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+) -> None:
+    """Remove a name recorded in error. The audit keeps that a name was removed, not the name."""
+    child = other_name.child
+    with transaction.atomic():
+        _child_version_claim(child=child, expected_version=expected_version)
+        other_name.delete()
+        _child_updated_audit(
+            actor=actor, child=child, request=request, change="other_name_removed", fields=["other_names"]
+        )
+
+
+def child_shielding_set(
+    *,
+    actor: User | None,
+    child: Child,
+    is_shielded: bool,
+    reason: str,
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+) -> Child:
+    """Shield the child (address, postcode, other names and services hidden from ordinary
+    users) or lift the shielding. Either way a reason is required and kept on the record;
+    the audit says which was done, never the reason's text."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Enter why the shielding is being changed"})
+    if is_shielded == child.is_shielded:
+        raise ValidationError(
+            {"is_shielded": "The record is already shielded" if is_shielded else "The record is not shielded"}
+        )
+    child.is_shielded = is_shielded
+    child.shielding_reason = reason
+    child.full_clean()
+    with transaction.atomic():
+        _child_version_claim(child=child, expected_version=expected_version)
+        child.save(update_fields=["is_shielded", "shielding_reason", "updated_at"])
+        _child_updated_audit(
+            actor=actor,
+            child=child,
+            request=request,
+            change="shielding_set" if is_shielded else "shielding_cleared",
+            fields=["is_shielded", "shielding_reason"],
+        )
+    return child
+
+
+def child_transfer(
+    *,
+    actor: User,
+    child: Child,
+    to_local_authority: LocalAuthority,
+    transferred_on: datetime.date,
+    request: HttpRequest | None = None,
+    expected_version: int | None = None,
+) -> ChildTransfer:
+    """Pass responsibility for the child to another authority. The child keeps their
+    register ID, statuses (each still naming the authority that held it), involvements and
+    other names; the sending authority's own reference is cleared, since it means nothing
+    to the receiving one. Both authorities' register managers are told in the app, and both
+    secure mailboxes by email once the transfer commits."""
+    from_local_authority = child.responsible_local_authority
+    if to_local_authority.pk == from_local_authority.pk:
+        raise ValidationError({"to_local_authority": "Choose an authority other than the one now responsible"})
+    if transferred_on > timezone.localdate():
+        raise ValidationError({"transferred_on": "The date of the move must be today or in the past"})
+    with transaction.atomic():
+        if expected_version is None:
+            Child.objects.filter(pk=child.pk).update(version=F("version") + 1)
+        else:
+            _child_version_claim(child=child, expected_version=expected_version)
+        child.responsible_local_authority = to_local_authority
+        child.la_reference = ""
+        child.save(update_fields=["responsible_local_authority", "la_reference", "updated_at"])
+        child.refresh_from_db(fields=["version"])
+        transfer = ChildTransfer.objects.create(
+            child=child,
+            from_local_authority=from_local_authority,
+            to_local_authority=to_local_authority,
+            transferred_on=transferred_on,
+            transferred_by=actor,
+        )
+        # Recorded against the receiving authority, now the responsible one.
+        _child_updated_audit(
+            actor=actor,
+            child=child,
+            request=request,
+            change="transferred",
+            fields=["la_reference", "responsible_local_authority"],
+            extra={
+                "transfer_id": transfer.pk,
+                # Authority codes are not personal data, and the trail must say who held the child.
+                "from_local_authority": from_local_authority.gss_code,
+                "to_local_authority": to_local_authority.gss_code,
+            },
+        )
+        _child_transfer_notify(transfer=transfer)
+    return transfer
+
+
+def _child_transfer_notify(*, transfer: ChildTransfer) -> None:
+    """In-app notifications to both authorities' register managers, emailed on commit, and
+    an email to each authority's secure mailbox. Messages name the register ID only."""
+    from accounts.roles import Role
+    from accounts.selectors import users_with_role_for_authority
+    from registry.children.tasks import child_transfer_emails_send, notification_emails_send
+
+    child = transfer.child
+    when = f"{transfer.transferred_on:%-d %B %Y}"
+    sides = [
+        (
+            transfer.from_local_authority,
+            Notification.Kind.TRANSFERRED_OUT,
+            f"Child {child.register_id} has transferred to {transfer.to_local_authority.name} ({when}). "
+            "Your authority is no longer responsible for them.",
+        ),
+        (
+            transfer.to_local_authority,
+            Notification.Kind.TRANSFERRED_IN,
+            f"Child {child.register_id} has transferred to your authority from "
+            f"{transfer.from_local_authority.name} ({when}). Check their statuses and involvements.",
+        ),
+    ]
+    notifications = [
+        Notification(recipient=manager, child=child, kind=kind, message=message)
+        for authority, kind, message in sides
+        for manager in users_with_role_for_authority(role=Role.REGISTER_MANAGER, local_authority=authority)
+    ]
+    created = Notification.objects.bulk_create(notifications)
+    if created:
+        notification_emails_send.delay_on_commit([notification.pk for notification in created])  # type: ignore[attr-defined]
+    child_transfer_emails_send.delay_on_commit(transfer.pk)  # type: ignore[attr-defined]

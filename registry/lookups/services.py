@@ -1,0 +1,168 @@
+"""Searches and record views by practitioners: the register's main job.
+
+Each lookup writes exactly one audit event in the same transaction as the read it records:
+if the event cannot be written, the lookup fails and nothing is shown (fail closed).
+"""
+
+import datetime
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import lookup_refusal
+from audit.models import AuditEvent, LookupOutcome
+from audit.services import audit_event_record
+from registry.children.selectors import ChildSignpost, child_signpost
+from registry.matching.selectors import SearchCriteria, SearchOutcome, children_matching, criteria_sufficient
+from registry.models import AccessNotice
+
+logger = logging.getLogger(__name__)
+
+# How long a search's stated reason carries over to opening one of its results.
+LOOKUP_REASON_LIFETIME = datetime.timedelta(minutes=30)
+
+
+class LookupRefused(Exception):
+    """The user may not make this lookup, or gave too little to search on. The message is
+    safe to show to the user."""
+
+
+@dataclass(frozen=True)
+class LookupReasonGiven:
+    reason: str
+    detail: str = ""
+
+
+def _criteria_for_audit(criteria: SearchCriteria) -> dict[str, Any]:
+    values = asdict(criteria)
+    if values["date_of_birth"]:
+        values["date_of_birth"] = values["date_of_birth"].isoformat()
+    return {key: value for key, value in values.items() if value}
+
+
+def search_perform(
+    *, actor: User, criteria: SearchCriteria, reason: LookupReasonGiven, request: HttpRequest | None, channel: str
+) -> tuple[SearchOutcome, AuditEvent]:
+    """Search the register for a practitioner and audit it. Raises LookupRefused (audited)
+    when the user may not search or the criteria are too thin."""
+    audit: dict[str, Any] = {
+        "action": AuditEvent.Action.SEARCH,
+        "actor": actor,
+        "request": request,
+        "reason": reason.reason,
+        "reason_detail": reason.detail,
+        "criteria": _criteria_for_audit(criteria),
+        "channel": channel,
+    }
+    refusal = lookup_refusal(user=actor) or criteria_sufficient(criteria)
+    if refusal:
+        with transaction.atomic():
+            audit_event_record(**audit, outcome=LookupOutcome.REFUSED, details={"refusal": refusal})
+        raise LookupRefused(refusal)
+    try:
+        with transaction.atomic():
+            outcome = children_matching(criteria=criteria)
+            if outcome.too_many:
+                result = LookupOutcome.TOO_MANY
+            else:
+                result = LookupOutcome.RESULTS if outcome.matches else LookupOutcome.NO_RESULTS
+            event = audit_event_record(
+                **audit,
+                outcome=result,
+                register_ids=[match.child.register_id for match in outcome.matches],
+                details={"grades": [match.grade for match in outcome.matches]},
+            )
+    except Exception as error:
+        # Record that a search was attempted even though it failed, in its own transaction;
+        # if even that fails the error propagates and the user sees the failure page.
+        logger.exception("search failed (request %s)", getattr(request, "request_id", "-"))
+        with transaction.atomic():
+            audit_event_record(**audit, outcome=LookupOutcome.FAILED, details={"error": type(error).__name__})
+        raise
+    return outcome, event
+
+
+def search_invalid_record(
+    *,
+    actor: User,
+    submitted: dict[str, str],
+    reason: LookupReasonGiven,
+    errors: list[str],
+    request: HttpRequest | None,
+    channel: str,
+) -> AuditEvent:
+    """Audit a search refused because a field was not valid: it is still a search."""
+    with transaction.atomic():
+        return audit_event_record(
+            action=AuditEvent.Action.SEARCH,
+            actor=actor,
+            request=request,
+            reason=reason.reason,
+            reason_detail=reason.detail,
+            criteria=submitted,
+            channel=channel,
+            outcome=LookupOutcome.REFUSED,
+            details={"refusal": "; ".join(errors)[:500]},
+        )
+
+
+def search_event_for_view(*, actor: User, event_id: int | None, register_id: str) -> AuditEvent | None:
+    """The actor's own recent search that returned this child, whose reason carries over
+    to opening the child's record; None if there is no such search."""
+    if event_id is None:
+        return None
+    event = AuditEvent.objects.filter(
+        pk=event_id,
+        actor=actor,
+        action=AuditEvent.Action.SEARCH,
+        occurred_at__gte=timezone.now() - LOOKUP_REASON_LIFETIME,
+    ).first()
+    # One candidate row: checking its list in Python works the same on SQLite and PostgreSQL.
+    return event if event is not None and register_id in event.register_ids else None
+
+
+def child_view(
+    *, actor: User, register_id: str, reason: LookupReasonGiven, request: HttpRequest | None, channel: str,
+    search_event: AuditEvent | None = None,
+) -> ChildSignpost | None:  # fmt: skip
+    """Open a child's signposting record for a practitioner and audit it. None if there is
+    no such child (also audited). Someone outside the responsible authority triggers an
+    access notice for that authority's daily digest."""
+    refusal = lookup_refusal(user=actor)
+    audit: dict[str, Any] = {
+        "action": AuditEvent.Action.CHILD_VIEWED,
+        "actor": actor,
+        "request": request,
+        "reason": reason.reason,
+        "reason_detail": reason.detail,
+        "criteria": {"register_id": register_id},
+        "channel": channel,
+        "details": {"search_event": search_event.pk} if search_event else {},
+    }
+    with transaction.atomic():
+        if refusal:
+            audit_event_record(**audit, outcome=LookupOutcome.REFUSED)
+            raise LookupRefused(refusal)
+        signpost = child_signpost(user=actor, register_id=register_id)
+        if signpost is None:
+            audit_event_record(**audit, outcome=LookupOutcome.NO_RESULTS)
+            return None
+        audit_event_record(
+            **audit,
+            outcome=LookupOutcome.VIEWED,
+            register_ids=[register_id],
+            local_authority_code=signpost.local_authority.gss_code,
+        )
+        if actor.local_authority_id != signpost.local_authority.pk:
+            AccessNotice.objects.create(
+                local_authority=signpost.local_authority,
+                child_id=signpost.child_pk,
+                accessed_by=actor,
+                reason=reason.reason,
+            )
+    return signpost

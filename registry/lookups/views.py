@@ -1,0 +1,198 @@
+"""Practitioners' pages: search, the child's signposting page, their own involvement and
+their notifications. Views parse input and call registry.lookups.services / services; who may see
+what is decided there and in registry.children.selectors."""
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from accounts.selectors import lookup_refusal
+from audit.models import LookupReason
+from registry.children.selectors import managed_child_exists
+from registry.children.services import InvolvementRefused, practitioner_involvement_end, practitioner_involvement_start
+from registry.lookups.forms import InvolvementStartForm, LookupReasonForm, SearchForm
+from registry.lookups.services import (
+    LookupReasonGiven,
+    LookupRefused,
+    child_view,
+    search_event_for_view,
+    search_invalid_record,
+    search_perform,
+)
+from registry.models import Child, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    # Raised when the audit trail (or the database) cannot be written: fail closed.
+    return render(request, "registry/unavailable.html", status=503)
+
+
+def _reason(form: LookupReasonForm) -> LookupReasonGiven:
+    data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
+    reason = data.get("reason") or (form.data.get("reason") if form.data.get("reason") in LookupReason.values else "")
+    detail = data.get("reason_detail") or str(form.data.get("reason_detail", ""))[:200]
+    return LookupReasonGiven(reason=str(reason or ""), detail=detail if reason == LookupReason.OTHER else "")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def search(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    refusal = lookup_refusal(user=user)
+    if refusal:
+        return render(request, "registry/search_refused.html", {"refusal": refusal}, status=403)
+    if request.method == "GET":
+        return render(request, "registry/search.html", {"form": SearchForm()})
+    form = SearchForm(request.POST)
+    try:
+        if not form.is_valid():
+            errors = [str(error) for error_list in form.errors.values() for error in error_list]
+            search_invalid_record(
+                actor=user, submitted=form.submitted_criteria(), reason=_reason(form), errors=errors, request=request,
+                channel="web",
+            )  # fmt: skip
+            return render(request, "registry/search.html", {"form": form})
+        try:
+            outcome, event = search_perform(
+                actor=user, criteria=form.criteria(), reason=_reason(form), request=request, channel="web"
+            )
+        except LookupRefused as refused:
+            form.add_error(None, str(refused))
+            return render(request, "registry/search.html", {"form": form})
+    except DatabaseError:
+        return _unavailable(request)
+    return render(
+        request,
+        "registry/search_results.html",
+        {"form": form, "outcome": outcome, "event": event, "criteria": form.criteria()},
+    )
+
+
+def _lookup_id(request: HttpRequest) -> int | None:
+    value = request.GET.get("lookup") or request.POST.get("lookup")
+    return int(value) if value and str(value).isdigit() else None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def child_detail(request: HttpRequest, register_id: str) -> HttpResponse:
+    """A child's signposting page. Opened from a search result, the search's reason carries
+    over; opened any other way, the user states a reason first."""
+    user = _user(request)
+    refusal = lookup_refusal(user=user)
+    if refusal:
+        return render(request, "registry/search_refused.html", {"refusal": refusal}, status=403)
+    lookup = _lookup_id(request)
+    try:
+        search_event = search_event_for_view(actor=user, event_id=lookup, register_id=register_id)
+        if search_event is not None and request.method == "GET":
+            reason = LookupReasonGiven(search_event.reason, search_event.reason_detail)
+        else:
+            form = LookupReasonForm(request.POST if request.method == "POST" else None)
+            if request.method == "GET" or not form.is_valid():
+                return render(request, "registry/child_reason.html", {"form": form, "register_id": register_id})
+            reason = _reason(form)
+        signpost = child_view(
+            actor=user,
+            register_id=register_id,
+            reason=reason,
+            request=request,
+            channel="web",
+            search_event=search_event,
+        )
+    except DatabaseError:
+        return _unavailable(request)
+    if signpost is None:
+        raise Http404("No child with that register ID")
+    event_id = search_event.pk if search_event else None
+    return render(
+        request,
+        "registry/child_detail.html",
+        {
+            "child": signpost,
+            "lookup": event_id,
+            "involvement_form": InvolvementStartForm(initial={"lookup": event_id}),
+            "today": timezone.localdate(),
+            # The responsible authority's own register managers keep the record from here.
+            "may_manage": managed_child_exists(user=user, register_id=register_id),
+        },
+    )
+
+
+def _child_or_404(register_id: str) -> Child:
+    child = Child.objects.select_related("responsible_local_authority").filter(register_id=register_id).first()
+    if child is None:
+        raise Http404("No child with that register ID")
+    return child
+
+
+def _back_to_child(register_id: str, lookup: int | None) -> HttpResponse:
+    url = reverse("registry:child", args=[register_id])
+    return redirect(f"{url}?lookup={lookup}" if lookup else url)
+
+
+@require_POST
+def involvement_start(request: HttpRequest, register_id: str) -> HttpResponse:
+    user = _user(request)
+    refusal = lookup_refusal(user=user)
+    if refusal:
+        return render(request, "registry/search_refused.html", {"refusal": refusal}, status=403)
+    child = _child_or_404(register_id)
+    form = InvolvementStartForm(request.POST)
+    lookup = _lookup_id(request)
+    if not form.is_valid():
+        messages.error(request, "Select the service you are working with the child for")
+        return _back_to_child(register_id, lookup)
+    try:
+        practitioner_involvement_start(
+            actor=user, child=child, service_type=form.cleaned_data["service_type"], request=request
+        )
+    except InvolvementRefused as refused:
+        messages.error(request, refused.messages[0])
+    except ValidationError as invalid:
+        messages.error(request, "; ".join(invalid.messages))
+    else:
+        messages.success(request, "You are recorded as working with this child")
+    return _back_to_child(register_id, lookup)
+
+
+@require_POST
+def involvement_end(request: HttpRequest, register_id: str) -> HttpResponse:
+    user = _user(request)
+    child = _child_or_404(register_id)
+    try:
+        practitioner_involvement_end(actor=user, child=child, request=request)
+    except InvolvementRefused as refused:
+        messages.error(request, refused.messages[0])
+    else:
+        messages.success(request, "You are no longer recorded as working with this child")
+    return _back_to_child(register_id, _lookup_id(request))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("registry:notifications")
+    items = Notification.objects.filter(recipient=user).select_related("child")[:100]
+    context: dict[str, Any] = {"notifications": items, "unread": sum(1 for item in items if item.read_at is None)}
+    return render(request, "registry/notifications.html", context)

@@ -1,0 +1,490 @@
+"""Register managers' forms. Each declares exactly the fields a manager may set: the
+responsible authority (beyond the ones they manage), the register ID, the version and the
+audit fields are never taken from a form. Messages follow the GOV.UK error message style."""
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from accounts.models import LocalAuthority, SensitiveCategory, User
+from registry.children.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.children.selectors import practitioner_for_involvement
+from registry.maintenance.duplicates import DIFFERENT_CHILD, DuplicateCheck, ProposedChild
+from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
+
+_DATE_PARTS = (("Day", "", 2), ("Month", "_month", 2), ("Year", "_year", 4))
+
+
+class DateInputs(forms.MultiWidget):
+    """The GOV.UK date input: day, month and year boxes. The day box carries the field's
+    own id, so that the error summary's link and the label land on it."""
+
+    template_name = "registry/manage/widgets/date_input.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__([forms.TextInput(), forms.TextInput(), forms.TextInput()], attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        if isinstance(value, datetime.date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        base = context["widget"]["attrs"].get("id", f"id_{name}")
+        for subwidget, (label, suffix, width) in zip(context["widget"]["subwidgets"], _DATE_PARTS, strict=True):
+            subwidget["attrs"]["id"] = f"{base}{suffix}"
+            subwidget["label"] = label
+            subwidget["width"] = width
+        return context
+
+    def id_for_label(self, id_: str) -> str:
+        return id_
+
+    def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> SafeString:
+        # The project's templates directory, which the default form renderer does not search.
+        return mark_safe(render_to_string(template_name, context))  # noqa: S308 - a template we own
+
+
+class GovukDateField(forms.MultiValueField):
+    widget = DateInputs
+
+    def __init__(self, *, label: str, required: bool = True, past_only: bool = False, **kwargs: Any) -> None:
+        self.past_only = past_only
+        real = f"{label} must be a real date"
+        parts = [forms.IntegerField(required=False, error_messages={"invalid": real}) for _ in _DATE_PARTS]
+        super().__init__(
+            fields=parts,
+            require_all_fields=False,
+            required=required,
+            label=label,
+            error_messages={"required": f"Enter the {label.lower()}", "incomplete": real},
+            **kwargs,
+        )
+
+    def compress(self, data_list: list[Any]) -> datetime.date | None:
+        if not data_list or all(part in (None, "") for part in data_list):
+            return None
+        day, month, year = data_list
+        missing = [name for name, part in zip(("day", "month", "year"), data_list, strict=True) if part in (None, "")]
+        if missing:
+            raise ValidationError(f"{self.label} must include a {' and '.join(missing)}")
+        try:
+            value = datetime.date(year, month, day)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{self.label} must be a real date") from None
+        if value.year < 1900:
+            raise ValidationError(f"{self.label} must be a real date")
+        if self.past_only and value > timezone.localdate():
+            raise ValidationError(f"{self.label} must be today or in the past")
+        return value
+
+
+def _nhs_number(value: str, *, message: str = "Enter a valid NHS number. It has 10 digits, like 943 476 5919") -> str:
+    number = nhs_number_normalise(value)
+    if number and not nhs_number_is_valid(number):
+        raise ValidationError(message)
+    return number
+
+
+class ManageForm(forms.Form):
+    def full_clean(self) -> None:
+        super().full_clean()
+        # Each box of a date with an error gets the red border (see the widget's template).
+        for name in self.errors:
+            if name in self.fields and isinstance(self.fields[name].widget, DateInputs):
+                self.fields[name].widget.attrs["error"] = True
+
+
+class VersionedForm(ManageForm):
+    """Carries the version of the child's record the manager was looking at. It is only
+    ever compared with the current one (registry.children.services), never written."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("version", child.version)
+        super().__init__(*args, **kwargs)
+        self.child = child
+
+    def refresh_version(self, version: int) -> None:
+        """After a conflict: keep what the manager typed, but carry the current version so
+        that submitting again, having read the record, saves it."""
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        data["version"] = str(version)
+        self.data = data
+
+
+SEX_CHOICES = [(sex.value, sex.label) for sex in Sex]
+
+
+class ChildIdentityFields(ManageForm):
+    la_reference = forms.CharField(
+        label="Your authority's reference (optional)",
+        max_length=64,
+        required=False,
+        help_text="The child's case reference in your own system",
+    )
+    nhs_number = forms.CharField(label="NHS number (optional)", max_length=20, required=False)
+    given_names = forms.CharField(label="Given names", max_length=100, required=False)
+    family_name = forms.CharField(
+        label="Family name", max_length=100, error_messages={"required": "Enter the child's family name"}
+    )
+    date_of_birth = GovukDateField(
+        label="Date of birth",
+        required=False,
+        past_only=True,
+        help_text="For example, 27 3 2016. Leave empty for an unborn child",
+    )
+    sex = forms.ChoiceField(label="Sex", choices=SEX_CHOICES, widget=forms.RadioSelect, initial=Sex.NOT_KNOWN)
+    address_line_1 = forms.CharField(label="Address line 1 (optional)", max_length=200, required=False)
+    address_line_2 = forms.CharField(label="Address line 2 (optional)", max_length=200, required=False)
+    town = forms.CharField(label="Town or city (optional)", max_length=100, required=False)
+    postcode = forms.CharField(label="Postcode (optional)", max_length=10, required=False)
+
+    IDENTITY_FIELDS = (
+        "la_reference", "nhs_number", "given_names", "family_name", "date_of_birth", "sex",
+        "address_line_1", "address_line_2", "town", "postcode",
+    )  # fmt: skip
+
+    def clean_nhs_number(self) -> str:
+        return _nhs_number(self.cleaned_data["nhs_number"])
+
+    def clean_postcode(self) -> str:
+        value = self.cleaned_data["postcode"].strip()
+        return postcode_normalise(value) if value else ""
+
+    def identity(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            name: (data[name].strip() if isinstance(data[name], str) else data[name]) for name in self.IDENTITY_FIELDS
+        }
+
+
+class ChildIdentityForm(VersionedForm, ChildIdentityFields):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.child.date_of_birth and "date_of_birth" in cleaned and cleaned["date_of_birth"] is None:
+            self.add_error("date_of_birth", "Enter the date of birth. A child who has been born cannot be made unborn")
+        return cleaned
+
+
+class StatusFields(ManageForm):
+    kind = forms.ChoiceField(
+        label="Status",
+        choices=ProtectionStatus.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the child's status"},
+    )
+    legal_basis = forms.ChoiceField(
+        label="Legal basis",
+        choices=ProtectionStatus.LegalBasis.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    start_date = GovukDateField(label="Start date", past_only=True, help_text="For example, 1 9 2026")
+    expected_delivery_date = GovukDateField(
+        label="Expected delivery date", required=False, help_text="For example, 14 2 2027"
+    )
+    mother_given_names = forms.CharField(label="Mother's given names", max_length=100, required=False)
+    mother_family_name = forms.CharField(label="Mother's family name", max_length=100, required=False)
+    mother_date_of_birth = GovukDateField(
+        label="Mother's date of birth", required=False, past_only=True, help_text="For example, 3 7 1998"
+    )
+    mother_nhs_number = forms.CharField(label="Mother's NHS number", max_length=20, required=False)
+
+    UNBORN_FIELDS = (
+        "expected_delivery_date", "mother_given_names", "mother_family_name", "mother_date_of_birth",
+        "mother_nhs_number",
+    )  # fmt: skip
+
+    def clean_mother_nhs_number(self) -> str:
+        return _nhs_number(self.cleaned_data["mother_nhs_number"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind = cleaned.get("kind")
+        if kind == ProtectionStatus.Kind.LOOKED_AFTER:
+            if not cleaned.get("legal_basis"):
+                self.add_error("legal_basis", "Select the legal basis on which the child is looked after")
+        else:
+            cleaned["legal_basis"] = ""
+        if kind == ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN:
+            if not cleaned.get("expected_delivery_date") and "expected_delivery_date" not in self.errors:
+                self.add_error("expected_delivery_date", "Enter the expected delivery date")
+            if not (cleaned.get("mother_family_name") or "").strip():
+                self.add_error("mother_family_name", "Enter the mother's family name")
+            if (
+                not cleaned.get("mother_date_of_birth")
+                and not cleaned.get("mother_nhs_number")
+                and not {"mother_date_of_birth", "mother_nhs_number"} & set(self.errors)
+            ):
+                self.add_error("mother_date_of_birth", "Enter the mother's date of birth or NHS number")
+        else:
+            for name in self.UNBORN_FIELDS:
+                cleaned[name] = None if name.endswith("date") or name.endswith("birth") else ""
+        return cleaned
+
+    def status(self) -> ProtectionStatus:
+        data = self.cleaned_data
+        return ProtectionStatus(
+            kind=data["kind"],
+            legal_basis=data["legal_basis"],
+            start_date=data["start_date"],
+            expected_delivery_date=data.get("expected_delivery_date"),
+            mother_given_names=(data.get("mother_given_names") or "").strip(),
+            mother_family_name=(data.get("mother_family_name") or "").strip(),
+            mother_date_of_birth=data.get("mother_date_of_birth"),
+            mother_nhs_number=data.get("mother_nhs_number") or "",
+        )
+
+
+def _unborn_agrees(form: forms.Form, *, born: bool, kind: str | None) -> None:
+    unborn_plan = kind == ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN
+    if born and unborn_plan:
+        form.add_error("kind", "An unborn child protection plan is only for a child not yet born")
+    if not born and kind and not unborn_plan:
+        form.add_error("kind", "An unborn child can only have an unborn child protection plan")
+
+
+class ChildAddForm(ChildIdentityFields, StatusFields):
+    responsible_local_authority = forms.ModelChoiceField(
+        label="Local authority responsible",
+        queryset=LocalAuthority.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Select one of the authorities you manage"},
+    )
+
+    def __init__(self, *args: Any, authorities: QuerySet[LocalAuthority], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["responsible_local_authority"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = authorities
+        if len(authorities) == 1:
+            field.initial = authorities[0].pk
+        self.single_authority = authorities[0] if len(authorities) == 1 else None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "date_of_birth" not in self.errors:
+            _unborn_agrees(self, born=cleaned.get("date_of_birth") is not None, kind=cleaned.get("kind"))
+        return cleaned
+
+    def proposed(self) -> ProposedChild:
+        data = self.cleaned_data
+        return ProposedChild(
+            family_name=data["family_name"].strip(),
+            given_names=data["given_names"].strip(),
+            nhs_number=data["nhs_number"],
+            date_of_birth=data["date_of_birth"],
+            sex=data["sex"] if data["sex"] != Sex.NOT_KNOWN else "",
+            postcode=data["postcode"],
+            mother_nhs_number=data.get("mother_nhs_number") or "",
+            mother_family_name=(data.get("mother_family_name") or "").strip(),
+            mother_date_of_birth=data.get("mother_date_of_birth"),
+        )
+
+
+class DuplicateDecisionForm(forms.Form):
+    """Shown with the possible matches: the manager must say which child this is."""
+
+    decision = forms.ChoiceField(
+        label="Is the child you are adding one of these children?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether this is a child already on the register or a different child"},
+    )
+    checked = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, check: DuplicateCheck, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.check = check
+        choices = [
+            (candidate.choice, f"Yes: {candidate.given_names} {candidate.family_name}, {candidate.register_id}")
+            for candidate in check.candidates
+            if not candidate.hidden
+        ]
+        choices.append((DIFFERENT_CHILD, "No, this is a different child: add a new record"))
+        field = self.fields["decision"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+        self.initial["checked"] = check.fingerprint
+
+    def clean_checked(self) -> str:
+        value: str = self.cleaned_data["checked"]
+        if value != self.check.fingerprint:
+            raise ValidationError("The possible matches have changed. Check them again")
+        return value
+
+
+class StatusAddForm(VersionedForm, StatusFields):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        _unborn_agrees(self, born=self.child.date_of_birth is not None, kind=cleaned.get("kind"))
+        return cleaned
+
+
+class EndDateForm(VersionedForm):
+    end_date = GovukDateField(label="End date", past_only=True, help_text="For example, 14 11 2026")
+
+    def __init__(self, *args: Any, start_date: datetime.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.start_date = start_date
+
+    def clean_end_date(self) -> datetime.date:
+        value: datetime.date = self.cleaned_data["end_date"]
+        if value < self.start_date:
+            raise ValidationError(f"End date must be the same as or after the start date, {self.start_date:%-d %B %Y}")
+        return value
+
+
+OTHER_NAME_CHOICES = OtherName.Kind.choices
+
+
+class OtherNameForm(VersionedForm):
+    kind = forms.ChoiceField(
+        label="What kind of name is it?",
+        choices=OTHER_NAME_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what kind of name it is"},
+    )
+    given_names = forms.CharField(label="Given names", max_length=100, required=False)
+    family_name = forms.CharField(label="Family name", max_length=100, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("given_names") or "").strip() and not (cleaned.get("family_name") or "").strip():
+            self.add_error("family_name", "Enter a family name or given names")
+        return cleaned
+
+
+class ConfirmForm(VersionedForm):
+    """A confirmation with nothing to fill in but the version (removing a name)."""
+
+
+class ShieldingForm(VersionedForm):
+    reason = forms.CharField(
+        label="Why is this change being made?",
+        max_length=200,
+        help_text="For example, the family is in a refuge. Seen only by your authority's register managers",
+        error_messages={
+            "required": "Enter why the shielding is being changed",
+            "max_length": "Reason must be 200 characters or fewer",
+        },
+    )
+
+
+class InvolvementAddForm(VersionedForm):
+    who = forms.ChoiceField(
+        label="Who is working with the child?",
+        choices=[("practitioner", "A practitioner with an account on the register"), ("contact", "Someone else")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select who is working with the child"},
+    )
+    practitioner_email = forms.EmailField(
+        label="Practitioner's work email address",
+        required=False,
+        error_messages={"invalid": "Enter an email address in the correct format, like name@example.gov.uk"},
+    )
+    contact_name = forms.CharField(label="Name", max_length=150, required=False)
+    contact_organisation_name = forms.CharField(label="Organisation", max_length=200, required=False)
+    contact_role = forms.CharField(label="Role (optional)", max_length=120, required=False)
+    contact_phone = forms.CharField(label="Phone number", max_length=32, required=False)
+    contact_email = forms.EmailField(
+        label="Email address (optional)",
+        required=False,
+        error_messages={"invalid": "Enter an email address in the correct format, like name@example.gov.uk"},
+    )
+    service_type = forms.ChoiceField(
+        label="Service",
+        choices=[("", "Select the service"), *ServiceType.choices],
+        error_messages={"required": "Select the service"},
+    )
+    is_lead = forms.BooleanField(label="This is the child's lead practitioner", required=False)
+    start_date = GovukDateField(label="Start date", past_only=True, help_text="For example, 1 9 2026")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        practitioner: User | None = None
+        if cleaned.get("who") == "practitioner":
+            email = cleaned.get("practitioner_email")
+            if not email and "practitioner_email" not in self.errors:
+                self.add_error("practitioner_email", "Enter the practitioner's work email address")
+            elif email:
+                practitioner = practitioner_for_involvement(email=email)
+                if practitioner is None:
+                    self.add_error(
+                        "practitioner_email",
+                        "No practitioner on the register has this email address. Record them as someone else",
+                    )
+                elif Involvement.objects.filter(
+                    child=self.child, practitioner=practitioner, end_date__isnull=True
+                ).exists():
+                    self.add_error("practitioner_email", "This practitioner is already working with the child")
+        elif cleaned.get("who") == "contact":
+            if not (cleaned.get("contact_name") or "").strip():
+                self.add_error("contact_name", "Enter the name of the person working with the child")
+            if not (cleaned.get("contact_organisation_name") or "").strip():
+                self.add_error("contact_organisation_name", "Enter their organisation")
+            if not (cleaned.get("contact_phone") or "").strip() and not cleaned.get("contact_email"):
+                self.add_error("contact_phone", "Enter a phone number or an email address")
+        if (
+            cleaned.get("is_lead")
+            and Involvement.objects.filter(child=self.child, is_lead=True, end_date__isnull=True).exists()
+        ):
+            self.add_error("is_lead", "The child already has a lead practitioner. End that involvement first")
+        cleaned["practitioner"] = practitioner
+        return cleaned
+
+    def involvement(self) -> Involvement:
+        data = self.cleaned_data
+        practitioner: User | None = data["practitioner"]
+        service_type = data["service_type"]
+        if practitioner is not None:
+            organisation = practitioner.organisation
+            return Involvement(
+                practitioner=practitioner,
+                service_type=service_type,
+                sensitive_category=organisation.sensitive_service if organisation else "",
+                is_lead=data["is_lead"],
+                start_date=data["start_date"],
+            )
+        # An external contact of a sensitive service is as sensitive as a practitioner of one.
+        sensitive = service_type if service_type in SensitiveCategory.values else ""
+        return Involvement(
+            contact_name=data["contact_name"].strip(),
+            contact_organisation_name=data["contact_organisation_name"].strip(),
+            contact_role=data["contact_role"].strip(),
+            contact_phone=data["contact_phone"].strip(),
+            contact_email=data["contact_email"],
+            service_type=service_type,
+            sensitive_category=sensitive,
+            is_lead=data["is_lead"],
+            start_date=data["start_date"],
+        )
+
+
+class TransferForm(VersionedForm):
+    to_local_authority = forms.ModelChoiceField(
+        label="Which local authority is now responsible?",
+        queryset=LocalAuthority.objects.none(),
+        empty_label="Select the local authority",
+        error_messages={
+            "required": "Select the local authority now responsible",
+            "invalid_choice": "Select the local authority now responsible",
+        },
+    )
+    transferred_on = GovukDateField(label="Date of the move", past_only=True, help_text="For example, 20 11 2026")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["to_local_authority"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = LocalAuthority.objects.exclude(pk=self.child.responsible_local_authority_id).order_by("name")

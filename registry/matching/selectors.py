@@ -1,0 +1,759 @@
+"""Practitioner search: find the child a practitioner is asking about, tolerating the ways
+names and dates of birth get written down wrongly, and say how sure the match is.
+
+How a search runs (a handful of indexed queries, then ranking in Python):
+
+1. Candidates come only from indexed equality and IN lookups on stored keys: the NHS
+   number; every child born on the searched date or with its day and month swapped
+   (about 150 a day of a million); and children born on one of the ~30 dates one digit
+   away whose family-name keys, initials or given-name key agree
+   (registry.matching.keys.name_keys). Their other names (aliases, former names, previous
+   surnames) come with them. That is one query, and a second loads the children shown.
+2. Most candidates (born on the date searched) have a family name nothing like the one
+   searched, and no given name, date or postcode can make up for that: they are set aside
+   after one cheap comparison of family names, remembered for the search. The rest are
+   compared field by field with the search. Every field's agreement
+   adds or takes away evidence, roughly log2 of how much likelier that agreement is for
+   the same child than for a different one (the Fellegi-Sunter idea); a child's own name,
+   its names the wrong way round and each of its other names are tried, and the best kept.
+3. The evidence gives a grade: exact, likely or possible. Below possible a candidate is
+   dropped. More than `limit` children at possible or better means the search must be
+   narrowed: nothing is shown, so the register can never be browsed.
+
+The weights and thresholds were chosen on bench/search_quality.py: recall of the right
+child, and how often a different child is shown as exact or likely (a false signpost).
+"""
+
+import datetime
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.db import connections, models, router
+from django.utils import timezone
+
+from registry.children.identity import nhs_number_normalise, postcode_district
+from registry.matching.keys import (
+    DateOfBirthAgreement,
+    FamilyNameAgreement,
+    GivenNameAgreement,
+    SurnameProfile,
+    date_of_birth_variants,
+    family_name_compare,
+    family_names_clearly_different,
+    given_name_compare,
+    name_initials,
+    name_keys,
+    name_normalise,
+    surname_profile,
+    surname_search_keys,
+    surname_units,
+)
+from registry.models import Child, OtherName, Sex
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    nhs_number: str = ""  # normalised 10 digits, checksum already validated, or ""
+    family_name: str = ""
+    given_names: str = ""
+    date_of_birth: datetime.date | None = None
+    sex: str = ""  # a registry.models.Sex value or ""
+    postcode: str = ""  # normalised ("SW1A 1AA") or ""
+
+
+class Grade(models.TextChoices):
+    EXACT = "exact", "Exact match"
+    LIKELY = "likely", "Likely match"
+    POSSIBLE = "possible", "Possible match"
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    child: Child
+    grade: Grade
+    score: float  # 0..1, for ordering within a grade
+    reasons: list[str]  # plain English, for the practitioner to check the match by
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    matches: list[SearchMatch]  # best first, at most `limit`; empty when too_many
+    too_many: bool  # more than `limit` children at possible or better: narrow the search
+
+
+def criteria_sufficient(criteria: SearchCriteria) -> str | None:
+    """None if the criteria may be searched, else a plain-English message saying why not.
+    An NHS number is enough on its own; otherwise a family name and a date of birth."""
+    if criteria.nhs_number:
+        return None
+    has_family_name = bool(name_normalise(criteria.family_name))
+    if has_family_name and criteria.date_of_birth:
+        return None
+    if has_family_name:
+        return "Enter a date of birth as well as a family name, or search by NHS number"
+    if criteria.date_of_birth:
+        return "Enter a family name as well as a date of birth, or search by NHS number"
+    return "Enter a family name and date of birth, or search by NHS number"
+
+
+def children_matching(*, criteria: SearchCriteria, limit: int = 10) -> SearchOutcome:
+    """The children the criteria may describe, best first, each graded with reasons.
+    Raises ValueError if criteria_sufficient() refuses the criteria. Shielded children are
+    found like any other (what is shown of them is decided elsewhere); children with no
+    date of birth yet (unborn) can only be found by NHS number, which they do not have."""
+    refusal = criteria_sufficient(criteria)
+    if refusal:
+        raise ValueError(refusal)
+    search = _Search.from_criteria(criteria)
+    evaluations = search.evaluate(_candidates(search))
+    _downgrade_beside_exact(evaluations)
+    if len(evaluations) > limit:
+        return SearchOutcome(matches=[], too_many=True)
+    evaluations.sort(key=lambda evaluation: (_GRADE_RANK[evaluation.grade], -evaluation.score, evaluation.child_id))
+    children = Child.objects.select_related("responsible_local_authority").in_bulk(
+        [evaluation.child_id for evaluation in evaluations]
+    )
+    matches = [
+        SearchMatch(
+            child=children[evaluation.child_id],
+            grade=evaluation.grade,
+            score=evaluation.score,
+            reasons=evaluation.reasons,
+        )
+        for evaluation in evaluations
+        if evaluation.grade is not None and evaluation.child_id in children
+    ]
+    return SearchOutcome(matches=matches, too_many=False)
+
+
+# --- Evidence weights --------------------------------------------------------------------
+# Roughly log2(P(agreement | same child) / P(agreement | different child)). A date of
+# birth is one of ~6,500 for children on the register; a family name one of thousands.
+
+FAMILY_WEIGHTS = {
+    FamilyNameAgreement.EXACT: 10.0,
+    FamilyNameAgreement.SPACING: 9.5,
+    FamilyNameAgreement.PHONETIC: 8.0,
+    FamilyNameAgreement.PART: 8.0,
+    FamilyNameAgreement.SIMILAR: 6.5,
+    FamilyNameAgreement.WEAK: 1.0,
+    FamilyNameAgreement.DIFFERENT: -8.0,
+}
+GIVEN_WEIGHTS = {
+    GivenNameAgreement.EXACT: 8.0,
+    GivenNameAgreement.NICKNAME: 7.0,
+    GivenNameAgreement.MIDDLE: 2.5,  # middle names are few and common: Jane, Rose, James
+    GivenNameAgreement.PHONETIC: 6.0,
+    GivenNameAgreement.SIMILAR: 5.0,
+    GivenNameAgreement.INITIAL: 2.0,
+    GivenNameAgreement.WEAK: -1.0,
+    GivenNameAgreement.DIFFERENT: -6.0,
+    GivenNameAgreement.MISSING: 0.0,
+}
+DATE_OF_BIRTH_WEIGHTS = {
+    DateOfBirthAgreement.EXACT: 12.0,
+    DateOfBirthAgreement.SWAPPED: 8.0,
+    DateOfBirthAgreement.ONE_DIGIT: 6.0,
+}
+SEX_AGREES = 0.5
+SEX_DIFFERS = -6.0
+POSTCODE_AGREES = 4.0
+POSTCODE_DISTRICT_AGREES = 1.5
+POSTCODE_DIFFERS = -1.0  # families move: a different postcode is weak evidence
+NHS_NUMBER_DIFFERS = -12.0
+NAMES_SWAPPED = -0.5
+OTHER_NAME = -0.5
+
+# Grade thresholds on the total evidence. An exact name and date of birth scores 30.
+LIKELY_MINIMUM = 25.0
+POSSIBLE_MINIMUM = 17.0
+SCORE_SCALE = 30.0
+# A likely match needs a given name that agrees: a family name and date of birth alone
+# are shared by twins.
+GIVEN_NAME_STRONG = frozenset(
+    {
+        GivenNameAgreement.EXACT,
+        GivenNameAgreement.NICKNAME,
+        GivenNameAgreement.MIDDLE,
+        GivenNameAgreement.PHONETIC,
+        GivenNameAgreement.SIMILAR,
+    }
+)
+FAMILY_NAME_STRONG = frozenset(
+    {
+        FamilyNameAgreement.EXACT,
+        FamilyNameAgreement.SPACING,
+        FamilyNameAgreement.PHONETIC,
+        FamilyNameAgreement.PART,
+        FamilyNameAgreement.SIMILAR,
+    }
+)
+# With a different family name even an exact given name, date of birth, sex and postcode
+# stay below possible; tests/registry/test_search.py holds this true.
+FAMILY_DIFFERENT_IS_FINAL = (
+    FAMILY_WEIGHTS[FamilyNameAgreement.DIFFERENT]
+    + max(GIVEN_WEIGHTS.values())
+    + max(DATE_OF_BIRTH_WEIGHTS.values())
+    + POSTCODE_AGREES
+    + SEX_AGREES
+    < POSSIBLE_MINIMUM
+)
+_GIVEN_UNCOMPARED = (GivenNameAgreement.DIFFERENT, 0.0)
+# Two loose agreements (Sophia Allen for Sofia Allen-Harding) make a possible match only:
+# a likely one needs one name as written, or the same postcode.
+FAMILY_AS_WRITTEN = frozenset({FamilyNameAgreement.EXACT, FamilyNameAgreement.SPACING})
+_GRADE_RANK = {Grade.EXACT: 0, Grade.LIKELY: 1, Grade.POSSIBLE: 2, None: 3}
+
+OTHER_NAME_REASONS: dict[str, str] = {
+    OtherName.Kind.ALIAS: "matched a name the child is also known by",
+    OtherName.Kind.FORMER_NAME: "matched a former name",
+    OtherName.Kind.PREVIOUS_SURNAME: "matched a former surname",
+    OtherName.Kind.BIRTH_NAME: "matched the name at birth",
+}
+_KNOWN_SEXES = frozenset({Sex.FEMALE, Sex.MALE})
+# Children on the register are under 18, plus a retention period after their plans end.
+_OLDEST_AGE_YEARS = 20
+
+
+# --- The search itself -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Search:
+    nhs_number: str
+    family: str
+    given: str
+    date_of_birth: datetime.date | None
+    dates: dict[datetime.date, DateOfBirthAgreement]
+    sex: str
+    postcode: str
+    surname_keys: frozenset[str]
+    initials: frozenset[str]
+    given_phonetic: str
+    family_profile: SurnameProfile
+    given_as_family_profile: SurnameProfile  # for names entered the wrong way round
+    # As typed, for reasons such as "Bill for William".
+    given_display: str = ""
+    family_display: str = ""
+    # How each recorded family name compares with the one searched (swapped: with the
+    # given name searched), worked out once per search: surnames recur among candidates.
+    family_agreements: dict[tuple[str, bool], tuple[FamilyNameAgreement, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def from_criteria(cls, criteria: SearchCriteria) -> "_Search":
+        family = name_normalise(criteria.family_name)
+        given = name_normalise(criteria.given_names)
+        dates: dict[datetime.date, DateOfBirthAgreement] = {}
+        if criteria.date_of_birth:
+            today = timezone.localdate()
+            dates = date_of_birth_variants(
+                criteria.date_of_birth,
+                earliest=today.replace(year=today.year - _OLDEST_AGE_YEARS, month=1, day=1),
+                latest=today,
+            )
+            dates[criteria.date_of_birth] = DateOfBirthAgreement.EXACT
+        initials = {name_initials(given_normalised=given, family_normalised=family)} if given else set()
+        if given:
+            initials.add(name_initials(given_normalised=family, family_normalised=given))
+        return cls(
+            nhs_number=nhs_number_normalise(criteria.nhs_number),
+            family=family,
+            given=given,
+            date_of_birth=criteria.date_of_birth,
+            dates=dates,
+            sex=criteria.sex,
+            postcode=criteria.postcode.strip().upper(),
+            surname_keys=frozenset(surname_search_keys(family, given)),
+            initials=frozenset(initials),
+            given_phonetic=name_keys(given_names=given, family_name="").given_name_phonetic,
+            family_profile=surname_profile(family),
+            # The first name typed as given, particles joined ("de courcey"), not every
+            # given name: "Noah Thomas" is not a double-barrelled surname.
+            given_as_family_profile=surname_profile(next(iter(surname_units(given)), "")),
+            given_display=_first_given_display(criteria.given_names),
+            family_display=_first_given_display(criteria.family_name),
+        )
+
+    @property
+    def whole_dates(self) -> list[datetime.date]:
+        """The dates every child born on is compared: the one searched, and its day and
+        month swapped."""
+        wanted = (DateOfBirthAgreement.EXACT, DateOfBirthAgreement.SWAPPED)
+        return [date for date, agreement in self.dates.items() if agreement in wanted]
+
+    @property
+    def typo_dates(self) -> list[datetime.date]:
+        """Dates one digit away: only children whose name keys agree are compared."""
+        return [date for date, agreement in self.dates.items() if agreement == DateOfBirthAgreement.ONE_DIGIT]
+
+    def evaluate(self, candidates: Iterable["_Candidate"]) -> list["_Evaluation"]:
+        """The candidates graded possible or better (grade not None)."""
+        evaluations = []
+        for candidate in candidates:
+            evaluation = self._evaluate(candidate)
+            if evaluation.grade is not None:
+                evaluations.append(evaluation)
+        return evaluations
+
+    def worth_comparing(self, *, nhs_number: str, date_of_birth: datetime.date | None, families: Iterable[str]) -> bool:
+        """False only for a child _evaluate would not grade: born on none of the dates, or
+        with a family name different from the one searched (and, for names entered the wrong
+        way round, from the given name searched) in each of its names (`families`).
+        FAMILY_DIFFERENT_IS_FINAL makes that decisive, so most of the ~300 children born on
+        the date searched cost one comparison of family names, and a surname shared by
+        several costs one in all."""
+        if self.nhs_number and nhs_number == self.nhs_number:
+            return True
+        if not self.family or date_of_birth not in self.dates:
+            return False
+        if not FAMILY_DIFFERENT_IS_FINAL:
+            return True
+        different = FamilyNameAgreement.DIFFERENT
+        for family in families:
+            if self._family_agreement(family, swapped=False)[0] != different:
+                return True
+            if self.given and self._family_agreement(family, swapped=True)[0] != different:
+                return True
+        return False
+
+    def _family_agreement(self, recorded: str, *, swapped: bool) -> tuple[FamilyNameAgreement, float]:
+        """family_name_compare of the family name searched (or, swapped, of the first given
+        name searched) with a recorded one. Clearly different names skip the full comparison;
+        their similarity is given as 0.0, which nothing reads for a different name."""
+        key = (recorded, swapped)
+        agreement = self.family_agreements.get(key)
+        if agreement is None:
+            searched = self.given_as_family_profile if swapped else self.family_profile
+            recorded_profile = surname_profile(recorded)
+            if family_names_clearly_different(searched, recorded_profile):
+                agreement = (FamilyNameAgreement.DIFFERENT, 0.0)
+            else:
+                agreement = family_name_compare(searched, recorded_profile)
+            self.family_agreements[key] = agreement
+        return agreement
+
+    def _evaluate(self, candidate: "_Candidate") -> "_Evaluation":
+        date_agreement = self.dates.get(candidate.date_of_birth) if candidate.date_of_birth else None
+        if self.nhs_number and candidate.nhs_number == self.nhs_number:
+            return _Evaluation(
+                candidate.child_id, Grade.EXACT, 1.0, self._nhs_number_reasons(candidate, date_agreement)
+            )
+        if date_agreement is None or not self.family:
+            return _Evaluation(candidate.child_id, None, 0.0, [])
+        best = self._best_name(candidate)
+        weight = best.weight + DATE_OF_BIRTH_WEIGHTS[date_agreement]
+        facts = _Facts(name=best, date_of_birth=date_agreement)
+        if self.nhs_number and candidate.nhs_number:
+            weight += NHS_NUMBER_DIFFERS
+            facts.nhs_number_differs = True
+        if self.sex in _KNOWN_SEXES and candidate.sex in _KNOWN_SEXES:
+            facts.sex_differs = self.sex != candidate.sex
+            weight += SEX_DIFFERS if facts.sex_differs else SEX_AGREES
+        # A shielded child's postcode must not influence (and so reveal anything through)
+        # the result.
+        if self.postcode and candidate.postcode and not candidate.is_shielded:
+            if candidate.postcode == self.postcode:
+                facts.postcode = "same"
+                weight += POSTCODE_AGREES
+            elif postcode_district(candidate.postcode) == postcode_district(self.postcode):
+                facts.postcode = "district"
+                weight += POSTCODE_DISTRICT_AGREES
+            else:
+                facts.postcode = "different"
+                weight += POSTCODE_DIFFERS
+        grade = _grade(weight=weight, facts=facts)
+        score = round(max(0.0, min(weight, SCORE_SCALE)) / SCORE_SCALE, 3)
+        return _Evaluation(candidate.child_id, grade, score, _reasons(facts, grade) if grade else [])
+
+    def _nhs_number_reasons(self, candidate: "_Candidate", date_agreement: DateOfBirthAgreement | None) -> list[str]:
+        # The number decides; anything else entered that disagrees is worth a second look.
+        reasons = ["NHS number matches"]
+        if self.family and self._best_name(candidate).family == FamilyNameAgreement.DIFFERENT:
+            reasons.append("surname is different")
+        if self.date_of_birth and date_agreement is None:
+            reasons.append("date of birth is different")
+        return reasons
+
+    def _best_name(self, candidate: "_Candidate") -> "_NameEvidence":
+        if len(candidate.names) == 1:
+            return self._name_evidence(candidate.names[0])
+        return max((self._name_evidence(name) for name in candidate.names), key=lambda evidence: evidence.weight)
+
+    def _name_evidence(self, name: "_Name") -> "_NameEvidence":
+        # A different family name cannot be made up for (see FAMILY_DIFFERENT_IS_FINAL), so
+        # most of the children born that day are set aside without comparing given names.
+        family = self._family_agreement(name.family, swapped=False)
+        evidence = _NameEvidence.of(
+            family=family,
+            given=_GIVEN_UNCOMPARED
+            if family[0] == FamilyNameAgreement.DIFFERENT
+            else given_name_compare(self.given, name.given),
+            name=name,
+            searched_given=self.given_display,
+        )
+        if self.given and family[0] <= FamilyNameAgreement.WEAK:
+            # Names entered the wrong way round: only worth trying when the family name
+            # did not already agree.
+            swapped_family = self._family_agreement(name.family, swapped=True)
+            if swapped_family[0] != FamilyNameAgreement.DIFFERENT:
+                swapped = _NameEvidence.of(
+                    family=swapped_family,
+                    given=given_name_compare(self.family, name.given),
+                    name=name,
+                    swapped=True,
+                    searched_given=self.family_display,
+                )
+                if swapped.weight > evidence.weight:
+                    evidence = swapped
+        return evidence
+
+
+class _Name(NamedTuple):
+    given: str
+    family: str
+    kind: str = ""  # "" for the child's own name, else an OtherName.Kind
+    given_as_written: str = ""
+
+    @property
+    def given_display(self) -> str:
+        return _first_given_display(self.given_as_written)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    child_id: int
+    nhs_number: str
+    date_of_birth: datetime.date | None
+    sex: str
+    postcode: str
+    is_shielded: bool
+    names: list[_Name] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> "_Candidate":
+        """From a row of _candidates' query: the child's fields, then its other names."""
+        child_id, nhs_number, given_names, given, family, date_of_birth, sex, postcode, is_shielded, others = row
+        candidate = cls(
+            child_id=child_id,
+            nhs_number=nhs_number or "",
+            date_of_birth=date_of_birth,
+            sex=sex,
+            postcode=postcode or "",
+            is_shielded=bool(is_shielded),
+            names=[_Name(given=given, family=family, given_as_written=given_names)],
+        )
+        for kind, other_given_names, other_given, other_family in _other_names(others):
+            candidate.other_name_add(kind=kind, given_names=other_given_names, given=other_given, family=other_family)
+        return candidate
+
+    def other_name_add(self, *, kind: str, given_names: str, given: str, family: str) -> None:
+        own = self.names[0]
+        # A former surname alone keeps the child's given names, and an alias given name
+        # alone keeps the family name.
+        name = _Name(
+            given=given or own.given,
+            family=family or own.family,
+            kind=kind,
+            given_as_written=given_names or own.given_as_written,
+        )
+        if name not in self.names:
+            self.names.append(name)
+
+
+@dataclass(frozen=True)
+class _NameEvidence:
+    family: FamilyNameAgreement
+    given: GivenNameAgreement
+    weight: float
+    name: _Name
+    swapped: bool = False
+    searched_given: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        family: tuple[FamilyNameAgreement, float],
+        given: tuple[GivenNameAgreement, float],
+        name: _Name,
+        swapped: bool = False,
+        searched_given: str = "",
+    ) -> "_NameEvidence":
+        weight = FAMILY_WEIGHTS[family[0]] + GIVEN_WEIGHTS[given[0]]
+        if family[0] == FamilyNameAgreement.SIMILAR:
+            # A closer misspelling is better evidence: 0.90 -> 5.5, 0.98 -> 7.1.
+            weight += (family[1] - 0.95) * 20
+        if swapped:
+            weight += NAMES_SWAPPED
+        if name.kind:
+            weight += OTHER_NAME
+        return cls(
+            family=family[0], given=given[0], weight=weight, name=name, swapped=swapped, searched_given=searched_given
+        )
+
+
+@dataclass
+class _Facts:
+    name: _NameEvidence
+    date_of_birth: DateOfBirthAgreement
+    nhs_number_differs: bool = False
+    sex_differs: bool = False
+    postcode: str = ""  # "same", "district", "different" or "" (not compared)
+
+
+@dataclass
+class _Evaluation:
+    child_id: int
+    grade: Grade | None
+    score: float
+    reasons: list[str]
+
+
+def _grade(*, weight: float, facts: _Facts) -> Grade | None:
+    name = facts.name
+    contradicted = facts.nhs_number_differs or facts.sex_differs
+    if (
+        not contradicted
+        and not name.swapped
+        and not name.name.kind
+        and name.family == FamilyNameAgreement.EXACT
+        and name.given == GivenNameAgreement.EXACT
+        and facts.date_of_birth == DateOfBirthAgreement.EXACT
+    ):
+        return Grade.EXACT
+    if (
+        weight >= LIKELY_MINIMUM
+        and not contradicted
+        and name.given in GIVEN_NAME_STRONG
+        and name.family in FAMILY_NAME_STRONG
+        and (name.family in FAMILY_AS_WRITTEN or name.given == GivenNameAgreement.EXACT or facts.postcode == "same")
+    ):
+        return Grade.LIKELY
+    if weight >= POSSIBLE_MINIMUM:
+        return Grade.POSSIBLE
+    return None
+
+
+def _downgrade_beside_exact(evaluations: list[_Evaluation]) -> None:
+    """Once one child matches exactly, another is at best possibly the child searched for."""
+    if any(evaluation.grade == Grade.EXACT for evaluation in evaluations):
+        for evaluation in evaluations:
+            if evaluation.grade == Grade.LIKELY:
+                evaluation.grade = Grade.POSSIBLE
+
+
+# --- Reasons -----------------------------------------------------------------------------
+
+_FAMILY_REASONS = {
+    FamilyNameAgreement.SPACING: "surname spaced or punctuated differently",
+    FamilyNameAgreement.PART: "surname matches one part of a double-barrelled surname",
+    FamilyNameAgreement.PHONETIC: "surname spelt differently but sounds the same",
+    FamilyNameAgreement.SIMILAR: "surname spelt differently",
+    FamilyNameAgreement.WEAK: "surname only partly similar",
+    FamilyNameAgreement.DIFFERENT: "surname is different",
+}
+_GIVEN_REASONS = {
+    GivenNameAgreement.MIDDLE: "matched a middle name",
+    GivenNameAgreement.PHONETIC: "given name spelt differently but sounds the same",
+    GivenNameAgreement.SIMILAR: "given name spelt differently",
+    GivenNameAgreement.INITIAL: "only the initial of the given name matches",
+    GivenNameAgreement.WEAK: "given name only partly similar",
+    GivenNameAgreement.DIFFERENT: "given name is different",
+}
+_DATE_REASONS = {
+    DateOfBirthAgreement.SWAPPED: "day and month of birth swapped",
+    DateOfBirthAgreement.ONE_DIGIT: "one digit of the date of birth differs",
+}
+
+
+def _reasons(facts: _Facts, grade: Grade) -> list[str]:
+    """Differences first (what the practitioner must check), then what agrees."""
+    name = facts.name
+    if grade == Grade.EXACT:
+        reasons = ["name and date of birth match"]
+    else:
+        reasons = []
+        agreeing: list[str] = []
+        if name.name.kind:
+            reasons.append(OTHER_NAME_REASONS.get(name.name.kind, "matched another name"))
+        if name.swapped:
+            reasons.append("given and family names swapped")
+        if name.family == FamilyNameAgreement.EXACT:
+            agreeing.append("surname")
+        else:
+            reasons.append(_FAMILY_REASONS[name.family])
+        if name.given == GivenNameAgreement.EXACT:
+            agreeing.append("given name")
+        elif name.given == GivenNameAgreement.NICKNAME:
+            reasons.append(_nickname_reason(facts))
+        elif name.given == GivenNameAgreement.MISSING:
+            reasons.append("no given name to compare")
+        else:
+            reasons.append(_GIVEN_REASONS[name.given])
+        if facts.date_of_birth == DateOfBirthAgreement.EXACT:
+            agreeing.append("date of birth")
+        else:
+            reasons.append(_DATE_REASONS[facts.date_of_birth])
+        if agreeing:
+            verb = "matches" if len(agreeing) == 1 else "match"
+            reasons.append(f"{_join(agreeing)} {verb}")
+    if facts.nhs_number_differs:
+        reasons.append("NHS number is different")
+    if facts.sex_differs:
+        reasons.append("sex recorded differently")
+    if facts.postcode == "same" and grade != Grade.EXACT:
+        reasons.append("postcode matches")
+    elif facts.postcode == "district":
+        reasons.append("postcode in the same district but different")
+    elif facts.postcode == "different":
+        reasons.append("different postcode")
+    return reasons
+
+
+def _nickname_reason(facts: _Facts) -> str:
+    searched, recorded = facts.name.searched_given, facts.name.name.given_display
+    if not searched or not recorded:
+        return "given name is a short form or another spelling of the same name"
+    shorter, longer = sorted((searched, recorded), key=len)
+    if len(shorter) <= 0.75 * len(longer):
+        return f"given name is a short form ({shorter} for {longer})"
+    return f"given name is another spelling of the same name ({searched} for {recorded})"
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+# --- Candidates: indexed lookups only ----------------------------------------------------
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return f'"{field.column}"'
+
+
+_CHILD_TABLE = f'"{Child._meta.db_table}"'
+_OTHER_NAME_TABLE = f'"{OtherName._meta.db_table}"'
+# Read in this order by _Candidate.from_row, then the child's other names.
+_CHILD_COLUMNS = ", ".join(
+    f"c.{_column(Child, name)}"
+    for name in (
+        "id",
+        "nhs_number",
+        "given_names",
+        "given_names_normalised",
+        "family_name_normalised",
+        "date_of_birth",
+        "sex",
+        "postcode",
+        "is_shielded",
+    )
+)
+_OTHER_NAME_VALUES = ", ".join(
+    f"o.{_column(OtherName, name)}"
+    for name in ("kind", "given_names", "given_names_normalised", "family_name_normalised")
+)
+_OTHER_NAME_OF_CHILD = f"{_OTHER_NAME_TABLE} o WHERE o.{_column(OtherName, 'child')} = c.{_column(Child, 'id')}"
+# A child's other names as one JSON array of arrays, by a correlated subquery that reads
+# the other-name table's foreign-key index once per candidate (a few hundred index probes).
+# The SQL here is put together from model metadata only; every value is a parameter.
+_OTHER_NAME_AS_JSON = f"json_build_array({_OTHER_NAME_VALUES}) ORDER BY o.{_column(OtherName, 'id')}"
+_OTHER_NAMES_SQL = {
+    "postgresql": f"(SELECT json_agg({_OTHER_NAME_AS_JSON}) FROM {_OTHER_NAME_OF_CHILD})",  # noqa: S608
+    "sqlite": f"(SELECT json_group_array(json_array({_OTHER_NAME_VALUES})) FROM {_OTHER_NAME_OF_CHILD})",  # noqa: S608
+}
+
+
+class _Conditions:
+    """The OR'd conditions of the candidate query, with their parameters. On PostgreSQL a
+    list is one array parameter (`= ANY(%s)`): a short statement, quick to send, parse and
+    plan, whatever the number of dates; elsewhere an IN list of parameters."""
+
+    def __init__(self, vendor: str) -> None:
+        self.arrays = vendor == "postgresql"
+        self.sql: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, **columns: Any) -> None:
+        """One condition: every column (of Child, by field name) equal to its value, or to
+        one of its values when given a list."""
+        parts = []
+        for name, value in columns.items():
+            column = f"c.{_column(Child, name)}"
+            if not isinstance(value, list):
+                parts.append(f"{column} = %s")
+                self.params.append(value)
+            elif self.arrays:
+                parts.append(f"{column} = ANY(%s)")
+                self.params.append(value)
+            else:
+                parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
+                self.params.extend(value)
+        self.sql.append("(" + " AND ".join(parts) + ")")
+
+
+def _candidates(search: _Search) -> list[_Candidate]:
+    """Every child worth comparing, with the names to compare, in one query: each
+    condition is an equality or IN on an indexed column, so that a search reads a few
+    hundred rows of a register of millions (about 2 ms of database time at a million)."""
+    connection = connections[router.db_for_read(Child)]
+    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    # One index per condition: the date of birth, or (key, date of birth) for mistyped dates.
+    conditions = _Conditions(vendor)
+    if search.nhs_number:
+        conditions.add(nhs_number=search.nhs_number)
+    if search.date_of_birth and search.family:
+        conditions.add(date_of_birth=search.whole_dates)
+        typo_dates = search.typo_dates
+        if typo_dates and search.surname_keys:
+            keys = sorted(search.surname_keys)
+            conditions.add(date_of_birth=typo_dates, family_name_first_phonetic=keys)
+            conditions.add(date_of_birth=typo_dates, family_name_last_phonetic=keys)
+        if typo_dates and search.initials:
+            conditions.add(date_of_birth=typo_dates, name_initials=sorted(search.initials))
+        if typo_dates and search.given_phonetic:
+            # A family name misspelt in its first letter and a date mistyped too.
+            conditions.add(date_of_birth=typo_dates, given_name_phonetic=search.given_phonetic)
+    if not conditions.sql:
+        return []
+    # Other names are not looked up by their own keys: with no date of birth on them,
+    # PostgreSQL would read every other name for a common surname. So a former name or alias
+    # is found with the date searched or its day and month swapped, not with a digit
+    # mistyped as well. They come with each candidate from a correlated subquery on the
+    # child's foreign-key index: joined instead, PostgreSQL chose to hash-join the whole
+    # other-name table (a sequential scan) once the register held a million children.
+    where = " OR ".join(conditions.sql)
+    sql = f"SELECT {_CHILD_COLUMNS}, {_OTHER_NAMES_SQL[vendor]} FROM {_CHILD_TABLE} c WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, conditions.params)
+        rows = cursor.fetchall()
+    # Set aside the children who cannot match before making candidates of them.
+    return [
+        _Candidate.from_row(row)
+        for row in rows
+        if search.worth_comparing(
+            nhs_number=row[1],
+            date_of_birth=row[5],
+            families=[row[4], *(other[3] or row[4] for other in _other_names(row[9]))],
+        )
+    ]
+
+
+def _other_names(value: Any) -> list[list[str]]:
+    """The other names column of _candidates' query: [kind, given names as written, given
+    names, family name] for each. PostgreSQL's json_agg (NULL when there are none) may arrive
+    parsed or as text, depending on the driver's loaders; SQLite's json_group_array as text
+    ("[]" when there are none)."""
+    if not value or value == "[]":
+        return []
+    names: list[list[str]] = json.loads(value) if isinstance(value, str) else value
+    return names
+
+
+def _first_given_display(given_names: str) -> str:
+    return given_names.split()[0] if given_names and given_names.split() else ""
