@@ -8,6 +8,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("feeds/", include("feeds.urls")),
     path("api/v1/", include("signposting.api_urls")),
+    path("health/", include("signposting.health_checks")),
     # One sign-in page for everyone: the admin's own login form is not offered.
     path("django-admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("django-admin/", admin.site.urls),

@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "health_check",
     "signposting",
     "accounts",
     "registry",
