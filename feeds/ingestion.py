@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import audit_event_record
+from audit.services import audit_event_record, audit_events_deferred
 from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
 from feeds.parsing import OutOfScope, Quarantine, Record, data_line_count, data_lines, parse_line
 from registry.children.life_events import (
@@ -163,7 +163,9 @@ def _chunk_commit_retrying(
 
 
 def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, bytes]], context: _Context) -> bool:
-    with transaction.atomic():
+    # The chunk's audit events (deaths recorded, matches) are written together at its end,
+    # so that the chain's lock is not held while the chunk works (audit_events_deferred).
+    with transaction.atomic(), audit_events_deferred():
         feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
         if feed_file.state != FeedFile.State.RUNNING or feed_file.lines_committed != cursor:
             return False
