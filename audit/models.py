@@ -96,6 +96,8 @@ class AuditEvent(models.Model):
         FEED_FILE_RECEIVED = "feed_file_received", "Feed file received"
         FEED_FILE_REPEATED = "feed_file_repeated", "Feed file received again (no change)"
         FEED_FILE_INGESTED = "feed_file_ingested", "Feed file ingested"
+        FEED_FILE_FAILED = "feed_file_failed", "Feed file failed"
+        FEED_FILE_STOPPED = "feed_file_stopped", "Feed file stopped by an operator"
         FEED_RECORDS_MATCHED = "feed_records_matched", "Feed records matched to the register"
         FEED_REVIEW_CONFIRMED = "feed_review_confirmed", "Feed match confirmed by the authority"
         FEED_REVIEW_REJECTED = "feed_review_rejected", "Feed match rejected by the authority"

@@ -10,6 +10,7 @@ commit a chunk: each locks the file's row and checks the cursor it started from.
 
 import datetime
 import logging
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record, audit_events_deferred
 from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
 from feeds.parsing import OutOfScope, Quarantine, Record, data_line_count, data_lines, parse_line
+from feeds.services import feed_file_fail
 from registry.children.life_events import (
     FEED_CHANNEL,
     child_death_record,
@@ -64,16 +66,37 @@ def after_chunk(feed_file_id: Any, chunks_committed: int) -> None:
 
 def feed_file_ingest_run(*, feed_file_id: Any) -> FeedFile | None:
     """Ingest the file from its cursor to the end. Safe to run twice, and by two workers at
-    once (the second stops at its first chunk). Returns the file, or None if unknown."""
+    once (the second stops at its first chunk). A file that cannot be read to the end
+    (truncated or damaged gzip), or that has been started FEEDS_MAX_DELIVERIES times without
+    finishing, is marked failed with the reason: it is never retried for ever. Returns the
+    file, or None if unknown."""
     feed_file = FeedFile.objects.filter(pk=feed_file_id).first()
     if feed_file is None or feed_file.state in (FeedFile.State.DONE, FeedFile.State.FAILED):
         return feed_file
     path = Path(feed_file.stored_path)
     if not path.exists():
-        FeedFile.objects.filter(pk=feed_file.pk).update(
-            state=FeedFile.State.FAILED, failure="The stored copy of the file is missing", finished_at=timezone.now()
+        return feed_file_fail(feed_file_id=feed_file.pk, reason="The stored copy of the file is missing")
+    FeedFile.objects.filter(pk=feed_file.pk).update(deliveries=F("deliveries") + 1)
+    feed_file.refresh_from_db()
+    if feed_file.deliveries > settings.FEEDS_MAX_DELIVERIES:
+        return feed_file_fail(
+            feed_file_id=feed_file.pk,
+            reason=f"Started {feed_file.deliveries - 1} times without finishing (FEEDS_MAX_DELIVERIES)",
         )
-        return FeedFile.objects.get(pk=feed_file.pk)
+    try:
+        return _ingest_from_cursor(feed_file=feed_file, path=path)
+    except (OSError, EOFError, zlib.error) as error:
+        # The file itself is bad (gzip truncated, a bad CRC, a damaged stream): retrying
+        # cannot help. Chunks already committed stay; the rest is not ingested.
+        done = FeedFile.objects.values_list("lines_committed", flat=True).get(pk=feed_file.pk)
+        logger.warning("feed file %s unreadable after %s lines: %s", feed_file.pk, done, type(error).__name__)
+        return feed_file_fail(
+            feed_file_id=feed_file.pk,
+            reason=f"The file cannot be read past data line {done} (truncated or damaged: {type(error).__name__})",
+        )
+
+
+def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
     if feed_file.rows_total is None:
         total = data_line_count(path, feed_file.is_gzip)
         FeedFile.objects.filter(pk=feed_file.pk, rows_total__isnull=True).update(rows_total=total)
@@ -87,7 +110,7 @@ def feed_file_ingest_run(*, feed_file_id: Any) -> FeedFile | None:
     lines = data_lines(path, feed_file.is_gzip, after=cursor)
     for chunks, chunk in enumerate(_chunks(lines, settings.FEEDS_CHUNK_SIZE), start=1):
         if not _chunk_commit_retrying(feed_file_id=feed_file.pk, cursor=cursor, chunk=chunk, context=context):
-            logger.info("feed file %s: another worker holds the cursor; stopping", feed_file.pk)
+            logger.info("feed file %s: stopped, or another worker holds the cursor", feed_file.pk)
             return FeedFile.objects.get(pk=feed_file.pk)
         cursor += len(chunk)
         after_chunk(feed_file.pk, chunks)

@@ -61,6 +61,10 @@ class FeedFile(models.Model):
     rows_out_of_scope = models.PositiveIntegerField(default=0)
     rows_quarantined = models.PositiveIntegerField(default=0)
     failure = models.CharField(max_length=300, blank=True)
+    # How many times a worker has started on the file: a file that kills every worker that
+    # takes it (too big, a poison line) is failed after FEEDS_MAX_DELIVERIES instead of
+    # being handed out again for ever.
+    deliveries = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     progress_at = models.DateTimeField(null=True, blank=True)

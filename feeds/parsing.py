@@ -8,6 +8,7 @@ import datetime
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +129,7 @@ def file_event_type(path: Path, is_gzip: bool) -> str:
     try:
         with _open(path, is_gzip) as handle:
             return header_event_type(handle.readline(64 * 1024))
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
         raise HeaderRefused("The file cannot be read (a damaged gzip file?)") from error
 
 

@@ -25,6 +25,8 @@ ACTION_FILE_RECEIVED = AuditEvent.Action.FEED_FILE_RECEIVED
 ACTION_FILE_REPEATED = AuditEvent.Action.FEED_FILE_REPEATED
 ACTION_REVIEW_CONFIRMED = AuditEvent.Action.FEED_REVIEW_CONFIRMED
 ACTION_REVIEW_REJECTED = AuditEvent.Action.FEED_REVIEW_REJECTED
+ACTION_FILE_FAILED = AuditEvent.Action.FEED_FILE_FAILED
+ACTION_FILE_STOPPED = AuditEvent.Action.FEED_FILE_STOPPED
 _COPY_BLOCK = 1024 * 1024
 
 
@@ -237,3 +239,42 @@ def feed_match_reject(*, match: FeedMatch, actor: User, request: HttpRequest | N
 
 def _date(value: str) -> datetime.date:
     return datetime.date.fromisoformat(value)
+
+
+def feed_file_fail(
+    *, feed_file_id: Any, reason: str, actor: User | None = None, request: HttpRequest | None = None
+) -> FeedFile:
+    """Mark a file that is not finished as failed, with a reason an operator can read, and
+    audit it (by an operator: 'stopped'). Chunks already committed stay applied; a running
+    worker stops at its next chunk, which finds the file no longer running. The stored copy
+    is kept for FEEDS_FAILED_RETENTION_DAYS for investigation. Safe to call twice."""
+    with transaction.atomic():
+        feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
+        if feed_file.state in (FeedFile.State.DONE, FeedFile.State.FAILED):
+            return feed_file
+        feed_file.state = FeedFile.State.FAILED
+        feed_file.failure = reason[:300]
+        feed_file.finished_at = timezone.now()
+        feed_file.save(update_fields=["state", "failure", "finished_at"])
+        audit_event_record(
+            action=ACTION_FILE_STOPPED if actor else ACTION_FILE_FAILED,
+            actor=actor,
+            request=request,
+            details={"feed_file": str(feed_file.pk), "sha256": feed_file.sha256, "reason": feed_file.failure},
+            channel="web" if actor else FEED_CHANNEL,
+        )
+    return feed_file
+
+
+def failed_copies_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the stored copies of files failed more than FEEDS_FAILED_RETENTION_DAYS ago:
+    the GRO's rows are personal data and are not kept once nobody will investigate them.
+    Returns how many copies were deleted. Safe to run twice."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.FEEDS_FAILED_RETENTION_DAYS)
+    purged = 0
+    for feed_file in FeedFile.objects.filter(state=FeedFile.State.FAILED, finished_at__lt=cutoff).exclude(
+        stored_path=""
+    ):
+        Path(feed_file.stored_path).unlink(missing_ok=True)
+        purged += FeedFile.objects.filter(pk=feed_file.pk, stored_path=feed_file.stored_path).update(stored_path="")
+    return purged

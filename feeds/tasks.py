@@ -1,6 +1,7 @@
 """Background work for the GRO feeds. Tasks take ids and are safe to run twice."""
 
 import logging
+import time
 from pathlib import Path
 
 from celery import shared_task
@@ -9,7 +10,7 @@ from django.conf import settings
 
 from feeds.ingestion import feed_file_ingest_run, stalled_files
 from feeds.models import FeedFile
-from feeds.services import FeedRefused, feed_file_receive
+from feeds.services import FeedRefused, failed_copies_purge, feed_file_receive
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +34,54 @@ def feed_file_ingest(feed_file_id: str) -> str:
 def feeds_inbox_scan() -> int:
     """Receive every file waiting in FEEDS_INBOX_DIR, and hand stalled files to a worker
     again. A received or repeated file leaves the inbox; a refused one moves to `refused/`
-    beside a note of why. Returns the number of files received."""
+    beside a note of why. One bad file never stops the scan: whatever goes wrong with it,
+    it is refused and the scan goes on to the next file and to the stalled-file sweep.
+    Returns the number of files received."""
     inbox = Path(settings.FEEDS_INBOX_DIR)
     received = 0
     if inbox.is_dir():
         for path in sorted(inbox.iterdir()):
-            if path.name.startswith(".") or not path.is_file() or not path.name.endswith(INBOX_SUFFIXES):
+            refusal = _inbox_name_refusal(path)
+            if refusal == "":
+                continue
+            if refusal:
+                _inbox_file_refuse(path, refusal)
                 continue
             received += _inbox_file_receive(path)
     for feed_file in stalled_files():
         logger.warning("feed file %s stalled; handing it to a worker again", feed_file.pk)
         feed_file_ingest.delay(str(feed_file.pk))
     return received
+
+
+def _inbox_name_refusal(path: Path) -> str | None:
+    """Why an inbox entry is refused without being read; "" to leave it alone for now (a
+    file still being copied in, or a folder); None to receive it."""
+    if path.is_symlink():
+        # Never followed: a link could point the worker at any file on the machine.
+        return "a symbolic link: inbox files must be regular files"
+    if not path.is_file():
+        return ""
+    if path.name.startswith("."):
+        age = time.time() - path.stat().st_mtime
+        # Copy tools write under a hidden name and rename when done; one left this long is not arriving.
+        return (
+            f"a hidden name (starts with '.'), untouched for {int(age)} s"
+            if age > settings.FEEDS_INBOX_HIDDEN_GRACE_SECONDS
+            else ""
+        )
+    if not path.name.endswith(INBOX_SUFFIXES):
+        return ""
+    return None
+
+
+def _inbox_file_refuse(path: Path, reason: object) -> None:
+    refused_dir = path.parent / "refused"
+    refused_dir.mkdir(exist_ok=True)
+    name = path.name.lstrip(".") or "unnamed"
+    path.rename(refused_dir / name)
+    (refused_dir / f"{name}.reason.txt").write_text(f"{reason}\n", encoding="utf-8")
+    logger.warning("inbox file refused: %s", reason)
 
 
 def _inbox_file_receive(path: Path) -> int:
@@ -58,14 +95,21 @@ def _inbox_file_receive(path: Path) -> int:
                 stream=stream, size=size, original_name=path.name, source=FeedFile.Source.INBOX, actor=None
             )
     except FeedRefused as refused:
-        refused_dir = path.parent / "refused"
-        refused_dir.mkdir(exist_ok=True)
-        path.rename(refused_dir / path.name)
-        (refused_dir / f"{path.name}.reason.txt").write_text(f"{refused}\n", encoding="utf-8")
-        logger.warning("inbox file refused: %s", refused)
+        _inbox_file_refuse(path, refused)
+        return 0
+    except Exception as error:
+        logger.exception("inbox file could not be received")
+        _inbox_file_refuse(path, f"could not be received ({type(error).__name__}); see the worker's log")
         return 0
     path.unlink(missing_ok=True)
     if receipt.repeated:
         logger.info("inbox file was received before (feed file %s): nothing done", receipt.feed_file.pk)
         return 0
     return 1
+
+
+@shared_task(acks_late=True)
+def feed_failed_copies_purge() -> int:
+    """Daily (beat): delete stored copies of files failed more than
+    FEEDS_FAILED_RETENTION_DAYS ago. Safe to run twice."""
+    return failed_copies_purge()

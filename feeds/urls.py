@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.feed_files, name="files"),
     path("files/<uuid:feed_file_id>/", views.feed_file_detail, name="file"),
     path("files/<uuid:feed_file_id>/progress.json", views.feed_file_progress_json, name="file-progress"),
+    path("files/<uuid:feed_file_id>/stop/", views.feed_file_stop, name="file-stop"),
     path("review/", views.review_list, name="review"),
     path("review/<int:match_id>/", views.review_decide, name="review-item"),
 ]

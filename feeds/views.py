@@ -23,7 +23,7 @@ from feeds.selectors import (
     review_item,
     review_queue,
 )
-from feeds.services import FeedRefused, feed_file_receive, feed_match_confirm, feed_match_reject
+from feeds.services import FeedRefused, feed_file_fail, feed_file_receive, feed_match_confirm, feed_match_reject
 
 
 def _user(request: HttpRequest) -> User:
@@ -92,6 +92,23 @@ def feed_file_detail(request: HttpRequest, feed_file_id: uuid.UUID) -> HttpRespo
 @require_GET
 def feed_file_progress_json(request: HttpRequest, feed_file_id: uuid.UUID) -> JsonResponse:
     return JsonResponse(feed_file_progress(feed_file=_feed_file(request, feed_file_id)))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def feed_file_stop(request: HttpRequest, feed_file_id: uuid.UUID) -> HttpResponse:
+    """Ask, then stop a file that is waiting or being ingested: rows already committed stay,
+    the rest is not ingested. For a file that is poisoning the pipeline."""
+    user = _operator(request)
+    feed_file = _feed_file(request, feed_file_id)
+    if feed_file.state not in (FeedFile.State.WAITING, FeedFile.State.RUNNING):
+        messages.info(request, "This file has already finished; there is nothing to stop.")
+        return redirect("feeds:file", feed_file_id=feed_file.pk)
+    if request.method == "POST":
+        feed_file_fail(feed_file_id=feed_file.pk, reason="Stopped by a feed operator", actor=user, request=request)
+        messages.success(request, "The file was stopped. Rows already ingested stay; the rest will not be ingested.")
+        return redirect("feeds:file", feed_file_id=feed_file.pk)
+    return render(request, "feeds/file_stop.html", {"feed_file": feed_file})
 
 
 @never_cache

@@ -1,6 +1,7 @@
 """Health and readiness endpoints (signposting/health_checks.py, docs/operations.md)."""
 
 import datetime
+import threading
 
 import pytest
 from django.utils import timezone
@@ -8,11 +9,19 @@ from django.utils import timezone
 from feeds.models import FeedFile
 from signposting.health import worker_heartbeat_record
 
-pytestmark = pytest.mark.django_db
+# The views are async (django-health-check). Each request runs in a thread of its own, as
+# in a WSGI worker: Playwright's browser tests leave an event loop running in the main
+# thread, where Django cannot call an async view. The thread has its own database
+# connection, so what a test writes must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _get(client, url):
-    return client.get(url, HTTP_ACCEPT="application/json")
+    responses = []
+    thread = threading.Thread(target=lambda: responses.append(client.get(url, HTTP_ACCEPT="application/json")))
+    thread.start()
+    thread.join(timeout=60)
+    return responses[0]
 
 
 def test_liveness_needs_no_login_and_answers_ok(client):
@@ -39,8 +48,6 @@ def test_full_health_passes_once_a_worker_has_recorded_its_heartbeat(client):
     assert _get(client, "/health/").status_code == 200
 
 
-# The checks run in threads with their own database connections: the file must be committed.
-@pytest.mark.django_db(transaction=True)
 def test_a_stalled_feed_file_fails_the_monitoring_check_and_is_named(client, settings):
     worker_heartbeat_record()
     feed_file = FeedFile.objects.create(

@@ -67,6 +67,13 @@ FEEDS_CHUNK_SIZE = env.int("FEEDS_CHUNK_SIZE", default=2000)
 FEEDS_MAXIMUM_AGE_YEARS = env.int("FEEDS_MAXIMUM_AGE_YEARS", default=19)
 # A file whose ingestion has made no progress for this long is handed to a worker again.
 FEEDS_STALLED_AFTER_SECONDS = env.int("FEEDS_STALLED_AFTER_SECONDS", default=600)
+# A file whose ingestion has been started this many times without finishing is failed.
+FEEDS_MAX_DELIVERIES = env.int("FEEDS_MAX_DELIVERIES", default=5)
+# The stored copy of a failed file is kept this long for investigation, then deleted.
+FEEDS_FAILED_RETENTION_DAYS = env.int("FEEDS_FAILED_RETENTION_DAYS", default=14)
+# An inbox file with a hidden name (".name") untouched this long is refused, not ignored for
+# ever; younger ones may still be being written by a copy tool.
+FEEDS_INBOX_HIDDEN_GRACE_SECONDS = env.int("FEEDS_INBOX_HIDDEN_GRACE_SECONDS", default=3600)
 
 # --- Removal and retention (issue 6) ---------------------------------------------------------
 # Months after these dates that a child leaves the register (docs/removal.md). The last
@@ -310,6 +317,10 @@ CELERY_BEAT_SCHEDULE = {
     "cms-keys-purge": {"task": "registry.intake.tasks.idempotency_keys_purge", "schedule": crontab(hour=4, minute=10)},
     "recertification": {"task": "accounts.tasks.users_suspend_unrecertified", "schedule": crontab(hour=2, minute=30)},
     "feeds-inbox-scan": {"task": "feeds.tasks.feeds_inbox_scan", "schedule": 60.0},
+    "feeds-failed-copies-purge": {
+        "task": "feeds.tasks.feed_failed_copies_purge",
+        "schedule": crontab(hour=4, minute=40),
+    },
     "removal-daily": {"task": "registry.removal.tasks.due_children_remove", "schedule": crontab(hour=2, minute=30)},
     "audit-anomalies": {"task": "audit.tasks.anomalies_detect", "schedule": 300.0},
     "audit-chain-verify": {"task": "audit.tasks.audit_chain_verify", "schedule": crontab(hour=3, minute=15)},
