@@ -14,7 +14,7 @@ from audit.models import LookupReason
 from registry.children.api_fields import date_not_future, nhs_number_validated, postcode_validated
 from registry.lookups.forms import SEX_CHOICES
 from registry.lookups.services import LookupReasonGiven, LookupRefused, search_invalid_record, search_perform
-from registry.matching.selectors import SearchCriteria
+from registry.matching.selectors import SearchCriteria, SearchMatch
 
 
 class SearchRequestSerializer(serializers.Serializer[dict[str, Any]]):
@@ -46,18 +46,74 @@ class SearchRequestSerializer(serializers.Serializer[dict[str, Any]]):
 CRITERIA_FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex", "postcode")
 
 
+SHIELDED_MAY_MATCH = "A shielded record may match: contact the responsible authority"
+
+
+class AuthorityContactSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    office_hours_phone = serializers.CharField()
+    out_of_hours_phone = serializers.CharField()
+    secure_email = serializers.CharField()
+
+
 class MatchSerializer(serializers.Serializer[Any]):
-    register_id = serializers.CharField(source="child.register_id")
-    given_names = serializers.CharField(source="child.given_names")
-    family_name = serializers.CharField(source="child.family_name")
+    """One result. A withheld result (a shielded child found through another name) has
+    only `withheld`, `message` and the responsible authority's contact; every field that
+    could identify the child is null. The NHS number is returned only for the child whose
+    number was the search key (context `nhs_number_searched`)."""
+
+    withheld = serializers.BooleanField(help_text="A shielded record may match: only whom to contact is given")
+    message = serializers.CharField(allow_null=True)
+    responsible_authority = AuthorityContactSerializer(allow_null=True, help_text="Only on a withheld result")
+    register_id = serializers.CharField(source="child.register_id", allow_null=True)
+    given_names = serializers.CharField(source="child.given_names", allow_null=True)
+    family_name = serializers.CharField(source="child.family_name", allow_null=True)
     date_of_birth = serializers.DateField(source="child.date_of_birth", allow_null=True)
-    sex = serializers.CharField(source="child.sex")
-    nhs_number = serializers.CharField(source="child.nhs_number", allow_null=True)
+    sex = serializers.CharField(source="child.sex", allow_null=True)
+    nhs_number = serializers.CharField(
+        allow_null=True, help_text="Only when the search was by NHS number, and only for that child"
+    )
     is_shielded = serializers.BooleanField(source="child.is_shielded")
-    is_deceased = serializers.BooleanField(source="child.is_deceased")
-    grade = serializers.CharField()
-    score = serializers.FloatField()
+    is_deceased = serializers.BooleanField(source="child.is_deceased", allow_null=True)
+    grade = serializers.CharField(allow_null=True)
+    score = serializers.FloatField(allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        match: SearchMatch = instance
+        if match.withheld:
+            authority = match.child.responsible_local_authority
+            contact = AuthorityContactSerializer(authority).data
+            identifying = ("register_id", "given_names", "family_name", "date_of_birth", "sex", "nhs_number")
+            return {
+                "withheld": True,
+                "message": SHIELDED_MAY_MATCH,
+                "responsible_authority": contact,
+                **dict.fromkeys(identifying),
+                "is_shielded": True,
+                "is_deceased": None,
+                "grade": None,
+                "score": None,
+                "reasons": [],
+            }
+        searched = self.context.get("nhs_number_searched", "")
+        return {
+            "withheld": False,
+            "message": None,
+            "responsible_authority": None,
+            "register_id": match.child.register_id,
+            "given_names": match.child.given_names,
+            "family_name": match.child.family_name,
+            "date_of_birth": match.child.date_of_birth.isoformat() if match.child.date_of_birth else None,
+            "sex": match.child.sex,
+            # A possible match may be another child: its NHS number is not the searcher's to learn.
+            "nhs_number": match.child.nhs_number if searched and match.child.nhs_number == searched else None,
+            "is_shielded": match.child.is_shielded,
+            "is_deceased": match.child.is_deceased,
+            "grade": str(match.grade),
+            "score": match.score,
+            "reasons": list(match.reasons),
+        }
 
 
 class SearchResponseSerializer(serializers.Serializer[Any]):
@@ -120,4 +176,5 @@ class SearchView(APIView):
             code = status.HTTP_403_FORBIDDEN if not_allowed else status.HTTP_400_BAD_REQUEST
             return Response({"detail": str(refused)}, status=code)
         body = {"lookup": event.pk, "too_many": outcome.too_many, "results": outcome.matches}
-        return Response(SearchResponseSerializer(body).data)
+        context = {"nhs_number_searched": data["nhs_number"]}
+        return Response(SearchResponseSerializer(body, context=context).data)

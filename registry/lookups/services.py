@@ -75,8 +75,9 @@ def search_perform(
                 **audit,
                 outcome=result,
                 register_ids=[match.child.register_id for match in outcome.matches],
-                details={"grades": [match.grade for match in outcome.matches]},
+                details=_search_details(outcome),
             )
+            _withheld_matches_notify(actor=actor, outcome=outcome, reason=reason)
     except Exception as error:
         # Record that a search was attempted even though it failed, in its own transaction;
         # if even that fails the error propagates and the user sees the failure page.
@@ -85,6 +86,27 @@ def search_perform(
             audit_event_record(**audit, outcome=LookupOutcome.FAILED, details={"error": type(error).__name__})
         raise
     return outcome, event
+
+
+def _search_details(outcome: SearchOutcome) -> dict[str, Any]:
+    details: dict[str, Any] = {"grades": [match.grade for match in outcome.matches]}
+    if outcome.withheld:
+        # Auditors see which results the practitioner was shown only as "a shielded record may match".
+        details["withheld"] = [match.child.register_id for match in outcome.withheld]
+    return details
+
+
+def _withheld_matches_notify(*, actor: User, outcome: SearchOutcome, reason: LookupReasonGiven) -> None:
+    # The practitioner is told to contact the authority of a shielded child they found under
+    # another name: the authority learns of the look-up in its digest, as for a record view.
+    for match in outcome.withheld:
+        if actor.local_authority_id != match.child.responsible_local_authority_id:
+            AccessNotice.objects.create(
+                local_authority_id=match.child.responsible_local_authority_id,
+                child=match.child,
+                accessed_by=actor,
+                reason=reason.reason,
+            )
 
 
 def search_invalid_record(

@@ -74,13 +74,30 @@ class SearchMatch:
     child: Child
     grade: Grade
     score: float  # 0..1, for ordering within a grade
-    reasons: list[str]  # plain English, for the practitioner to check the match by
+    reasons: list[str]  # plain English, for the practitioner to check the match by; [] when withheld
+    matched_other_name: bool = False  # found through an alias, former name or previous surname
+
+    @property
+    def withheld(self) -> bool:
+        """A shielded child found through another name. Showing anything that identifies it
+        (current name, register ID, "matched a former name", NHS number) would link the name
+        a family knew to the name the child lives under now: the result says only that a
+        shielded record may match and whom to contact (docs/search.md, "Shielded results")."""
+        return self.child.is_shielded and self.matched_other_name
 
 
 @dataclass(frozen=True)
 class SearchOutcome:
     matches: list[SearchMatch]  # best first, at most `limit`; empty when too_many
     too_many: bool  # more than `limit` children at possible or better: narrow the search
+
+    @property
+    def shown(self) -> list[SearchMatch]:
+        return [match for match in self.matches if not match.withheld]
+
+    @property
+    def withheld(self) -> list[SearchMatch]:
+        return [match for match in self.matches if match.withheld]
 
 
 def criteria_sufficient(criteria: SearchCriteria) -> str | None:
@@ -101,7 +118,8 @@ def criteria_sufficient(criteria: SearchCriteria) -> str | None:
 def children_matching(*, criteria: SearchCriteria, limit: int = 10) -> SearchOutcome:
     """The children the criteria may describe, best first, each graded with reasons.
     Raises ValueError if criteria_sufficient() refuses the criteria. Shielded children are
-    found like any other (what is shown of them is decided elsewhere); children with no
+    found like any other, but one found through another name is withheld
+    (SearchMatch.withheld) and carries no reasons; children with no
     date of birth yet (unborn) can only be found by NHS number, which they do not have."""
     refusal = criteria_sufficient(criteria)
     if refusal:
@@ -120,11 +138,14 @@ def children_matching(*, criteria: SearchCriteria, limit: int = 10) -> SearchOut
             child=children[evaluation.child_id],
             grade=evaluation.grade,
             score=evaluation.score,
-            reasons=evaluation.reasons,
+            # A withheld match's reasons would say which other name matched: never kept.
+            reasons=[] if evaluation.matched_other_name and children[evaluation.child_id].is_shielded
+            else evaluation.reasons,
+            matched_other_name=evaluation.matched_other_name,
         )
         for evaluation in evaluations
         if evaluation.grade is not None and evaluation.child_id in children
-    ]
+    ]  # fmt: skip
     return SearchOutcome(matches=matches, too_many=False)
 
 
@@ -367,7 +388,9 @@ class _Search:
                 weight += POSTCODE_DIFFERS
         grade = _grade(weight=weight, facts=facts)
         score = round(max(0.0, min(weight, SCORE_SCALE)) / SCORE_SCALE, 3)
-        return _Evaluation(candidate.child_id, grade, score, _reasons(facts, grade) if grade else [])
+        return _Evaluation(
+            candidate.child_id, grade, score, _reasons(facts, grade) if grade else [], bool(best.name.kind)
+        )
 
     def _nhs_number_reasons(self, candidate: "_Candidate", date_agreement: DateOfBirthAgreement | None) -> list[str]:
         # The number decides; anything else entered that disagrees is worth a second look.
@@ -511,6 +534,7 @@ class _Evaluation:
     grade: Grade | None
     score: float
     reasons: list[str]
+    matched_other_name: bool = False
 
 
 def _grade(*, weight: float, facts: _Facts) -> Grade | None:
