@@ -3,8 +3,10 @@
 Flags are raised by a scan of the trail (audit.tasks.anomalies_detect, every five minutes
 from beat), not at write time: a look-up never waits for, or fails because of, the rules.
 The scan remembers the last event it read (AnomalyScan) and a flag is unique per event and
-rule, so running it twice raises nothing twice. The rules read the register (children,
-involvements) because misuse is about whose record was opened; docs/audit.md lists them.
+rule, so running it twice raises nothing twice. The rules read the register (a child's
+family name and postcode, involvements) because misuse is about whose record was opened;
+they ask through audit.register_reader, which the registry app supplies, so the audit app
+imports no part of the register. docs/audit.md lists the rules.
 """
 
 import datetime
@@ -12,11 +14,11 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
 from audit.models import AnomalyFlag, AnomalyRule, AnomalyScan, AuditEvent, LookupReason
+from audit.register_reader import register_reader
 
 LOOKUP_ACTIONS = (AuditEvent.Action.SEARCH, AuditEvent.Action.CHILD_VIEWED)
 LONDON = ZoneInfo("Europe/London")
@@ -24,18 +26,11 @@ SCAN_CHUNK = 5000
 
 
 def _name(value: str) -> str:
-    from registry.matching.keys import name_normalise
-
-    return name_normalise(value)
+    return register_reader().name_normalise(value)
 
 
 def _postcode(value: str) -> str:
-    from registry.children.identity import postcode_normalise
-
-    try:
-        return postcode_normalise(value)
-    except ValidationError:
-        return ""
+    return register_reader().postcode_normalise(value)
 
 
 def user_family_name(user: User) -> str:
@@ -46,11 +41,9 @@ def user_family_name(user: User) -> str:
 
 def _viewed_child(event: AuditEvent) -> tuple[str, str] | None:
     """(family name, postcode) of the child a record view opened, if still on the register."""
-    from registry.models import Child
-
     if event.action != AuditEvent.Action.CHILD_VIEWED or len(event.register_ids) != 1:
         return None
-    return Child.objects.filter(register_id=event.register_ids[0]).values_list("family_name", "postcode").first()
+    return register_reader().child_family_name_and_postcode(register_id=event.register_ids[0])
 
 
 def _own_family_and_home(event: AuditEvent, actor: User) -> list[tuple[str, str]]:
@@ -100,13 +93,11 @@ def _out_of_hours(event: AuditEvent) -> str | None:
 
 
 def _outside_authority(event: AuditEvent, actor: User) -> str | None:
-    from registry.models import Involvement
-
     if event.action != AuditEvent.Action.CHILD_VIEWED or event.outcome != "viewed" or not event.local_authority_code:
         return None
     if event.local_authority_code == event.actor_local_authority_code:
         return None
-    if Involvement.objects.filter(child__register_id__in=event.register_ids, practitioner=actor).exists():
+    if register_reader().practitioner_involved(user_id=actor.pk, register_ids=list(event.register_ids)):
         return None
     return (
         f"{actor.full_name} (authority {event.actor_local_authority_code or 'none'}) opened the record of a child "

@@ -10,10 +10,14 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.selectors import AuditorScope, AuditQuery, authorities_in_scope, organisations_in_scope
-from registry.children.identity import REGISTER_ID_PATTERN
 
 DATE_HINT = "For example, 2026-11-23"
-_REGISTER_ID = re.compile(rf"^{REGISTER_ID_PATTERN}$")
+# A register ID as the trail holds it: three groups of four capitals or digits. The register
+# issues them from a narrower alphabet (registry.children.identity); the trail does not
+# import the register, and needs only to refuse what cannot be an ID: one that names no
+# child simply has no history.
+REGISTER_ID_SHAPE = r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"
+_REGISTER_ID = re.compile(rf"^{REGISTER_ID_SHAPE}$")
 
 
 def register_id_clean(value: str) -> str:

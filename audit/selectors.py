@@ -19,6 +19,7 @@ from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role, role_held_nationally
 from audit.models import AnomalyFlag, AuditEvent, AuditEventAuthority, AuditEventChild
+from audit.register_reader import register_reader
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -118,12 +119,10 @@ def audit_child_history(*, scope: AuditorScope, register_id: str) -> QuerySet[Au
 
 def child_in_scope(*, scope: AuditorScope, register_id: str) -> bool:
     """Whether the child is, or when last audited was, with one of the auditor's authorities."""
-    from registry.models import Child
-
     if scope.national:
         return True
     codes = sorted(scope.authority_codes or ())
-    if Child.objects.filter(register_id=register_id, responsible_local_authority__gss_code__in=codes).exists():
+    if register_reader().child_authority_codes(register_ids=[register_id]).get(register_id) in codes:
         return True
     return AuditEventChild.objects.filter(register_id=register_id, local_authority_code__in=codes).exists()
 

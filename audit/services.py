@@ -1,23 +1,28 @@
 """Writing the audit trail. Callers invoke this inside their own transaction so that the
-change and its audit event commit together or not at all (fail closed)."""
+change and its audit event commit together or not at all (fail closed).
+
+This module, audit.models and audit.chain are the trail's core and import no other app
+(import-linter checks it), so that every app can write through them: callers pass what
+an event needs (the acting user, the children's register IDs and their authorities)."""
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import User
 from audit.chain import CONTENT_FIELDS, chain_head, event_content, link_hash
 from audit.models import AnomalyFlag, AuditEvent, AuditEventAuthority, AuditEventChild
 
-# Events recorded inside audit_events_deferred(), waiting to be written at its end.
-_deferred_events: ContextVar[list[AuditEvent] | None] = ContextVar("audit_deferred_events", default=None)
+# Events recorded inside audit_events_deferred(), each with its children's authorities,
+# waiting to be written at its end.
+_Pending = list[tuple[AuditEvent, Mapping[str, str]]]
+_deferred_events: ContextVar[_Pending | None] = ContextVar("audit_deferred_events", default=None)
 
 
 @contextmanager
@@ -34,14 +39,36 @@ def audit_events_deferred() -> Iterator[None]:
     before that transaction commits, so a failure to write them still rolls everything back
     (fail closed). If the block raises, nothing is written. A caller that needs an event's id
     must not defer it."""
-    pending: list[AuditEvent] = []
+    pending: _Pending = []
     token = _deferred_events.set(pending)
     try:
         yield
     finally:
         _deferred_events.reset(token)
-    for event in pending:
-        _event_write(event)
+    for event, child_authority_codes in pending:
+        _event_write(event, child_authority_codes)
+
+
+class _Authority(Protocol):
+    @property
+    def gss_code(self) -> str: ...
+
+
+class Actor(Protocol):
+    """Whoever acted, as the trail snapshots them. The user model (settings.AUTH_USER_MODEL)
+    has this shape; typed by shape so that the trail imports no other app."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def organisation_id(self) -> int | None: ...
+
+    @property
+    def role_names(self) -> set[str]: ...
+
+    @property
+    def local_authority(self) -> _Authority | None: ...
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
@@ -61,10 +88,11 @@ def _client_ip(request: HttpRequest | None) -> str | None:
 def audit_event_record(
     *,
     action: AuditEvent.Action,
-    actor: User | None,
+    actor: Actor | None,
     request: HttpRequest | None = None,
     register_ids: list[str] | None = None,
-    subject_user: User | None = None,
+    child_authority_codes: Mapping[str, str] | None = None,
+    subject_user: Actor | None = None,
     local_authority_code: str = "",
     details: dict[str, Any] | None = None,
     reason: str = "",
@@ -75,14 +103,21 @@ def audit_event_record(
 ) -> AuditEvent:
     """Append one audit event to the hash chain, and index the children it names. Raises if
     it cannot be written; never swallows errors. Inside the caller's transaction the chain
-    stays locked (PostgreSQL: advisory lock; SQLite: the write lock) until it ends."""
+    stays locked (PostgreSQL: advisory lock; SQLite: the write lock) until it ends.
+
+    Each child in `register_ids` is indexed under the authority responsible for it when the
+    event happened, so that an auditor scoped to that authority sees the event: the caller
+    says which, in `child_authority_codes` (register ID -> GSS code); for an event naming one
+    child, `local_authority_code` is that child's authority unless the mapping says
+    otherwise. The trail does not look children up: it cannot know the register."""
+    authority = actor.local_authority if actor else None
     event = AuditEvent(
         occurred_at=timezone.now(),
         action=action,
-        actor=actor,
+        actor_id=actor.pk if actor else None,
         actor_roles=sorted(actor.role_names) if actor else [],
         actor_organisation_id=actor.organisation_id if actor else None,
-        actor_local_authority_code=(actor.local_authority.gss_code if actor and actor.local_authority else ""),
+        actor_local_authority_code=authority.gss_code if authority else "",
         ip_address=_client_ip(request),
         request_id=getattr(request, "request_id", "") if request else "",
         register_ids=register_ids or [],
@@ -97,13 +132,13 @@ def audit_event_record(
     )
     pending = _deferred_events.get()
     if pending is not None:
-        pending.append(event)
+        pending.append((event, child_authority_codes or {}))
         return event
-    _event_write(event)
+    _event_write(event, child_authority_codes or {})
     return event
 
 
-def _event_write(event: AuditEvent) -> None:
+def _event_write(event: AuditEvent, child_authority_codes: Mapping[str, str]) -> None:
     with transaction.atomic():
         if connection.vendor != "postgresql":
             # PostgreSQL's trigger hashes the row; elsewhere the write lock, taken when the
@@ -111,7 +146,7 @@ def _event_write(event: AuditEvent) -> None:
             event.previous_hash = chain_head()
             event.chain_hash = link_hash(event.previous_hash, event_content(_content_values(event)))
         event.save(force_insert=True)
-        child_authorities = _children_index(event)
+        child_authorities = _children_index(event, child_authority_codes)
         _authorities_index(event, child_authorities)
 
 
@@ -140,20 +175,12 @@ def _authorities_index(event: AuditEvent, child_authorities: set[str]) -> None:
     )
 
 
-def _children_index(event: AuditEvent) -> set[str]:
+def _children_index(event: AuditEvent, child_authority_codes: Mapping[str, str]) -> set[str]:
     """Index the children the event names; returns their authorities' codes."""
     register_ids = list(dict.fromkeys(event.register_ids))
     if not register_ids:
         return set()
-    # The audit trail names children only by register ID; which authority each belonged to
-    # when the event was written is read from the register here, once, for auditors' scope.
-    from registry.models import Child
-
-    authorities = dict(
-        Child.objects.filter(register_id__in=register_ids).values_list(
-            "register_id", "responsible_local_authority__gss_code"
-        )
-    )
+    authorities = {key: code for key, code in child_authority_codes.items() if key in register_ids and code}
     if len(register_ids) == 1 and event.local_authority_code:
         authorities.setdefault(register_ids[0], event.local_authority_code)
     AuditEventChild.objects.bulk_create(
@@ -171,11 +198,12 @@ def _children_index(event: AuditEvent) -> set[str]:
 def auditor_action_record(
     *,
     action: AuditEvent.Action,
-    auditor: User,
+    auditor: Actor,
     request: HttpRequest | None,
     criteria: dict[str, Any] | None = None,
     register_ids: list[str] | None = None,
-    subject_user: User | None = None,
+    child_authority_codes: Mapping[str, str] | None = None,
+    subject_user: Actor | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Audit what an auditor looked at or searched for: the audit of the auditors."""
@@ -186,6 +214,7 @@ def auditor_action_record(
             request=request,
             criteria=criteria,
             register_ids=register_ids,
+            child_authority_codes=child_authority_codes,
             subject_user=subject_user,
             details=details,
             channel="web",
@@ -196,7 +225,7 @@ class FlagAlreadyReviewed(Exception):
     """Another auditor reviewed the flag first."""
 
 
-def anomaly_flag_review(*, flag: AnomalyFlag, reviewer: User, note: str, request: HttpRequest | None) -> AnomalyFlag:
+def anomaly_flag_review(*, flag: AnomalyFlag, reviewer: Actor, note: str, request: HttpRequest | None) -> AnomalyFlag:
     """Mark a flag reviewed with the auditor's note, once; audited in the same transaction."""
     note = note.strip()
     if not note:
@@ -204,18 +233,23 @@ def anomaly_flag_review(*, flag: AnomalyFlag, reviewer: User, note: str, request
     with transaction.atomic():
         now = timezone.now()
         claimed = AnomalyFlag.objects.filter(pk=flag.pk, reviewed_at__isnull=True).update(
-            reviewed_at=now, reviewed_by=reviewer, review_note=note
+            reviewed_at=now, reviewed_by_id=reviewer.pk, review_note=note
         )
         if not claimed:
             raise FlagAlreadyReviewed("This flag has already been reviewed")
+        register_ids = list(flag.event.register_ids)[:1] if flag.event.action == AuditEvent.Action.CHILD_VIEWED else []
         audit_event_record(
             action=AuditEvent.Action.ANOMALY_FLAG_REVIEWED,
             actor=reviewer,
             request=request,
             subject_user=flag.actor,
-            register_ids=list(flag.event.register_ids)[:1]
-            if flag.event.action == AuditEvent.Action.CHILD_VIEWED
-            else [],
+            register_ids=register_ids,
+            # The child under the authority the flagged event recorded for them.
+            child_authority_codes=dict(
+                AuditEventChild.objects.filter(event=flag.event, register_id__in=register_ids).values_list(
+                    "register_id", "local_authority_code"
+                )
+            ),
             details={"flag": flag.pk, "rule": flag.rule, "event": flag.event_id, "note": note},
             channel="web",
         )

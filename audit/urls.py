@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, path, re_path
 
 from audit import views
-from registry.children.identity import REGISTER_ID_PATTERN
+from audit.forms import REGISTER_ID_SHAPE
 
 app_name = "audit"
 
@@ -12,7 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("users/find/", views.user_find, name="user_find"),
     path("users/<int:user_id>/", views.user_activity, name="user"),
     path("children/find/", views.child_find, name="child_find"),
-    re_path(rf"^children/(?P<register_id>{REGISTER_ID_PATTERN})/$", views.child_history, name="child"),
+    re_path(rf"^children/(?P<register_id>{REGISTER_ID_SHAPE})/$", views.child_history, name="child"),
     path("flags/", views.flags, name="flags"),
     path("flags/<int:flag_id>/", views.flag_detail, name="flag"),
 ]

@@ -20,6 +20,7 @@ from accounts.models import User
 from audit.export import FORMATS, ExportTooLarge, audit_events_export
 from audit.forms import AuditFilterForm, ChildFindForm, FlagReviewForm, UserFindForm
 from audit.models import AnomalyRule, AuditEvent
+from audit.register_reader import register_reader
 from audit.selectors import (
     AuditorScope,
     AuditQuery,
@@ -175,18 +176,16 @@ def user_activity(request: HttpRequest, auditor: User, scope: AuditorScope, user
 @auditor_required
 def child_find(request: HttpRequest, auditor: User, scope: AuditorScope) -> HttpResponse:
     """Find a child by name and date of birth when the register ID is not known. The search
-    itself, with its purpose, is audited like a practitioner's."""
-    from registry.matching.selectors import SearchCriteria, children_matching
-
+    itself, with its purpose, is audited like a practitioner's. The register does the
+    matching (audit.register_reader), so auditors find children as practitioners do."""
     form = ChildFindForm(request.POST or None)
     context: dict[str, Any] = {"form": form}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        criteria = SearchCriteria(
+        outcome = register_reader().children_find(
             family_name=data["family_name"], given_names=data["given_names"], date_of_birth=data["date_of_birth"]
         )
-        outcome = children_matching(criteria=criteria)
-        matches = [match for match in outcome.matches if scope.covers(match.child.responsible_local_authority.gss_code)]
+        matches = [child for child in outcome.children if scope.covers(child.local_authority_code)]
         auditor_action_record(
             action=AuditEvent.Action.AUDIT_CHILD_FOUND,
             auditor=auditor,
@@ -197,7 +196,8 @@ def child_find(request: HttpRequest, auditor: User, scope: AuditorScope) -> Http
                 "date_of_birth": data["date_of_birth"].isoformat(),
                 "purpose": data["purpose"],
             },
-            register_ids=[match.child.register_id for match in matches],
+            register_ids=[child.register_id for child in matches],
+            child_authority_codes={child.register_id: child.local_authority_code for child in matches},
             details={"too_many": outcome.too_many},
         )
         context |= {"matches": matches, "too_many": outcome.too_many, "searched": True}
@@ -216,6 +216,7 @@ def child_history(request: HttpRequest, auditor: User, scope: AuditorScope, regi
         auditor=auditor,
         request=request,
         register_ids=[register_id],
+        child_authority_codes=register_reader().child_authority_codes(register_ids=[register_id]),
         criteria={"register_id": register_id},
         details={"page": page.number},
     )

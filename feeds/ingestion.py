@@ -35,6 +35,7 @@ from registry.children.life_events import (
     child_death_reverse,
     register_managers_notify_review,
 )
+from registry.children.selectors import child_authority_codes
 from registry.matching.keys import name_normalise
 from registry.matching.selectors import Grade, SearchCriteria, children_matching
 from registry.models import Child, ProtectionStatus, Sex
@@ -232,6 +233,7 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
                 action=ACTION_RECORDS_MATCHED,
                 actor=None,
                 register_ids=sorted(outcome.register_ids),
+                child_authority_codes=child_authority_codes(register_ids=sorted(outcome.register_ids)),
                 details={"feed_file": str(feed_file_id), "first_line": chunk[0][0], "last_line": chunk[-1][0]},
                 channel=FEED_CHANNEL,
             )

@@ -202,6 +202,8 @@ def feed_match_confirm(*, match: FeedMatch, actor: User, request: HttpRequest | 
             actor=actor,
             request=request,
             register_ids=[match.child.register_id],
+            # The child under the authority now responsible, which may not be the match's.
+            child_authority_codes={match.child.register_id: match.child.responsible_local_authority.gss_code},
             local_authority_code=match.local_authority.gss_code,
             details=source,
             channel="web",
@@ -230,6 +232,8 @@ def feed_match_reject(*, match: FeedMatch, actor: User, request: HttpRequest | N
             actor=actor,
             request=request,
             register_ids=[match.child.register_id],
+            # The child under the authority now responsible, which may not be the match's.
+            child_authority_codes={match.child.register_id: match.child.responsible_local_authority.gss_code},
             local_authority_code=match.local_authority.gss_code,
             details=_decision_source(match),
             channel="web",

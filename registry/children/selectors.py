@@ -16,6 +16,16 @@ def children_on_register_count(*, local_authority: LocalAuthority) -> int:
     return Child.objects.filter(responsible_local_authority=local_authority).count()
 
 
+def child_authority_codes(*, register_ids: list[str]) -> dict[str, str]:
+    """Each child's responsible authority (GSS code) now; children no longer on the
+    register are left out. Audit events name children with these, for auditors' scope."""
+    return dict(
+        Child.objects.filter(register_id__in=register_ids).values_list(
+            "register_id", "responsible_local_authority__gss_code"
+        )
+    )
+
+
 @dataclass(frozen=True)
 class StatusSignpost:
     kind: str

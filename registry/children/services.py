@@ -230,6 +230,8 @@ def status_end(
             actor=actor,
             request=request,
             register_ids=[status.child.register_id],
+            # The child under the authority now responsible, which may not be the status's.
+            child_authority_codes={status.child.register_id: status.child.responsible_local_authority.gss_code},
             local_authority_code=status.responsible_local_authority.gss_code,
             details={"status_kind": status.kind},
         )

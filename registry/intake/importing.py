@@ -33,6 +33,7 @@ from registry.children.identity import (
     postcode_normalise,
     register_id_generate,
 )
+from registry.children.selectors import child_authority_codes
 from registry.children.services import name_keys_apply
 from registry.matching.keys import NameKeys, name_keys
 from registry.models import Child, OtherName, ProtectionStatus, Sex
@@ -608,6 +609,7 @@ class ChildImporter:
             action=AuditEvent.Action.CHILDREN_IMPORTED,
             actor=self.actor,
             register_ids=written,
+            child_authority_codes=child_authority_codes(register_ids=written),
             details={
                 "source": self.source_name,
                 "first_line": batch[0].line,

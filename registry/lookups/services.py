@@ -75,6 +75,10 @@ def search_perform(
                 **audit,
                 outcome=result,
                 register_ids=[match.child.register_id for match in outcome.matches],
+                child_authority_codes={
+                    match.child.register_id: match.child.responsible_local_authority.gss_code
+                    for match in outcome.matches
+                },
                 details=_search_details(outcome),
             )
             _withheld_matches_notify(actor=actor, outcome=outcome, reason=reason)

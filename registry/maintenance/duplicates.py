@@ -18,7 +18,7 @@ from django.utils.crypto import salted_hmac
 from accounts.models import LocalAuthority, User
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
-from registry.children.selectors import authorities_managed_by
+from registry.children.selectors import authorities_managed_by, child_authority_codes
 from registry.matching.keys import name_normalise
 from registry.matching.selectors import SearchCriteria, children_matching
 from registry.models import Child, ProtectionStatus
@@ -167,6 +167,7 @@ def duplicate_check_perform(*, actor: User, proposed: ProposedChild, request: Ht
             actor=actor,
             request=request,
             register_ids=check.register_ids,
+            child_authority_codes=child_authority_codes(register_ids=check.register_ids),
             details={"purpose": "duplicate_check", "criteria_fields": sorted(given)},
             outcome=LookupOutcome.TOO_MANY
             if check.too_many
@@ -187,6 +188,7 @@ def duplicate_decision_record(
             actor=actor,
             request=request,
             register_ids=[register_id],
+            child_authority_codes=child_authority_codes(register_ids=[register_id]),
             details={
                 "purpose": "duplicate_check",
                 "decision": "same_child_other_authority",

@@ -191,6 +191,7 @@ def removal_run(
             actor=actor,
             request=request,
             register_ids=[child.register_id for child in result.children],
+            child_authority_codes={child.register_id: child.local_authority_code for child in result.children},
             details={
                 "run_id": str(result.run_id),
                 "today": result.today.isoformat(),

@@ -82,7 +82,7 @@ def test_a_block_that_fails_writes_none_of_its_events_and_changes_nothing():
 
 
 def test_an_audit_write_that_fails_at_the_end_rolls_the_whole_block_back(monkeypatch):
-    def broken(event):
+    def broken(event, child_authority_codes):
         raise RuntimeError("audit store down")
 
     monkeypatch.setattr(services, "_event_write", broken)
