@@ -2,7 +2,7 @@
 on in this role?" is answered here and nowhere else."""
 
 import datetime
-from typing import Any, cast
+from typing import cast
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -40,40 +40,6 @@ def local_authorities_for_role(*, user: User, role: Role) -> QuerySet[LocalAutho
 
 def user_may_act_on_authority(*, user: User, role: Role, local_authority: LocalAuthority) -> bool:
     return local_authorities_for_role(user=user, role=role).filter(pk=local_authority.pk).exists()
-
-
-def home_summary(*, user: User) -> dict[str, Any]:
-    """What the home page shows each of the user's roles, computed within their scope."""
-    from audit.selectors import audit_event_count_since
-    from registry.children.selectors import children_on_register_count
-    from signposting.health import worker_is_alive, worker_last_seen
-
-    summary: dict[str, Any] = {"roles": user.roles}
-    if user.has_role(Role.PRACTITIONER):
-        summary["practitioner"] = {"trained": user.is_trained, "expired": user.is_expired()}
-    if user.has_role(Role.REGISTER_MANAGER):
-        authorities = local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)
-        summary["register_manager"] = [
-            {"authority": authority, "children": children_on_register_count(local_authority=authority)}
-            for authority in authorities
-        ]
-    if user.has_role(Role.LA_USER_ADMIN):
-        authorities = local_authorities_for_role(user=user, role=Role.LA_USER_ADMIN)
-        summary["user_admin"] = [
-            {"authority": authority, "active_users": authority.users.filter(is_active=True).count()}
-            for authority in authorities
-        ]
-    if user.has_role(Role.AUDITOR):
-        authorities = local_authorities_for_role(user=user, role=Role.AUDITOR)
-        national = role_held_nationally(user=user, role=Role.AUDITOR)
-        summary["auditor"] = {
-            "national": national,
-            "authorities": [] if national else list(authorities),
-            "events_last_day": audit_event_count_since(hours=24),
-        }
-    if user.has_role(Role.SYSTEM_ADMINISTRATOR):
-        summary["system"] = {"worker_alive": worker_is_alive(), "worker_last_seen": worker_last_seen()}
-    return summary
 
 
 def lookup_refusal(*, user: User) -> str | None:

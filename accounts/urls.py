@@ -5,7 +5,6 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("sign-in/", views.SignInView.as_view(), name="login"),
     path("sign-in/code/", views.two_factor_verify, name="two_factor_verify"),
     path("sign-in/set-up-two-factor/", views.two_factor_enrol, name="two_factor_enrol"),

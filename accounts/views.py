@@ -36,7 +36,6 @@ from accounts.models import Organisation, User
 from accounts.roles import Role
 from accounts.selectors import (
     ROLES_GRANTABLE_BY_USER_ADMIN,
-    home_summary,
     invitation_by_token,
     local_authorities_for_role,
     recertification_due_on,
@@ -58,7 +57,7 @@ def _signed_in_user(request: HttpRequest) -> User:
     return user
 
 
-def _safe_next(request: HttpRequest, default: str = "accounts:home") -> str:
+def _safe_next(request: HttpRequest, default: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
@@ -91,7 +90,7 @@ class SignInView(auth_views.LoginView):
         target = "accounts:two_factor_verify"
         if not user_has_two_factor(user=_signed_in_user(self.request)):
             target = "accounts:two_factor_enrol"
-        return f"{reverse(target)}?{urlencode({'next': self.get_redirect_url() or reverse('accounts:home')})}"
+        return f"{reverse(target)}?{urlencode({'next': self.get_redirect_url() or reverse('home')})}"
 
 
 @method_decorator(two_factor_not_required, name="dispatch")
@@ -234,12 +233,6 @@ def session_keep_alive(request: HttpRequest) -> HttpResponse:
     if request.headers.get("Accept", "").startswith("application/json"):
         return HttpResponse(status=204)
     return redirect(_safe_next(request))
-
-
-@never_cache
-def home(request: HttpRequest) -> HttpResponse:
-    user = _signed_in_user(request)
-    return render(request, "accounts/home.html", {"summary": home_summary(user=user)})
 
 
 # --- User management for local authority user admins -------------------------------------

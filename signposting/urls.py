@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from signposting.views import home
+
 urlpatterns = [
+    path("", home, name="home"),
     path("", include("accounts.urls")),
     path("", include("registry.urls")),
     path("audit/", include("audit.urls")),

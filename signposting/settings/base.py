@@ -228,7 +228,7 @@ AUTHENTICATION_BACKENDS = [
 # The register has no anonymous users; guardian must not create one.
 ANONYMOUS_USER_NAME = None
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -94,19 +94,6 @@ def test_pages_carry_the_security_headers(client):
     assert response["X-Request-ID"]
 
 
-def test_home_shows_each_role_its_own_summary(client, westminster):
-    manager = UserFactory(organisation__local_authority=westminster, roles=[Role.REGISTER_MANAGER, Role.LA_USER_ADMIN])
-    client.force_login(manager)
-    page = client.get("/").content.decode()
-    assert "Your authority's register" in page
-    assert "Your authority's users" in page
-    assert "Service health" not in page
-    admin = UserFactory(roles=[Role.SYSTEM_ADMINISTRATOR])
-    client.force_login(admin)
-    page = client.get("/").content.decode()
-    assert "Service health" in page and "No background worker has reported in" in page
-
-
 @pytest.mark.parametrize(
     ("role", "link", "label"),
     [
