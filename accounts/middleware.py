@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
+from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import user_has_two_factor
@@ -26,8 +27,6 @@ def two_factor_not_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _is_api_view(view_func: Callable[..., Any]) -> bool:
-    from rest_framework.views import APIView
-
     cls = getattr(view_func, "cls", None)
     return isinstance(cls, type) and issubclass(cls, APIView)
 

@@ -4,14 +4,17 @@ on in this role?" is answered here and nowhere else."""
 import datetime
 from typing import cast
 
+from axes.models import AccessAttempt
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from guardian.shortcuts import get_objects_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
 from accounts.models import Invitation, LocalAuthority, User
 from accounts.roles import SCOPE_PERMISSION, Role
+from accounts.tokens import token_hash
 
 
 def role_held_nationally(*, user: User, role: Role) -> bool:
@@ -58,8 +61,6 @@ def lookup_refusal(*, user: User) -> str | None:
 
 def users_with_role_for_authority(*, role: Role, local_authority: LocalAuthority) -> list[User]:
     """Active users who hold `role` over `local_authority` (by object permission)."""
-    from guardian.shortcuts import get_users_with_perms
-
     permission = SCOPE_PERMISSION[role]
     holders = cast(
         QuerySet[User],
@@ -145,20 +146,14 @@ def users_due_suspension(*, today: datetime.date) -> QuerySet[User]:
 
 def user_is_locked_out(*, user: User) -> bool:
     """Whether django-axes refuses this account's sign-in until someone unlocks it."""
-    from axes.models import AccessAttempt
-
     failures = AccessAttempt.objects.filter(username=user.email).values_list("failures_since_start", flat=True)
     return any(count >= settings.AXES_FAILURE_LIMIT for count in failures)
 
 
 def user_has_two_factor(*, user: User) -> bool:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def invitation_by_token(*, token: str) -> Invitation | None:
     """The invitation a link's token names, usable or not; None for an unknown token."""
-    from accounts.tokens import token_hash
-
     return Invitation.objects.select_related("user").filter(token_hash=token_hash(token)).first()

@@ -1,3 +1,4 @@
+from base64 import b32encode
 from typing import Any
 
 import qrcode
@@ -178,8 +179,6 @@ def _qr_svg(data: str) -> str:
 
 
 def _grouped_key(device: Any) -> str:
-    from base64 import b32encode
-
     key = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -120,9 +121,11 @@ def feed_file_receive(
                 )
                 partial.rename(stored)
                 if enqueue:
-                    from feeds.tasks import feed_file_ingest
-
-                    feed_file_ingest.delay_on_commit(str(feed_file.pk))  # type: ignore[attr-defined]
+                    # By name, not by import: feeds.tasks imports this module (the inbox scan
+                    # receives files through it), and the import would close a cycle.
+                    current_app.tasks["feeds.tasks.feed_file_ingest"].delay_on_commit(  # type: ignore[attr-defined]
+                        str(feed_file.pk)
+                    )
         except IntegrityError:
             # The same file arrived by another route at the same moment.
             stored.unlink(missing_ok=True)

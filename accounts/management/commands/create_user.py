@@ -1,4 +1,6 @@
+import datetime
 import getpass
+import os
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -27,9 +29,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        import datetime
-        import os
-
         email = options["email"].lower()
         if User.objects.filter(email=email).exists():
             raise CommandError(f"A user with the email {email} already exists")
