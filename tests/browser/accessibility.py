@@ -33,3 +33,11 @@ def assert_accessible(page: Page) -> None:
         if nodes:
             result.append({**violation, "nodes": nodes})
     assert result == [], "\n".join(f"{v['id']}: {v['help']} at {v['nodes']}" for v in result)
+
+
+def assert_reflows_at_320px(page: Page) -> None:
+    """WCAG 2.2 1.4.10 Reflow: at 320 CSS pixels wide the page must not scroll sideways.
+    Sets the viewport to 320 px wide, reloads nothing, and checks the page's own width."""
+    page.set_viewport_size({"width": 320, "height": 900})
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page is {width[0]} px wide in a {width[1]} px window"
