@@ -18,8 +18,15 @@ from accounts.selectors import lookup_refusal
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.selectors import ChildSignpost, child_signpost
-from registry.matching.selectors import SearchCriteria, SearchOutcome, children_matching, criteria_sufficient
-from registry.models import AccessNotice
+from registry.matching.selectors import (
+    Grade,
+    SearchCriteria,
+    SearchMatch,
+    SearchOutcome,
+    children_matching,
+    criteria_sufficient,
+)
+from registry.models import AccessNotice, Child
 
 logger = logging.getLogger(__name__)
 
@@ -137,17 +144,96 @@ def search_invalid_record(
         )
 
 
-def search_event_for_view(*, actor: User, event_id: int | None, register_id: str) -> AuditEvent | None:
-    """The actor's own recent search that returned this child, whose reason carries over
-    to opening the child's record; None if there is no such search."""
-    if event_id is None:
+@dataclass(frozen=True)
+class KeptSearch:
+    """A search shown again on the results page: the audited event and what it returned."""
+
+    event: AuditEvent
+    criteria: SearchCriteria
+    outcome: SearchOutcome
+
+
+def search_results_keep(*, event: AuditEvent, outcome: SearchOutcome) -> dict[str, Any]:
+    """What the session keeps so that the results page can be shown again by GET: the audit
+    event's id and each match's plain-English reasons. Nothing personal: the names and
+    dates are read again from the register, the criteria from the user's own audit event."""
+    return {"event": event.pk, "reasons": {match.child.register_id: match.reasons for match in outcome.matches}}
+
+
+def _recent_search(*, actor: User, event_id: object) -> AuditEvent | None:
+    if not isinstance(event_id, int):
         return None
-    event = AuditEvent.objects.filter(
+    return AuditEvent.objects.filter(
         pk=event_id,
         actor=actor,
         action=AuditEvent.Action.SEARCH,
         occurred_at__gte=timezone.now() - LOOKUP_REASON_LIFETIME,
     ).first()
+
+
+def _criteria_from_audit(criteria: dict[str, Any]) -> SearchCriteria:
+    born = criteria.get("date_of_birth")
+    return SearchCriteria(
+        nhs_number=str(criteria.get("nhs_number", "")),
+        family_name=str(criteria.get("family_name", "")),
+        given_names=str(criteria.get("given_names", "")),
+        date_of_birth=datetime.date.fromisoformat(born) if isinstance(born, str) else None,
+        sex=str(criteria.get("sex", "")),
+        postcode=str(criteria.get("postcode", "")),
+    )
+
+
+def search_kept(*, actor: User, kept: object) -> KeptSearch | None:
+    """The actor's own search that the session kept, as it was answered, for the results
+    page; None if there is none or it is older than LOOKUP_REASON_LIFETIME. It is the same
+    lookup as the audited search (the same user, the same children, the same reason), so
+    showing it again writes no new event; only children the event recorded are shown, and
+    one removed since is left out."""
+    if not isinstance(kept, dict):
+        return None
+    event = _recent_search(actor=actor, event_id=kept.get("event"))
+    if event is None:
+        return None
+    reasons: dict[str, list[str]] = kept.get("reasons") or {}
+    grades = list(event.details.get("grades", []))
+    children = {child.register_id: child for child in Child.objects.filter(register_id__in=event.register_ids)}
+    matches = [
+        SearchMatch(child=children[register_id], grade=Grade(grade), score=0.0, reasons=reasons.get(register_id, []))
+        for register_id, grade in zip(event.register_ids, grades, strict=False)
+        if register_id in children
+    ]
+    outcome = SearchOutcome(matches=matches, too_many=event.outcome == LookupOutcome.TOO_MANY)
+    return KeptSearch(event=event, criteria=_criteria_from_audit(event.criteria), outcome=outcome)
+
+
+def search_form_values(*, actor: User, kept: object) -> dict[str, Any]:
+    """The kept search's criteria and reason as the search form's initial values, for
+    "Change search"; empty if there is no kept search."""
+    if not isinstance(kept, dict):
+        return {}
+    event = _recent_search(actor=actor, event_id=kept.get("event"))
+    if event is None:
+        return {}
+    criteria = _criteria_from_audit(event.criteria)
+    values: dict[str, Any] = {
+        "nhs_number": criteria.nhs_number,
+        "family_name": criteria.family_name,
+        "given_names": criteria.given_names,
+        "sex": criteria.sex,
+        "postcode": criteria.postcode,
+        "reason": event.reason,
+        "reason_detail": event.reason_detail,
+    }
+    if criteria.date_of_birth:
+        born = criteria.date_of_birth
+        values.update(dob_day=born.day, dob_month=born.month, dob_year=born.year)
+    return values
+
+
+def search_event_for_view(*, actor: User, event_id: int | None, register_id: str) -> AuditEvent | None:
+    """The actor's own recent search that returned this child, whose reason carries over
+    to opening the child's record; None if there is no such search."""
+    event = _recent_search(actor=actor, event_id=event_id)
     # One candidate row: checking its list in Python works the same on SQLite and PostgreSQL.
     return event if event is not None and register_id in event.register_ids else None
 

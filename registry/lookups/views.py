@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
 from accounts.selectors import lookup_refusal
-from audit.models import LookupReason
+from audit.models import AuditEvent, LookupReason
 from registry.children.selectors import managed_child_exists
 from registry.children.services import InvolvementRefused, practitioner_involvement_end, practitioner_involvement_start
 from registry.lookups.forms import InvolvementStartForm, LookupReasonForm, SearchForm
@@ -26,12 +26,19 @@ from registry.lookups.services import (
     LookupRefused,
     child_view,
     search_event_for_view,
+    search_form_values,
     search_invalid_record,
+    search_kept,
     search_perform,
+    search_results_keep,
 )
 from registry.models import Child, Notification
 
 logger = logging.getLogger(__name__)
+
+# The user's most recent search, kept server-side so its results page is a GET that Back and
+# "Back to results" can return to (registry.lookups.services.search_results_keep).
+LAST_SEARCH_SESSION_KEY = "registry:last_search"
 
 
 def _user(request: HttpRequest) -> User:
@@ -59,7 +66,13 @@ def search(request: HttpRequest) -> HttpResponse:
     if refusal:
         return render(request, "registry/search_refused.html", {"refusal": refusal}, status=403)
     if request.method == "GET":
-        return render(request, "registry/search.html", {"form": SearchForm()})
+        # "Change search" (?change) starts from the last search's values and reason.
+        initial = (
+            search_form_values(actor=user, kept=request.session.get(LAST_SEARCH_SESSION_KEY))
+            if "change" in request.GET
+            else {}
+        )
+        return render(request, "registry/search.html", {"form": SearchForm(initial=initial)})
     form = SearchForm(request.POST)
     try:
         if not form.is_valid():
@@ -78,11 +91,36 @@ def search(request: HttpRequest) -> HttpResponse:
             return render(request, "registry/search.html", {"form": form})
     except DatabaseError:
         return _unavailable(request)
+    # Post/redirect/get: Back from a record returns to a page, not to a form resubmission.
+    request.session[LAST_SEARCH_SESSION_KEY] = search_results_keep(event=event, outcome=outcome)
+    return redirect("registry:search-results")
+
+
+@never_cache
+@require_safe
+def search_results(request: HttpRequest) -> HttpResponse:
+    """The results of the user's own most recent search, for as long as its reason lasts."""
+    user = _user(request)
+    refusal = lookup_refusal(user=user)
+    if refusal:
+        return render(request, "registry/search_refused.html", {"refusal": refusal}, status=403)
+    try:
+        kept = search_kept(actor=user, kept=request.session.get(LAST_SEARCH_SESSION_KEY))
+    except DatabaseError:
+        return _unavailable(request)
+    if kept is None:
+        messages.info(request, "Your search results are no longer available. Search again.")
+        return redirect("registry:search")
     return render(
         request,
         "registry/search_results.html",
-        {"form": form, "outcome": outcome, "event": event, "criteria": form.criteria()},
+        {"outcome": kept.outcome, "event": kept.event, "criteria": kept.criteria},
     )
+
+
+def _is_last_search(request: HttpRequest, event: AuditEvent | None) -> bool:
+    kept = request.session.get(LAST_SEARCH_SESSION_KEY)
+    return event is not None and isinstance(kept, dict) and kept.get("event") == event.pk
 
 
 def _lookup_id(request: HttpRequest) -> int | None:
@@ -128,6 +166,7 @@ def child_detail(request: HttpRequest, register_id: str) -> HttpResponse:
         {
             "child": signpost,
             "lookup": event_id,
+            "back_to_results": _is_last_search(request, search_event),
             "involvement_form": InvolvementStartForm(initial={"lookup": event_id}),
             "today": timezone.localdate(),
             # The responsible authority's own register managers keep the record from here.

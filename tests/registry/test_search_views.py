@@ -30,7 +30,7 @@ def child():
 
 
 def search(client, **fields):
-    return client.post("/search/", {"reason": "assessment", **fields})
+    return client.post("/search/", {"reason": "assessment", **fields}, follow=True)
 
 
 def only_search_event():
@@ -154,6 +154,51 @@ def test_the_results_link_carries_the_reason_to_the_child_page(client, practitio
         "Before you open this record"
         in client.get(f"/children/{child.register_id}/?lookup={event.pk}").content.decode()
     )
+
+
+def test_a_search_redirects_to_a_results_page_that_back_can_return_to(client, practitioner, child):
+    client.force_login(practitioner)
+    response = client.post("/search/", {"reason": "assessment", "nhs_number": "9434765919"})
+    assert response.status_code == 302 and response["Location"] == "/search/results/"
+    event = only_search_event()
+    # Shown again (as Back does) without searching again: the same audited lookup.
+    for _ in range(2):
+        page = client.get("/search/results/").content.decode()
+        assert "Victoria Adjo" in page and f"?lookup={event.pk}" in page
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SEARCH).count() == 1
+    # The record opened from it offers the way back.
+    record = client.get(f"/children/{child.register_id}/?lookup={event.pk}").content.decode()
+    assert 'href="/search/results/"' in record and "Back to results" in record
+
+
+def test_results_are_only_the_users_own_and_only_while_the_reason_lasts(client, practitioner, child, monkeypatch):
+    client.force_login(practitioner)
+    search(client, nhs_number="9434765919")
+    # Another user has no results of their own to see.
+    client.force_login(UserFactory(roles=[Role.PRACTITIONER]))
+    response = client.get("/search/results/", follow=True)
+    assert "Victoria" not in response.content.decode()
+    assert "Search again" in response.content.decode()
+    # After the search's reason has lapsed, the results are gone too.
+    client.force_login(practitioner)
+    monkeypatch.setattr("registry.lookups.services.LOOKUP_REASON_LIFETIME", datetime.timedelta(0))
+    response = client.get("/search/results/")
+    assert response.status_code == 302 and response["Location"] == "/search/"
+
+
+def test_change_search_keeps_the_values_and_the_reason(client, practitioner, child):
+    client.force_login(practitioner)
+    client.post(
+        "/search/",
+        {"reason": "other", "reason_detail": "Strategy meeting", "family_name": "Adjo", "given_names": "Vic",
+         "dob_day": "2", "dob_month": "11", "dob_year": "2016", "postcode": "n179ex"},
+    )  # fmt: skip
+    page = client.get("/search/?change").content.decode()
+    for value in ('value="Adjo"', 'value="Vic"', 'value="2"', 'value="11"', 'value="2016"', 'value="N17 9EX"'):
+        assert value in page
+    assert 'value="other" checked' in page and 'value="Strategy meeting"' in page
+    # A new search starts empty.
+    assert 'value="Adjo"' not in client.get("/search/").content.decode()
 
 
 # --- API -----------------------------------------------------------------------------------
