@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
-from accounts.models import LocalAuthority, User
+from accounts.models import LocalAuthority, Organisation, SensitiveCategory, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
 from registry.children.identity import postcode_district
-from registry.models import Child, ChildTransfer, Involvement, ProtectionStatus
+from registry.models import Child, ChildTransfer, Involvement, ProtectionStatus, ServiceType
 
 
 def children_on_register_count(*, local_authority: LocalAuthority) -> int:
@@ -69,6 +69,40 @@ class ChildSignpost:
     other_names: list[tuple[str, str]] = field(default_factory=list)
     involvements: list[InvolvementSignpost] = field(default_factory=list)
     viewer_involvement_id: int | None = None
+
+    @property
+    def lead(self) -> InvolvementSignpost | None:
+        return next((person for person in self.involvements if person.is_lead), None)
+
+
+# The service a practitioner most likely works for, from their organisation: offered first
+# when they record that they are working with a child. "Other" organisations get no
+# default, so the practitioner must choose (a wrong default is broadcast to everyone).
+SERVICE_FOR_ORGANISATION_KIND = {
+    Organisation.Kind.CHILDRENS_SOCIAL_CARE: ServiceType.SOCIAL_CARE,
+    Organisation.Kind.SCHOOL: ServiceType.EDUCATION,
+    Organisation.Kind.GP_PRACTICE: ServiceType.GP,
+    Organisation.Kind.HOSPITAL_TRUST: ServiceType.HOSPITAL,
+    Organisation.Kind.HEALTH_VISITING: ServiceType.HEALTH_VISITING,
+    Organisation.Kind.POLICE: ServiceType.POLICE,
+    Organisation.Kind.YOUTH_JUSTICE: ServiceType.YOUTH_JUSTICE,
+    Organisation.Kind.VOLUNTARY_SECTOR: ServiceType.VOLUNTARY,
+}
+SERVICE_FOR_SENSITIVE_CATEGORY = {
+    SensitiveCategory.SEXUAL_HEALTH: ServiceType.SEXUAL_HEALTH,
+    SensitiveCategory.MENTAL_HEALTH: ServiceType.MENTAL_HEALTH,
+    SensitiveCategory.SUBSTANCE_MISUSE: ServiceType.SUBSTANCE_MISUSE,
+}
+
+
+def service_type_for_user(*, user: User) -> str:
+    """The service `user`'s organisation provides, or "" when it cannot be told."""
+    organisation = user.organisation
+    if organisation is None:
+        return ""
+    if organisation.sensitive_service:
+        return SERVICE_FOR_SENSITIVE_CATEGORY.get(SensitiveCategory(organisation.sensitive_service), "")
+    return SERVICE_FOR_ORGANISATION_KIND.get(Organisation.Kind(organisation.kind), "")
 
 
 def involvement_visible_to(*, involvement: Involvement, user: User) -> bool:

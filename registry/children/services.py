@@ -301,6 +301,8 @@ def practitioner_involvement_start(
 
     if child.is_shielded:
         raise InvolvementRefused("This record is shielded. Contact the responsible local authority to be recorded")
+    if child.is_deceased:
+        raise InvolvementRefused("This child has died. You cannot record that you are working with them")
     organisation = actor.organisation
     involvement = Involvement(
         practitioner=actor,

@@ -109,9 +109,11 @@ class SearchForm(LookupReasonForm):
 
 
 class InvolvementStartForm(forms.Form):
+    # No service is chosen for the practitioner unless their organisation says which
+    # (registry.children.selectors.service_type_for_user): a wrong one is told to everyone.
     service_type = forms.ChoiceField(
         label="Which service are you working with the child for?",
-        choices=ServiceType.choices,
+        choices=[("", "Select a service"), *ServiceType.choices],
         error_messages={"required": "Select the service you are working with the child for"},
     )
     lookup = forms.IntegerField(required=False, widget=forms.HiddenInput)

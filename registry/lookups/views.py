@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.models import User
 from accounts.selectors import lookup_refusal
 from audit.models import AuditEvent, LookupReason
-from registry.children.selectors import managed_child_exists
+from registry.children.selectors import managed_child_exists, service_type_for_user
 from registry.children.services import InvolvementRefused, practitioner_involvement_end, practitioner_involvement_start
 from registry.lookups.forms import InvolvementStartForm, LookupReasonForm, SearchForm
 from registry.lookups.services import (
@@ -32,7 +32,7 @@ from registry.lookups.services import (
     search_perform,
     search_results_keep,
 )
-from registry.models import Child, Notification
+from registry.models import Child, Involvement, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,9 @@ def child_detail(request: HttpRequest, register_id: str) -> HttpResponse:
             "child": signpost,
             "lookup": event_id,
             "back_to_results": _is_last_search(request, search_event),
-            "involvement_form": InvolvementStartForm(initial={"lookup": event_id}),
+            "involvement_form": InvolvementStartForm(
+                initial={"lookup": event_id, "service_type": service_type_for_user(user=user)}
+            ),
             "today": timezone.localdate(),
             # The responsible authority's own register managers keep the record from here.
             "may_manage": managed_child_exists(user=user, register_id=register_id),
@@ -212,10 +214,19 @@ def involvement_start(request: HttpRequest, register_id: str) -> HttpResponse:
     return _back_to_child(register_id, lookup)
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def involvement_end(request: HttpRequest, register_id: str) -> HttpResponse:
+    """Ending one's own involvement: GET asks to confirm (it shows only the register ID,
+    so it reads nothing personal), POST ends it."""
     user = _user(request)
     child = _child_or_404(register_id)
+    if request.method == "GET":
+        if not Involvement.objects.filter(child=child, practitioner=user, end_date__isnull=True).exists():
+            messages.error(request, "You are not recorded as working with this child")
+            return _back_to_child(register_id, _lookup_id(request))
+        context = {"register_id": register_id, "lookup": _lookup_id(request)}
+        return render(request, "registry/involvement_end_confirm.html", context)
     try:
         practitioner_involvement_end(actor=user, child=child, request=request)
     except InvolvementRefused as refused:

@@ -19,13 +19,17 @@ def all_paths(patterns=None, prefix=""):
             yield "/" + route
 
 
-def test_every_page_except_sign_in_needs_a_login(client):
+# Published for anyone to read before signing in (signposting/info_pages.py).
+PUBLIC_PAGES = {"/sign-in/", "/accessibility/", "/privacy/", "/cookies/"}
+
+
+def test_every_page_except_sign_in_and_the_published_pages_needs_a_login(client):
     paths = [path for path in all_paths() if not path.startswith("/django-admin/")]
-    assert "/" in paths and "/sign-in/" in paths
+    assert "/" in paths and PUBLIC_PAGES <= set(paths)
     for path in paths:
         response = client.get(path)
-        if path == "/sign-in/":
-            assert response.status_code == 200
+        if path in PUBLIC_PAGES:
+            assert response.status_code == 200, path
         elif path.startswith("/api/"):
             # DRF authenticates API calls itself (session or token) and answers 401/403.
             assert response.status_code in (401, 403), path

@@ -169,3 +169,68 @@ def test_the_responsible_authoritys_register_manager_is_offered_the_manage_link_
     manage_url = f"/manage/children/{child.register_id}/"
     assert manage_url in open_page(client, own_manager, child).content.decode()
     assert manage_url not in open_page(client, other_manager, child).content.decode()
+
+
+def test_a_deceased_childs_open_status_is_not_current_and_no_one_can_start_working_with_them(
+    client, practitioner, child
+):
+    from registry.children.services import InvolvementRefused, practitioner_involvement_start
+
+    child.date_of_death = datetime.date(2026, 10, 1)
+    child.save()
+    page = open_page(client, practitioner, child).content.decode()
+    assert "Not current: child has died" in page and ">Current<" not in page
+    assert "I am working with this child" not in page
+    with pytest.raises(InvolvementRefused, match="has died"):
+        practitioner_involvement_start(actor=practitioner, child=child, service_type=ServiceType.GP)
+    client.post(f"/children/{child.register_id}/working-with/", {"service_type": ServiceType.GP})
+    assert not Involvement.objects.filter(child=child).exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "sensitive", "service"),
+    [
+        ("health_visiting", "", ServiceType.HEALTH_VISITING),
+        ("school", "", ServiceType.EDUCATION),
+        ("hospital_trust", SensitiveCategory.MENTAL_HEALTH, ServiceType.MENTAL_HEALTH),
+        ("other", "", ""),
+    ],
+)
+def test_the_service_offered_comes_from_the_organisation(kind, sensitive, service):
+    from registry.children.selectors import service_type_for_user
+
+    user = UserFactory(organisation__kind=kind, organisation__sensitive_service=sensitive)
+    assert service_type_for_user(user=user) == service
+
+
+def test_the_record_offers_the_organisations_service_and_no_default_otherwise(client, child):
+    visitor = UserFactory(organisation__kind="health_visiting", roles=[Role.PRACTITIONER])
+    page = open_page(client, visitor, child).content.decode()
+    assert '<option value="health_visiting" selected>' in page
+    other = UserFactory(organisation__kind="other", roles=[Role.PRACTITIONER])
+    page = open_page(client, other, child).content.decode()
+    select = page.split('id="id_service_type"')[1].split("</select>")[0]
+    assert select.count(" selected>") == 1 and '<option value="" selected>Select a service' in select
+    # Without a service nothing is recorded.
+    client.post(f"/children/{child.register_id}/working-with/", {"service_type": ""})
+    assert not Involvement.objects.filter(child=child, practitioner=other).exists()
+
+
+def test_ending_ones_own_involvement_is_confirmed_first(client, practitioner, child):
+    InvolvementFactory(child=child, practitioner=practitioner)
+    client.force_login(practitioner)
+    page = client.get(f"/children/{child.register_id}/working-with/end/").content.decode()
+    assert "Are you sure you are no longer working with this child?" in page
+    assert "Victoria" not in page  # the confirmation reads nothing personal
+    assert Involvement.objects.get(child=child, practitioner=practitioner).end_date is None
+    client.post(f"/children/{child.register_id}/working-with/end/")
+    assert Involvement.objects.get(child=child, practitioner=practitioner).end_date is not None
+
+
+def test_who_to_contact_links_phone_numbers_and_email(client, practitioner, child):
+    authority = child.responsible_local_authority
+    page = open_page(client, practitioner, child).content.decode()
+    contact = page.split('id="who-to-contact"')[1].split("</section>")[0]
+    assert f'href="tel:{authority.out_of_hours_phone.replace(" ", "")}"' in contact
+    assert f'href="mailto:{authority.secure_email}"' in contact
+    assert page.index('id="who-to-contact"') < page.index("Why this child is on the register")
