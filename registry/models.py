@@ -183,6 +183,14 @@ class ProtectionStatus(models.Model):
                 condition=Q(kind="looked_after") | Q(legal_basis=""), name="status_legal_basis_only_when_looked_after"
             ),
             models.UniqueConstraint(fields=["child", "kind", "start_date"], name="status_unique_per_start"),
+            # At most one current status of each kind per child; the full no-overlap rule
+            # (ended ones too) is registry.children.status_rules, which every way in calls.
+            models.UniqueConstraint(
+                fields=["child", "kind"],
+                condition=Q(end_date__isnull=True),
+                name="status_one_current_per_kind",
+                violation_error_message="This child already has a current status of this kind. End it first",
+            ),
         ]
 
     def __str__(self) -> str:

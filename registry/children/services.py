@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.eligibility import child_eligibility
 from registry.children.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.children.status_rules import status_overlap_check
 from registry.matching.keys import name_keys
 from registry.models import Child, ChildTransfer, Involvement, Notification, OtherName, ProtectionStatus
 
@@ -196,9 +197,13 @@ def status_add(
     the child's responsible authority at the time, and keeps it after a transfer."""
     status.child = child
     status.responsible_local_authority = child.responsible_local_authority
-    status.full_clean()
     with transaction.atomic():
         _child_version_claim(child=child, expected_version=expected_version)
+        # Checked with the child locked: two managers adding the same plan at once cannot
+        # both pass (the partial unique constraint would stop the second current one too).
+        list(Child.objects.select_for_update().filter(pk=child.pk).values_list("pk"))
+        status_overlap_check(status=status)
+        status.full_clean()
         status.save()
         audit_event_record(
             action=AuditEvent.Action.STATUS_ADDED,

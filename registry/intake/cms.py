@@ -30,6 +30,7 @@ from accounts.selectors import local_authorities_for_role
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.services import child_create, child_identity_update, involvement_add, name_keys_apply, status_add
+from registry.children.status_rules import status_overlap_check
 from registry.models import Child, IdempotencyRecord, Involvement, OtherName, ProtectionStatus
 
 # Identity fields a case-management system may set. Everything else on Child (the
@@ -160,6 +161,8 @@ def status_upsert(*, actor: User, child: Child, status: dict[str, Any], request:
         ended = "end_date" in changed and known.end_date is None
         for name in changed:
             setattr(known, name, status[name])
+        if "end_date" in changed:
+            status_overlap_check(status=known)
         known.full_clean()
         known.save(update_fields=[*changed, "updated_at"])
         _audit_child_change(

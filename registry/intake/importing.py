@@ -35,6 +35,7 @@ from registry.children.identity import (
 )
 from registry.children.selectors import child_authority_codes
 from registry.children.services import name_keys_apply
+from registry.children.status_rules import StatusDates, status_overlap_find, status_overlap_message
 from registry.matching.keys import NameKeys, name_keys
 from registry.models import Child, OtherName, ProtectionStatus, Sex
 
@@ -473,6 +474,18 @@ class ChildImporter:
                 except IntegrityError as error:
                     self.result.rejections.append(Rejection(row.line, "(row)", f"refused by the database: {error}"))
 
+    @staticmethod
+    def _status_dates(children: list[Child]) -> dict[int, dict[tuple[str, object], StatusDates]]:
+        """The statuses on the register of the batch's existing children, one query."""
+        by_pk = {child.pk: child for child in children}
+        dates: dict[int, dict[tuple[str, object], StatusDates]] = {}
+        rows = ProtectionStatus.objects.filter(child_id__in=sorted(by_pk)).values_list(
+            "child_id", "kind", "start_date", "end_date"
+        )
+        for child_id, kind, start_date, end_date in rows.order_by():
+            dates.setdefault(id(by_pk[child_id]), {})[(kind, start_date)] = StatusDates(kind, start_date, end_date)
+        return dates
+
     def _existing_children(self, batch: list[ImportRow]) -> tuple[dict[str, Child], dict[str, Child]]:
         """The children on the register that the batch's rows name, by NHS number and by
         "authority id:reference". A row is matched on its NHS number first, so references
@@ -514,6 +527,9 @@ class ChildImporter:
         touched: set[int] = set()
         row_children: list[tuple[ImportRow, Child]] = []
         rejected_lines: set[int] = set()
+        # Each child's statuses as this batch leaves them, keyed by the Child object, for the
+        # one rule against overlapping statuses of a kind (registry.children.status_rules).
+        status_dates = self._status_dates([*by_nhs.values(), *by_reference.values()])
         for row in batch:
             nhs_number = str(row.identity["nhs_number"] or "")
             reference_key = (
@@ -531,6 +547,23 @@ class ChildImporter:
                 )
                 rejected_lines.add(row.line)
                 continue
+            new_dates = StatusDates(
+                str(row.status["kind"]),
+                row.status["start_date"],  # type: ignore[arg-type]
+                row.status["end_date"],  # type: ignore[arg-type]
+            )
+            if child is not None:
+                # The status with the same kind and start date is this row's own, being updated.
+                others = [
+                    dates
+                    for key, dates in status_dates.get(id(child), {}).items()
+                    if key != (new_dates.kind, new_dates.start_date)
+                ]
+                clash = status_overlap_find(new_dates, others)
+                if clash is not None:
+                    self.result.rejections.append(Rejection(row.line, "status", status_overlap_message(clash)))
+                    rejected_lines.add(row.line)
+                    continue
             if child is None:
                 child = Child(responsible_local_authority=row.local_authority, register_id=register_id_generate())
                 _set_identity(child, row.identity)
@@ -546,6 +579,7 @@ class ChildImporter:
             if child.la_reference:
                 by_reference[f"{row.local_authority.pk}:{child.la_reference}"] = child
             row_children.append((row, child))
+            status_dates.setdefault(id(child), {})[(new_dates.kind, new_dates.start_date)] = new_dates
 
         _insert_children(to_create)
         if to_update:
