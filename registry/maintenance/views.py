@@ -3,6 +3,7 @@ duplicate check), and every correction to a child's record. Each child is found 
 registry.children.selectors.children_managed_by, so another authority's child is a 404 on every
 route; each change goes through registry.children.services, audited in the same transaction."""
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -168,6 +170,9 @@ def child_add(request: HttpRequest) -> HttpResponse:
             if decision != DIFFERENT_CHILD:
                 return _same_child(request, form, check, decision_form, decision.removeprefix("same:"))
             duplicate_check = {"register_ids_shown": check.register_ids, "decision": "different_child"}
+        if "confirmed" not in request.POST:
+            # Check your answers: nothing is saved until the manager has seen it all.
+            return _check_answers_page(request, form)
         identity = form.identity()
         child = services.child_create(
             actor=user,
@@ -186,6 +191,33 @@ def child_add(request: HttpRequest) -> HttpResponse:
         return _unavailable(request)
     messages.success(request, f"Child added to the register with register ID {child.register_id}")
     return redirect(_manage_url(child))
+
+
+def _answers(form: ChildAddForm) -> list[tuple[str, str]]:
+    """Each answer given, as the check-your-answers page shows it: the choice's label, a
+    date written out, nothing for a question left blank."""
+    rows = []
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if value in (None, "", []) or field.widget.is_hidden:
+            continue
+        if isinstance(value, datetime.date):
+            shown = date_format(value, "j F Y")
+        elif isinstance(value, str) and getattr(field, "choices", None):
+            shown = str(dict(field.choices).get(value, value))  # type: ignore[attr-defined]
+        else:
+            shown = str(value)
+        rows.append((str(field.label), shown))
+    return rows
+
+
+def _check_answers_page(request: HttpRequest, form: ChildAddForm) -> HttpResponse:
+    # Everything posted so far rides along, the duplicate decision included, so that
+    # "Add the child" re-runs the same checks before saving.
+    replay = [(name, values) for name, values in request.POST.lists() if name not in {"csrfmiddlewaretoken", "edit"}]
+    return render(
+        request, "registry/manage/child_check.html", {"add_form": form, "answers": _answers(form), "replay": replay}
+    )
 
 
 def _duplicates_page(
@@ -426,6 +458,12 @@ def involvement_end(request: HttpRequest, register_id: str, involvement_id: int)
 def child_transfer(request: HttpRequest, register_id: str) -> HttpResponse:
     child = _child_or_404(request, register_id)
     form = TransferForm(request.POST if request.method == "POST" else None, child=child)
+    if request.method == "POST" and "confirmed" not in request.POST and form.is_valid():
+        # A transfer cannot be undone by this manager: ask once more, naming where it goes.
+        replay = [(name, values) for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"]
+        return render(
+            request, "registry/manage/child_transfer_confirm.html", {"child": child, "form": form, "replay": replay}
+        )
     # After the transfer the child is no longer this manager's: back to their list.
     return _change(
         request,

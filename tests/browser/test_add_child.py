@@ -90,6 +90,8 @@ def test_a_manager_adds_a_child_through_the_duplicate_warning(live_server, page:
 
     page.get_by_label("No, this is a different child").check()
     page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Check the child's details before adding them")).to_be_visible()
+    page.get_by_role("button", name="Add the child to the register").click()
 
     expect(page.get_by_text("Child added to the register with register ID")).to_be_visible()
     added = Child.objects.exclude(pk__in=[existing.pk, shielded.pk]).get()

@@ -22,8 +22,10 @@ def child_on_plan(authority: LocalAuthority, **kwargs: Any) -> Child:
 
 
 def add_child_post(authority: LocalAuthority, **overrides: str) -> dict[str, str]:
-    """The add-a-child form as a browser posts it: a child on a child protection plan."""
+    """The add-a-child form as a browser posts it: a child on a child protection plan, with
+    the check-your-answers page already confirmed (tests of that page leave it out)."""
     data = {
+        "confirmed": "1",
         "responsible_local_authority": str(authority.pk),
         "family_name": "Adjei",
         "given_names": "Kofi",

@@ -293,7 +293,7 @@ def test_a_transfer_passes_responsibility_keeps_history_and_tells_both_authoriti
         response = client.post(
             url,
             {"version": "1", "to_local_authority": str(birmingham.pk), "transferred_on_0": "20",
-             "transferred_on_1": "11", "transferred_on_2": "2026"},
+             "transferred_on_1": "11", "transferred_on_2": "2026", "confirmed": "1"},
         )  # fmt: skip
     assert response["Location"] == reverse("registry:manage-children")
 
@@ -346,6 +346,8 @@ def test_a_status_added_after_a_transfer_is_held_by_the_new_authority(westminste
         to_local_authority=birmingham,
         transferred_on=datetime.date(2026, 11, 20),
     )
+    # The old authority's plan ends at the move (no two current plans: issue 14 item 6).
+    child.statuses.update(end_date=datetime.date(2026, 11, 20))
     status = services.status_add(
         actor=register_manager(birmingham),
         child=child,
@@ -355,3 +357,20 @@ def test_a_status_added_after_a_transfer_is_held_by_the_new_authority(westminste
     assert status.responsible_local_authority == birmingham
     held = set(child.statuses.values_list("responsible_local_authority__gss_code", flat=True))
     assert held == {"E09000033", "E08000025"}
+
+
+def test_a_transfer_is_confirmed_before_anything_changes(client, westminster, birmingham):
+    child = child_on_plan(westminster, given_names="Quilla")
+    client.force_login(register_manager(westminster))
+    url = reverse("registry:manage-transfer", args=[child.register_id])
+    answers = {"version": "1", "to_local_authority": str(birmingham.pk), "transferred_on_0": "20",
+               "transferred_on_1": "11", "transferred_on_2": "2026"}  # fmt: skip
+    page = client.post(url, answers).content.decode()
+    assert "Are you sure you want to transfer Quilla" in page and "to Birmingham City Council?" in page
+    assert "You cannot undo a transfer" in page and 'name="confirmed"' in page
+    child.refresh_from_db()
+    assert child.responsible_local_authority == westminster and not ChildTransfer.objects.exists()
+    response = client.post(url, {**answers, "confirmed": "1"})
+    assert response.status_code == 302
+    child.refresh_from_db()
+    assert child.responsible_local_authority == birmingham

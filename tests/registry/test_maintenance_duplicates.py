@@ -243,3 +243,17 @@ def test_a_manager_of_two_authorities_chooses_which_is_responsible(client, westm
     assert "Local authority responsible" in page and "Birmingham City Council" in page
     assert client.post(reverse(ADD), add_child_post(birmingham)).status_code == 302
     assert Child.objects.get().responsible_local_authority == birmingham
+
+
+def test_adding_a_child_shows_the_answers_before_saving(client, westminster):
+    client.force_login(register_manager(westminster))
+    answers = {key: value for key, value in add_child_post(westminster, nhs_number="").items() if key != "confirmed"}
+    page = client.post(reverse(ADD), answers).content.decode()
+    assert "Check the child's details before adding them" in page
+    assert "Kofi" in page and "14 June 2019" in page and "Child protection plan" in page and "1 September 2026" in page
+    assert Child.objects.count() == 0
+    # "Change" goes back to the form with everything kept.
+    edit = client.post(reverse(ADD), {**answers, "edit": "1"}).content.decode()
+    assert 'value="Adjei"' in edit and Child.objects.count() == 0
+    response = client.post(reverse(ADD), {**answers, "confirmed": "1"})
+    assert response.status_code == 302 and Child.objects.count() == 1
