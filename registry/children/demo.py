@@ -29,6 +29,16 @@ LOCAL_AUTHORITIES = [
     ("E08000035", "Leeds City Council", "0113 222 4403", "07712 106 378"),
     ("E06000052", "Cornwall Council", "0300 123 1116", "01208 251 300"),
 ]
+# Real postcode districts and towns inside each authority's area, so that a demo child's
+# address is where its authority is (a Westminster child does not live in Glasgow). The
+# inward code is made up: unit letters from the set Royal Mail uses.
+PLACES = {
+    "E09000033": (["W1", "W2", "W9", "NW1", "NW8", "SW1", "WC2"], "London"),
+    "E08000025": (["B5", "B6", "B8", "B11", "B12", "B13", "B21", "B23", "B29", "B31"], "Birmingham"),
+    "E08000035": (["LS2", "LS4", "LS6", "LS7", "LS8", "LS9", "LS11", "LS12", "LS14", "LS15"], "Leeds"),
+    "E06000052": (["TR1", "TR7", "TR11", "TR14", "TR15", "TR18", "PL25", "PL26", "PL31"], "Cornwall"),
+}
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 ORGANISATIONS = [
     ("Children's Social Care", Organisation.Kind.CHILDRENS_SOCIAL_CARE),
@@ -40,10 +50,11 @@ ORGANISATIONS = [
 ]
 
 # Names that defeat naive matching: accents, apostrophes, hyphens, transliterations.
-GIVEN_NAMES = [
-    "Siobhán", "Zoë", "Mohammed", "Muhammad", "Aaliyah", "Aliyah", "Oluwaseun", "Chloé", "Wojciech",
-    "Nguyen Thi", "Aoife", "Ngozi", "Fatima", "Bartłomiej", "Amara", "Kai", "Liam", "William",
-]  # fmt: skip
+# Drawn by sex, so that William is never recorded as female.
+GIVEN_NAMES = {
+    Sex.FEMALE: ["Siobhán", "Zoë", "Aaliyah", "Aliyah", "Chloé", "Nguyen Thi", "Aoife", "Ngozi", "Fatima", "Amara"],
+    Sex.MALE: ["Mohammed", "Muhammad", "Oluwaseun", "Wojciech", "Bartłomiej", "Kai", "Liam", "William", "Tomasz"],
+}
 FAMILY_NAMES = [
     "O'Neill", "Smith-Jones", "Kouao", "Thompson", "Thomson", "Nowak", "Okafor", "Ahmed", "Begum",
     "Nguyen", "Van der Berg", "MacDonald", "Ó Briain", "Kowalczyk", "Mensah", "Hughes", "Ghosh",
@@ -214,7 +225,7 @@ def seed_demo(*, children: int, today: datetime.date) -> dict[str, int]:
         unborn = number % 25 == 0
         sex = rng.choice([Sex.FEMALE, Sex.MALE])
         given = (
-            rng.choice(GIVEN_NAMES)
+            rng.choice(GIVEN_NAMES[sex])
             if rng.random() < 0.35
             else (fake.first_name_female() if sex == Sex.FEMALE else fake.first_name_male())
         )
@@ -223,12 +234,14 @@ def seed_demo(*, children: int, today: datetime.date) -> dict[str, int]:
             family = f"{family}-{fake.last_name()}"
         date_of_birth = None if unborn else today - datetime.timedelta(days=rng.randint(30, 17 * 365))
         nhs_number = nhs_number_synthetic(rng) if not unborn and rng.random() < 0.9 else None
-        postcode = fake.postcode()
+        districts, town = PLACES[authority.gss_code]
+        postcode = (
+            f"{rng.choice(districts)} {rng.randint(1, 9)}{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+        )
         street = fake.street_address()
-        town = fake.city()
         shielded = number % 40 == 7
         status = _status(rng, today, date_of_birth)
-        alias = (OtherName.Kind.ALIAS, rng.choice(GIVEN_NAMES), family) if rng.random() < 0.15 else None
+        alias = (OtherName.Kind.ALIAS, rng.choice(GIVEN_NAMES[sex]), family) if rng.random() < 0.15 else None
         former = (OtherName.Kind.PREVIOUS_SURNAME, "", fake.last_name()) if rng.random() < 0.1 else None
         involvement_draws = [(rng.choice(practitioners), rng.random(), rng.random()) for _ in range(3)]
         reference = f"DEMO-{number:06d}"

@@ -1,6 +1,7 @@
 """The case-management API: upserts by the authority's own reference, idempotency keys,
 batches, protected fields and the wall between authorities."""
 
+import datetime
 import io
 import json
 import uuid
@@ -263,7 +264,8 @@ def test_another_authoritys_child_is_never_touched(cms, birmingham):
 
 def test_a_child_added_in_the_browser_is_taken_over_by_its_nhs_number(cms, westminster):
     ours = ChildFactory(responsible_local_authority=westminster, la_reference="", nhs_number="9434765919")
-    ProtectionStatusFactory(child=ours)
+    # The same plan the system sends (a second current plan would be refused: issue 14 item 6).
+    ProtectionStatusFactory(child=ours, kind="cpp", start_date=datetime.date(2026, 6, 1))
     response = put(cms, "/api/v1/cms/children/WCC-9/", RECORD)
     assert response.status_code == 200
     assert response.json()["register_id"] == ours.register_id

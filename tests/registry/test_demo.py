@@ -47,3 +47,17 @@ def test_the_demo_is_deterministic():
     Child.objects.all().delete()
     seed_demo(children=10, today=TODAY)
     assert sorted(Child.objects.values_list("la_reference", "family_name", "date_of_birth")) == first
+
+
+def test_demo_children_are_plausible_for_their_sex_and_their_authority():
+    from registry.children.demo import GIVEN_NAMES, PLACES
+    from registry.children.identity import postcode_district, postcode_normalise
+
+    seed_demo(children=120, today=TODAY)
+    for child in Child.objects.exclude(date_of_birth__isnull=True).select_related("responsible_local_authority"):
+        for sex, names in GIVEN_NAMES.items():
+            if child.given_names in names:
+                assert child.sex == sex, (child.given_names, child.sex)
+        districts, town = PLACES[child.responsible_local_authority.gss_code]
+        assert postcode_normalise(child.postcode) == child.postcode
+        assert postcode_district(child.postcode) in districts and child.town == town
