@@ -157,7 +157,12 @@ def search_results_keep(*, event: AuditEvent, outcome: SearchOutcome) -> dict[st
     """What the session keeps so that the results page can be shown again by GET: the audit
     event's id and each match's plain-English reasons. Nothing personal: the names and
     dates are read again from the register, the criteria from the user's own audit event."""
-    return {"event": event.pk, "reasons": {match.child.register_id: match.reasons for match in outcome.matches}}
+    return {
+        "event": event.pk,
+        "reasons": {match.child.register_id: match.reasons for match in outcome.matches},
+        # Which matches came through another name: a shielded one of those stays withheld.
+        "other_name": [match.child.register_id for match in outcome.matches if match.matched_other_name],
+    }
 
 
 def _recent_search(*, actor: User, event_id: object) -> AuditEvent | None:
@@ -195,10 +200,17 @@ def search_kept(*, actor: User, kept: object) -> KeptSearch | None:
     if event is None:
         return None
     reasons: dict[str, list[str]] = kept.get("reasons") or {}
+    other_name = set(kept.get("other_name") or [])
     grades = list(event.details.get("grades", []))
     children = {child.register_id: child for child in Child.objects.filter(register_id__in=event.register_ids)}
     matches = [
-        SearchMatch(child=children[register_id], grade=Grade(grade), score=0.0, reasons=reasons.get(register_id, []))
+        SearchMatch(
+            child=children[register_id],
+            grade=Grade(grade),
+            score=0.0,
+            reasons=reasons.get(register_id, []),
+            matched_other_name=register_id in other_name,
+        )
         for register_id, grade in zip(event.register_ids, grades, strict=False)
         if register_id in children
     ]

@@ -52,10 +52,15 @@ def test_a_shielded_child_found_by_a_former_name_is_only_signposted_on_the_page(
         "/search/",
         {"reason": "assessment", "given_names": "Kezia", "family_name": "Quarrington", "dob_day": "2",
          "dob_month": "11", "dob_year": "2016"},
+        follow=True,
     )  # fmt: skip
     page = response.content.decode()
     assert response.status_code == 200
     assert "A shielded record may match" in page
+    # Shown again from the session (Back, "Back to results"), it is still withheld.
+    again = client.get("/search/results/").content.decode()
+    assert "A shielded record may match" in again and "01632 960999" in again
+    assert not any(value in again for value in (*IDENTIFYING, shielded_child.register_id, "Former name"))
     assert "01632 960001" in page and "01632 960999" in page
     for value in (*IDENTIFYING, shielded_child.register_id, "Former name"):
         assert value not in page
