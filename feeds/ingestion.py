@@ -31,6 +31,7 @@ from feeds.parsing import OutOfScope, Quarantine, Record, data_line_count, data_
 from feeds.services import feed_file_fail
 from registry.children.life_events import (
     FEED_CHANNEL,
+    child_death_correction_notify,
     child_death_record,
     child_death_reverse,
     register_managers_notify_review,
@@ -50,6 +51,10 @@ EXPECTED_DELIVERY_WINDOW = datetime.timedelta(weeks=8)
 REVIEW_CANDIDATES_LIMIT = 3
 _OUTCOME_COUNTERS = {Registration.Outcome.APPLIED.value: "applied", Registration.Outcome.FOR_REVIEW.value: "for_review"}
 _ACTIVE_MATCH_STATES = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED, FeedMatch.State.PENDING)
+_IN_FORCE = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED)
+# The order of a registration's versions, as the GRO issues them. Two corrections of one
+# registration cannot be ordered from the file: the later received wins (docs/feeds.md).
+_STATUS_ORDER: dict[str, int] = {RecordStatus.REGISTERED: 0, RecordStatus.CORRECTED: 1, RecordStatus.CANCELLED: 2}
 
 
 def born_after(today: datetime.date) -> datetime.date:
@@ -264,12 +269,19 @@ class _Applier:
         # Registrations inserted during this chunk, with the outcome they were inserted with:
         # they have no earlier matches, and need no second write if the outcome held.
         self.inserted: dict[int, str] = {}
+        # Children whose death a correction reversed, with the date they showed before: told
+        # the net change once, at the end of the chunk, not "cancelled" then "registered".
+        self.corrected_deaths: dict[int, tuple[Child, datetime.date | None]] = {}
 
     def apply(self, records: list[Record]) -> None:
-        self._prefetch(records)
-        for record in records:
+        newest = _newest_versions(records)
+        self.outcome.counts["duplicate"] += len(records) - len(newest)
+        self._prefetch(newest)
+        for record in newest:
             self._apply_one(record)
         Registration.objects.bulk_create(self.new.values())
+        for child, before in self.corrected_deaths.values():
+            child_death_correction_notify(child=child, before=before)
 
     def _prefetch(self, records: list[Record]) -> None:
         entries = {record.details["entry_number"] for record in records}
@@ -321,13 +333,10 @@ class _Applier:
         if registration is not None and registration.content_sha256 == record.content_sha256:
             self.outcome.counts["duplicate"] += 1
             return
-        if (
-            registration is not None
-            and record.record_status == RecordStatus.REGISTERED
-            and registration.record_status != RecordStatus.REGISTERED
-        ):
-            # The first registration arriving after its correction or cancellation must not
-            # undo them.
+        if registration is not None and _STATUS_ORDER[record.record_status] < _STATUS_ORDER[registration.record_status]:
+            # A version the GRO has since superseded (the registration arriving after its
+            # correction, either of them after its cancellation: a replay, or rows out of
+            # order) must not undo the later decision.
             self.outcome.counts["duplicate"] += 1
             return
         if registration is None:
@@ -380,8 +389,14 @@ class _Applier:
             if match.state == FeedMatch.State.PENDING:
                 match.state = FeedMatch.State.WITHDRAWN
             elif registration.event_type == EventType.DEATH:
+                if not cancelled:
+                    self.corrected_deaths.setdefault(match.child.pk, (match.child, match.child.date_of_death))
                 child_death_reverse(
-                    child=match.child, restore_to=match.previous_date_of_death, actor=None, source=source
+                    child=match.child,
+                    restore_to=_date_of_death_without(match),
+                    actor=None,
+                    source=source,
+                    notify=cancelled,
                 )
                 match.state = FeedMatch.State.REVERSED
                 self.outcome.register_ids.add(match.child.register_id)
@@ -512,6 +527,7 @@ class _Applier:
                 date_of_death=record.date_of_death,
                 actor=None,
                 source={**self._source(registration, status=record.record_status), "method": candidate.method},
+                notify=child.pk not in self.corrected_deaths,
             )
         except ValidationError:
             # The registered date cannot be this child's (before their birth): let a person decide.
@@ -558,6 +574,33 @@ class _Applier:
             "Confirm or reject it in the registrations waiting for review.",
         )
         self.outcome.register_ids.add(child.register_id)
+
+
+def _newest_versions(records: list[Record]) -> list[Record]:
+    """Of the rows of one chunk about the same registration, only the newest version (by
+    _STATUS_ORDER; between equals, the later row): the chunk applies each registration's net
+    change once, so that the same rows in any order, or repeated, do the same and tell
+    people the same, and a registration corrected or cancelled in the same chunk is never
+    first applied and then undone."""
+    newest: dict[tuple[str, str, str, int], Record] = {}
+    for record in records:
+        kept = newest.get(record.natural_key)
+        if kept is None or _STATUS_ORDER[record.record_status] >= _STATUS_ORDER[kept.record_status]:
+            newest[record.natural_key] = record
+    return sorted(newest.values(), key=lambda record: record.line_number)
+
+
+def _date_of_death_without(match: FeedMatch) -> datetime.date | None:
+    """The child's date of death once this death match is reversed. Another registration of
+    the same death may still be in force (the GRO registered it twice): its date stands.
+    Otherwise the date the child had before any feed recorded a death: what the first death
+    match found, not this one's, which may be another registration's date."""
+    deaths = FeedMatch.objects.filter(child=match.child, registration__event_type=EventType.DEATH).exclude(pk=match.pk)
+    standing = deaths.filter(state__in=_IN_FORCE).order_by("-updated_at", "-id").first()
+    if standing is not None:
+        return datetime.date.fromisoformat(standing.details["date_of_death"])
+    first = deaths.filter(created_at__lte=match.created_at).order_by("created_at", "id").first()
+    return first.previous_date_of_death if first is not None else match.previous_date_of_death
 
 
 def _dates_of(record: Record) -> list[datetime.date]:

@@ -43,7 +43,7 @@ def _locked(child: Child) -> Child:
 
 
 def child_death_record(
-    *, child: Child, date_of_death: datetime.date, actor: User | None, source: dict[str, Any]
+    *, child: Child, date_of_death: datetime.date, actor: User | None, source: dict[str, Any], notify: bool = True
 ) -> Child:
     """Mark the child deceased on `date_of_death` (the removal clock runs from it), tell the
     practitioners involved and the authority's register managers. `source` says which
@@ -63,7 +63,7 @@ def child_death_record(
             details={**source, "had_date_of_death": previous is not None},
             channel=FEED_CHANNEL,
         )
-        if previous is None:
+        if previous is None and notify:
             _notify(
                 child=child,
                 kind=Notification.Kind.DEATH_REGISTERED,
@@ -74,12 +74,15 @@ def child_death_record(
 
 
 def child_death_reverse(
-    *, child: Child, restore_to: datetime.date | None, actor: User | None, source: dict[str, Any]
+    *, child: Child, restore_to: datetime.date | None, actor: User | None, source: dict[str, Any], notify: bool = True
 ) -> Child:
-    """Undo a recorded death (its registration was cancelled): the date of death goes back
-    to what it was before the feed set it, normally none. Tells those told of the death."""
+    """Undo a recorded death (its registration was cancelled or corrected): the date of
+    death becomes `restore_to`, normally none; another registration of the same death may
+    still stand, and then its date stays. Tells those told of the death only what changed
+    for them: nothing if the register still shows the same date."""
     with transaction.atomic():
         child = _locked(child)
+        before = child.date_of_death
         Child.objects.filter(pk=child.pk).update(date_of_death=restore_to, version=F("version") + 1)
         child.date_of_death = restore_to
         audit_event_record(
@@ -87,16 +90,52 @@ def child_death_reverse(
             actor=actor,
             register_ids=[child.register_id],
             local_authority_code=child.responsible_local_authority.gss_code,
-            details=source,
+            details={**source, "still_has_date_of_death": restore_to is not None},
             channel=FEED_CHANNEL,
         )
-        _notify(
-            child=child,
-            kind=Notification.Kind.DEATH_CANCELLED,
-            message=f"The death registration for child {child.register_id} has been cancelled. "
-            "The register no longer shows a date of death.",
-        )
+        if not notify:
+            pass  # a correction: the caller tells them the net change once it is known
+        elif restore_to is None:
+            _notify(
+                child=child,
+                kind=Notification.Kind.DEATH_CANCELLED,
+                message=f"The death registration for child {child.register_id} has been cancelled. "
+                "The register no longer shows a date of death.",
+            )
+        elif restore_to != before:
+            _notify(
+                child=child,
+                kind=Notification.Kind.DEATH_CANCELLED,
+                message=f"A death registration for child {child.register_id} has been cancelled. Another "
+                "registration of the death stands: the register shows the date of death it gives.",
+            )
     return child
+
+
+def child_death_correction_notify(*, child: Child, before: datetime.date | None) -> None:
+    """Tell those told of a death the net effect of a correction of its registration, once:
+    nothing if the date of death the register shows did not change."""
+    child.refresh_from_db(fields=["date_of_death"])
+    if child.date_of_death == before:
+        return
+    if child.date_of_death is None:
+        message = (
+            f"The death registration for child {child.register_id} has been corrected and no longer applies "
+            "to this child. The register no longer shows a date of death."
+        )
+        kind = Notification.Kind.DEATH_CANCELLED
+    elif before is None:
+        message = (
+            f"A death has been registered for child {child.register_id}. The register now shows the date of death."
+        )
+        kind = Notification.Kind.DEATH_REGISTERED
+    else:
+        message = (
+            f"The death registration for child {child.register_id} has been corrected. "
+            "The register shows the corrected date of death."
+        )
+        kind = Notification.Kind.DEATH_REGISTERED
+    _notify(child=child, kind=kind, message=message)
 
 
 def child_birth_confirm(

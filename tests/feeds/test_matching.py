@@ -122,8 +122,10 @@ def test_a_registration_and_its_correction_in_the_same_file_end_with_the_correct
     feed_file = ingest(deaths_file(death_row(), death_row(date_of_death="2026-10-30", record_status="corrected")))
     amelia.refresh_from_db()
     assert amelia.date_of_death == datetime.date(2026, 10, 30)
-    assert feed_file.rows_applied == 2
+    # The counters say what the file did: one registration applied, in its corrected form.
+    assert (feed_file.rows_applied, feed_file.rows_duplicate) == (1, 1)
     assert (Registration.objects.get().record_status, FeedMatch.objects.get().state) == ("corrected", "applied")
+    assert AuditEvent.objects.filter(action="child_death_recorded").count() == 1
 
 
 def test_a_cancellation_reverses_the_death_and_tells_those_told(amelia, manager):
