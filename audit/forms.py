@@ -13,7 +13,7 @@ from audit.selectors import AuditorScope, AuditQuery, authorities_in_scope, orga
 
 DATE_HINT = "For example, 2026-11-23"
 # A register ID as the trail holds it: three groups of four capitals or digits. The register
-# issues them from a narrower alphabet (registry.children.identity); the trail does not
+# issues them from a narrower alphabet (registry.identity); the trail does not
 # import the register, and needs only to refuse what cannot be an ID: one that names no
 # child simply has no history.
 REGISTER_ID_SHAPE = r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"

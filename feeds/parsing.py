@@ -17,7 +17,7 @@ from typing import IO, cast
 from django.core.exceptions import ValidationError
 
 from feeds.models import EventType, RecordStatus
-from registry.children.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.models import Sex
 
 DEATH_COLUMNS = (

@@ -8,8 +8,8 @@ import datetime
 from django.core.exceptions import ValidationError
 
 from audit.register_reader import FoundChild, FoundChildren
-from registry.children.identity import postcode_normalise
 from registry.children.selectors import child_authority_codes
+from registry.identity import postcode_normalise
 from registry.matching.keys import name_normalise
 from registry.matching.selectors import SearchCriteria, children_matching
 from registry.models import Child, Involvement

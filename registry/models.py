@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import LocalAuthority, Organisation, SensitiveCategory
-from registry.children.identity import REGISTER_ID_PATTERN, register_id_generate, validate_nhs_number
+from registry.identity import REGISTER_ID_PATTERN, register_id_generate, validate_nhs_number
 
 
 class Sex(models.TextChoices):

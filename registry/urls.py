@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from registry.children.identity import REGISTER_ID_PATTERN
+from registry.identity import REGISTER_ID_PATTERN
 from registry.intake import views as upload_views
 from registry.lookups import views
 from registry.maintenance import views as maintenance_views

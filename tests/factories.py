@@ -10,8 +10,8 @@ from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
 from accounts.services import user_grant_role
 from audit.models import AuditEvent
-from registry.children.identity import nhs_number_is_valid
 from registry.children.services import name_keys_apply
+from registry.identity import nhs_number_is_valid
 from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
 
 TODAY = datetime.date(2026, 11, 23)

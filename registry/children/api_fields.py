@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from registry.children.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 
 
 def nhs_number_validated(value: str | None) -> str:

@@ -8,7 +8,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from accounts.models import LocalAuthority, Organisation, SensitiveCategory, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
-from registry.children.identity import postcode_district
+from registry.identity import postcode_district
 from registry.models import Child, ChildTransfer, Involvement, ProtectionStatus, ServiceType
 
 

@@ -15,8 +15,8 @@ from accounts.models import LocalAuthority, User
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.eligibility import child_eligibility
-from registry.children.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.children.status_rules import status_overlap_check
+from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.matching.keys import name_keys
 from registry.models import Child, ChildTransfer, Involvement, Notification, OtherName, ProtectionStatus
 

@@ -27,15 +27,15 @@ from accounts.models import LocalAuthority, User
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.eligibility import child_eligibility
-from registry.children.identity import (
+from registry.children.selectors import child_authority_codes
+from registry.children.services import name_keys_apply
+from registry.children.status_rules import StatusDates, status_overlap_find, status_overlap_message
+from registry.identity import (
     nhs_number_is_valid,
     nhs_number_normalise,
     postcode_normalise,
     register_id_generate,
 )
-from registry.children.selectors import child_authority_codes
-from registry.children.services import name_keys_apply
-from registry.children.status_rules import StatusDates, status_overlap_find, status_overlap_message
 from registry.matching.keys import NameKeys, name_keys
 from registry.models import Child, OtherName, ProtectionStatus, Sex
 

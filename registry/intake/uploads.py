@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from uuid import UUID
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -143,8 +144,6 @@ def bulk_upload_create(
 
 
 def _upload_record(*, upload: BulkUpload, actor: User, size: int, request: HttpRequest | None) -> None:
-    from registry.intake.tasks import bulk_upload_process_task
-
     with transaction.atomic():
         upload.save()
         audit_event_record(
@@ -155,8 +154,12 @@ def _upload_record(*, upload: BulkUpload, actor: User, size: int, request: HttpR
             details={"bulk_upload": str(upload.pk), "stage": "uploaded", "sha256": upload.sha256, "bytes": size},
             channel="web",
         )
-        # celery-types does not know delay_on_commit (Celery 5.4+) yet.
-        bulk_upload_process_task.delay_on_commit(str(upload.pk))  # type: ignore[attr-defined]
+        # By the task's registered name, not by import: registry.intake.tasks imports this
+        # module to process the upload, and the import would close a cycle. celery-types
+        # does not know delay_on_commit (Celery 5.4+) yet.
+        current_app.tasks["registry.intake.tasks.bulk_upload_process_task"].delay_on_commit(  # type: ignore[attr-defined]
+            str(upload.pk)
+        )
 
 
 class _UploadImporter(ChildImporter):

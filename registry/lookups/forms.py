@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from audit.models import LookupReason
-from registry.children.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.matching.selectors import SearchCriteria
 from registry.models import ServiceType, Sex
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import LocalAuthority, SensitiveCategory, User
-from registry.children.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.children.selectors import practitioner_for_involvement
+from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.maintenance.duplicates import DIFFERENT_CHILD, DuplicateCheck, ProposedChild
 from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
 

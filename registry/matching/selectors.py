@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 from django.db import connections, models, router
 from django.utils import timezone
 
-from registry.children.identity import nhs_number_normalise, postcode_district
+from registry.identity import nhs_number_normalise, postcode_district
 from registry.matching.keys import (
     DateOfBirthAgreement,
     FamilyNameAgreement,

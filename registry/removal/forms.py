@@ -3,7 +3,7 @@ from typing import Any
 
 from django import forms
 
-from registry.children.identity import REGISTER_ID_PATTERN
+from registry.identity import REGISTER_ID_PATTERN
 from registry.models import LegalHold, ManualRemovalReason
 
 

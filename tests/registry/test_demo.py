@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import LocalAuthority, User
 from registry.children.demo import DEMO_LOGINS, seed_demo
-from registry.children.identity import nhs_number_is_valid
+from registry.identity import nhs_number_is_valid
 from registry.models import Child, Involvement, OtherName, ProtectionStatus
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_the_demo_is_deterministic():
 
 def test_demo_children_are_plausible_for_their_sex_and_their_authority():
     from registry.children.demo import GIVEN_NAMES, PLACES
-    from registry.children.identity import postcode_district, postcode_normalise
+    from registry.identity import postcode_district, postcode_normalise
 
     seed_demo(children=120, today=TODAY)
     for child in Child.objects.exclude(date_of_birth__isnull=True).select_related("responsible_local_authority"):

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from registry.children.identity import (
+from registry.identity import (
     REGISTER_ID_PATTERN,
     nhs_number_is_valid,
     nhs_number_normalise,
