@@ -5,6 +5,7 @@ import logging
 import smtplib
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
@@ -14,6 +15,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import DeactivationReason, Invitation, LocalAuthority, Organisation, User
@@ -408,9 +411,6 @@ def users_suspend_unrecertified(*, today: datetime.date) -> int:
 def user_two_factor_reset(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
     """Remove the user's authenticator and backup codes and end their sessions: at their
     next sign-in, after their password, they set up a new authenticator."""
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     authority = _require_manages(admin=admin, user=user)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
@@ -428,8 +428,6 @@ def user_two_factor_reset(*, admin: User, user: User, request: HttpRequest | Non
 
 def user_unlock(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
     """Clear the failed sign-in attempts that locked the account."""
-    from axes.models import AccessAttempt
-
     authority = _require_manages(admin=admin, user=user)
     with transaction.atomic():
         cleared, _ = AccessAttempt.objects.filter(username=user.email).delete()
@@ -450,8 +448,6 @@ def two_factor_enrol(*, user: User, device: Any, token: str, request: HttpReques
     """Confirm an authenticator with a code from it and give the user a fresh set of
     single-use backup codes. Returns the backup codes (shown once), or None if the code
     was wrong."""
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-
     if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
         return None
     with transaction.atomic():

@@ -2,13 +2,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from accounts.models import User
+from accounts.roles import Role
+from registry.children.notifications import unread_notifications_count
+
 
 def service(request: HttpRequest) -> dict[str, Any]:
     """Names every page needs, and the navigation the signed-in user's roles allow."""
-    from accounts.models import User
-    from accounts.roles import Role
-    from registry.children.notifications import unread_notifications_count
-
     context: dict[str, Any] = {"service_name": "Child protection signposting register"}
     user = getattr(request, "user", None)
     if isinstance(user, User) and user.is_authenticated:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
+from accounts.selectors import users_with_role_for_authority
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.services import name_keys_apply
@@ -199,8 +200,6 @@ def child_birth_confirm(
 
 def register_managers_notify_review(*, child: Child, message: str) -> None:
     """Tell the responsible authority's register managers that a registration waits for them."""
-    from accounts.selectors import users_with_role_for_authority
-
     managers = users_with_role_for_authority(
         role=Role.REGISTER_MANAGER, local_authority=child.responsible_local_authority
     )
@@ -208,8 +207,6 @@ def register_managers_notify_review(*, child: Child, message: str) -> None:
 
 
 def _notify(*, child: Child, kind: str, message: str) -> None:
-    from accounts.selectors import users_with_role_for_authority
-
     practitioners = [
         involvement.practitioner
         for involvement in Involvement.objects.filter(

@@ -9,12 +9,13 @@ from django.db.models import Q
 
 from accounts.models import User
 from accounts.roles import Role
+from accounts.selectors import users_with_role_for_authority
+from registry.children.selectors import involvement_visible_to
+from registry.children.tasks import authority_involvement_email_send, notification_emails_send
 from registry.models import Child, Involvement, Notification
 
 
 def _authority_register_managers(child: Child) -> list[User]:
-    from accounts.selectors import users_with_role_for_authority
-
     return users_with_role_for_authority(role=Role.REGISTER_MANAGER, local_authority=child.responsible_local_authority)
 
 
@@ -22,9 +23,6 @@ def involvement_match_notify(*, child: Child, new_involvement: Involvement, othe
     """A further practitioner is working with the child: tell every practitioner involved
     (the newcomer included) and the responsible authority's register managers, in the app
     and by email; and tell the authority's secure mailbox."""
-    from registry.children.selectors import involvement_visible_to
-    from registry.children.tasks import authority_involvement_email_send, notification_emails_send
-
     newcomer = new_involvement.practitioner
     assert newcomer is not None
     organisation = newcomer.organisation.name if newcomer.organisation else "no organisation recorded"

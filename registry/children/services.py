@@ -12,10 +12,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
+from accounts.roles import Role
+from accounts.selectors import users_with_role_for_authority
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.eligibility import child_eligibility
+from registry.children.notifications import involvement_match_notify
 from registry.children.status_rules import status_overlap_check
+from registry.children.tasks import child_transfer_emails_send, notification_emails_send
 from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
 from registry.matching.keys import name_keys
 from registry.models import Child, ChildTransfer, Involvement, Notification, OtherName, ProtectionStatus
@@ -302,8 +306,6 @@ def practitioner_involvement_start(
 ) -> Involvement:
     """Record that `actor` is working with the child. When they join others already
     involved, everyone involved and the responsible authority are told (on commit)."""
-    from registry.children.notifications import involvement_match_notify
-
     if child.is_shielded:
         raise InvolvementRefused("This record is shielded. Contact the responsible local authority to be recorded")
     if child.is_deceased:
@@ -501,10 +503,6 @@ def child_transfer(
 def _child_transfer_notify(*, transfer: ChildTransfer) -> None:
     """In-app notifications to both authorities' register managers, emailed on commit, and
     an email to each authority's secure mailbox. Messages name the register ID only."""
-    from accounts.roles import Role
-    from accounts.selectors import users_with_role_for_authority
-    from registry.children.tasks import child_transfer_emails_send, notification_emails_send
-
     child = transfer.child
     when = f"{transfer.transferred_on:%-d %B %Y}"
     sides = [

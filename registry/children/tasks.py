@@ -6,10 +6,12 @@ from collections import defaultdict
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import LookupReason
 from registry.models import AccessNotice, ChildTransfer, Involvement, Notification
 
 logger = logging.getLogger(__name__)
@@ -125,8 +127,6 @@ def child_transfer_emails_send(transfer_id: int) -> int:
     """Tell both authorities' secure mailboxes that responsibility for a child has passed.
     ChildTransfer has no column to claim, so each mailbox is claimed in the shared cache
     (an atomic add); a failed send gives the claim back so that the retry sends it."""
-    from django.core.cache import cache
-
     transfer = (
         ChildTransfer.objects.select_related("child", "from_local_authority", "to_local_authority")
         .filter(pk=transfer_id)
@@ -161,6 +161,4 @@ def child_transfer_emails_send(transfer_id: int) -> int:
 
 def _reason_label(reason: str) -> str:
     """The reason as the practitioner chose it on the form, not its stored code."""
-    from audit.models import LookupReason
-
     return str(LookupReason(reason).label) if reason in LookupReason.values else reason
