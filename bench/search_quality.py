@@ -1,4 +1,4 @@
-"""How well practitioner search (registry.matching.selectors.children_matching) finds the right child,
+"""How well practitioner search (registry.matching.selectors.candidates with purpose SEARCH) finds the right child,
 and how often it shows a different child as an exact or likely match.
 
     .venv/bin/python bench/search_quality.py --children 100000 --queries 5000
@@ -23,7 +23,7 @@ Run from anywhere (paths are taken from this file). It
    not on the register: strangers, siblings of a registered child (same surname and
    postcode) and namesakes (same name, another date of birth). 60% of searches give the
    sex and 40% a postcode (a quarter of those from a previous address);
-3. runs children_matching for each and prints recall@1 and recall@5 of the right child
+3. runs the matcher (candidates, purpose SEARCH) for each and prints recall@1 and recall@5 of the right child
    (a "too many matches" answer counts as a miss), the false-signpost rate (a search
    showing a different child as exact or likely), per-class figures and the latency.
 
@@ -636,7 +636,7 @@ class Tally:
 
 
 def measure(queries: list[Query], *, ref_by_pk: dict[int, int], show_misses: int) -> tuple[dict[str, Tally], list]:
-    from registry.matching.selectors import Grade, SearchOutcome, children_matching
+    from registry.matching.selectors import Grade, Purpose, SearchOutcome, candidates
 
     tallies: dict[str, Tally] = defaultdict(Tally)
     latencies: list[float] = []
@@ -644,7 +644,7 @@ def measure(queries: list[Query], *, ref_by_pk: dict[int, int], show_misses: int
     for query in queries:
         if query.answerable:
             started = time.perf_counter()
-            outcome = children_matching(criteria=query.criteria)
+            outcome = candidates(query.criteria, purpose=Purpose.SEARCH)
             latencies.append(time.perf_counter() - started)
         else:
             outcome = SearchOutcome(matches=[], too_many=False)  # the form refuses it: a miss

@@ -185,7 +185,7 @@ def query_plans(env: dict[str, str], sample: list[dict[str, str]]) -> bool:
 import datetime, json
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from registry.matching.selectors import SearchCriteria, children_matching
+from registry.matching.selectors import Purpose, SearchCriteria, candidates
 rows = json.loads({json.dumps(json.dumps(sample[:2]))})
 searches = [
     ("name and date of birth, family name misspelt", SearchCriteria(family_name=rows[0]["family_name"][:-1] + "x",
@@ -195,7 +195,7 @@ searches = [
 out = []
 for title, criteria in searches:
     with CaptureQueriesContext(connection) as captured:
-        children_matching(criteria=criteria)
+        candidates(criteria, purpose=Purpose.SEARCH)
     out.append("## " + title)
     for query in captured.captured_queries:
         with connection.cursor() as cursor:

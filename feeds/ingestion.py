@@ -37,16 +37,21 @@ from registry.children.life_events import (
     register_managers_notify_review,
 )
 from registry.children.selectors import child_authority_codes
-from registry.matching.keys import name_normalise
-from registry.matching.selectors import Grade, SearchCriteria, children_matching
+from registry.matching.selectors import (
+    Grade,
+    MotherIdentity,
+    Purpose,
+    SearchCriteria,
+    candidates,
+    unborn_candidates,
+    unborn_plans,
+)
 from registry.models import Child, ProtectionStatus, Sex
 
 logger = logging.getLogger(__name__)
 
 ACTION_FILE_INGESTED = AuditEvent.Action.FEED_FILE_INGESTED
 ACTION_RECORDS_MATCHED = AuditEvent.Action.FEED_RECORDS_MATCHED
-# An unborn plan's expected delivery date is an estimate: births this far either side match.
-EXPECTED_DELIVERY_WINDOW = datetime.timedelta(weeks=8)
 # At most this many children are put to the register managers for one registration.
 REVIEW_CANDIDATES_LIMIT = 3
 _OUTCOME_COUNTERS = {Registration.Outcome.APPLIED.value: "applied", Registration.Outcome.FOR_REVIEW.value: "for_review"}
@@ -316,16 +321,9 @@ class _Applier:
                 if date is not None
             }
         if self.context.event_type == EventType.BIRTH:
-            earliest = min(record.date_of_birth for record in records) - EXPECTED_DELIVERY_WINDOW
-            latest = max(record.date_of_birth for record in records) + EXPECTED_DELIVERY_WINDOW
-            self.unborn_plans = list(
-                ProtectionStatus.objects.filter(
-                    kind=ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN,
-                    end_date__isnull=True,
-                    expected_delivery_date__range=(earliest, latest),
-                    child__date_of_birth__isnull=True,
-                ).select_related("child__responsible_local_authority")
-            )
+            # One read of the plans for the chunk; each record then looks among them.
+            born = [record.date_of_birth for record in records]
+            self.unborn_plans = unborn_plans(born_between=(min(born), max(born)))
 
     def _apply_one(self, record: Record) -> None:
         key = record.natural_key
@@ -423,15 +421,15 @@ class _Applier:
 
     def _match(self, registration: Registration, record: Record) -> str:
         if record.event_type == EventType.DEATH:
-            certain, candidates = self._death_candidates(record)
+            certain, found = self._death_candidates(record)
         else:
-            certain, candidates = None, self._birth_candidates(record)
+            certain, found = None, self._birth_candidates(record)
         if certain is not None:
             self._death_apply(registration, record, certain)
             return Registration.Outcome.APPLIED
-        if not candidates:
+        if not found:
             return Registration.Outcome.UNMATCHED
-        for candidate in candidates[:REVIEW_CANDIDATES_LIMIT]:
+        for candidate in found[:REVIEW_CANDIDATES_LIMIT]:
             self._review_queue(registration, record, candidate)
         return Registration.Outcome.FOR_REVIEW
 
@@ -445,28 +443,18 @@ class _Applier:
             return None, [_Candidate(child, FeedMatch.Method.NHS_NUMBER, Grade.POSSIBLE, reasons)]
         if number and not self.dates_without_nhs_number.intersection(_dates_of(record)):
             return None, []
-        sex = record.details["sex"] if record.details["sex"] in (Sex.MALE, Sex.FEMALE) else ""
-        criteria = SearchCriteria(
-            family_name=record.details["surname"],
-            given_names=record.details["forenames"],
-            date_of_birth=record.date_of_birth,
-            sex=sex,
-            postcode=record.details["postcode"],
-        )
-        outcome = children_matching(criteria=criteria, limit=REVIEW_CANDIDATES_LIMIT * 3)
+        # Exact and likely matches only (the FEED purpose's policy).
+        outcome = candidates(death_criteria(record), purpose=Purpose.FEED)
         matches = [
             match
             for match in outcome.matches
-            if match.grade in (Grade.EXACT, Grade.LIKELY)
             # A child with another NHS number is another person, however alike the names.
-            and not (number and match.child.nhs_number and match.child.nhs_number != number)
+            if not (number and match.child.nhs_number and match.child.nhs_number != number)
         ]
-        candidates = [
-            _Candidate(match.child, FeedMatch.Method.MATCHER, match.grade, match.reasons) for match in matches
-        ]
+        found = [_Candidate(match.child, FeedMatch.Method.MATCHER, match.grade, match.reasons) for match in matches]
         if len(matches) == 1 and self._certain(matches[0].child, matches[0].grade, record):
-            return candidates[0], []
-        return None, candidates
+            return found[0], []
+        return None, found
 
     @staticmethod
     def _certain(child: Child, grade: str, record: Record) -> bool:
@@ -478,33 +466,15 @@ class _Applier:
 
     def _birth_candidates(self, record: Record) -> list[_Candidate]:
         details = record.details
-        surnames = {name_normalise(details["mother_surname"]), name_normalise(details["mother_maiden_surname"])} - {""}
-        forename = name_normalise(details["mother_forenames"]).split(" ")[0]
-        candidates = []
-        for plan in self.unborn_plans:
-            assert plan.expected_delivery_date is not None
-            if abs(plan.expected_delivery_date - record.date_of_birth) > EXPECTED_DELIVERY_WINDOW:
-                continue
-            if name_normalise(plan.mother_family_name) not in surnames:
-                continue
-            agreeing = ["mother's surname matches"]
-            plan_forename = name_normalise(plan.mother_given_names).split(" ")[0]
-            if plan_forename and forename:
-                if plan_forename != forename:
-                    continue
-                agreeing.append("mother's given name matches")
-            if plan.mother_date_of_birth and record.mother_date_of_birth:
-                if plan.mother_date_of_birth != record.mother_date_of_birth:
-                    continue
-                agreeing.append("mother's date of birth matches")
-            if len(agreeing) < 2:
-                continue
-            days = (record.date_of_birth - plan.expected_delivery_date).days
-            agreeing.append(f"born {abs(days)} days {'after' if days >= 0 else 'before'} the expected delivery date")
-            candidates.append(
-                _Candidate(plan.child, FeedMatch.Method.UNBORN_PLAN, Grade.LIKELY, agreeing, unborn_status=plan)
-            )
-        return candidates
+        mother = MotherIdentity(
+            given_names=details["mother_forenames"],
+            family_names=(details["mother_surname"], details["mother_maiden_surname"]),
+            date_of_birth=record.mother_date_of_birth,
+        )
+        return [
+            _Candidate(match.child, FeedMatch.Method.UNBORN_PLAN, match.grade, match.reasons, unborn_status=match.plan)
+            for match in unborn_candidates(mother, born_on=record.date_of_birth, plans=self.unborn_plans)
+        ]
 
     # --- Effects -----------------------------------------------------------------------
 
@@ -601,6 +571,21 @@ def _date_of_death_without(match: FeedMatch) -> datetime.date | None:
         return datetime.date.fromisoformat(standing.details["date_of_death"])
     first = deaths.filter(created_at__lte=match.created_at).order_by("created_at", "id").first()
     return first.previous_date_of_death if first is not None else match.previous_date_of_death
+
+
+def death_criteria(record: Record) -> SearchCriteria:
+    """What the matcher is asked for a death registration no child's NHS number matched:
+    the GRO's names for the fields, renamed. The NHS number is left out (no child has it)."""
+    details = record.details
+    return SearchCriteria.from_values(
+        {
+            "family_name": details["surname"],
+            "given_names": details["forenames"],
+            "date_of_birth": record.date_of_birth,
+            "sex": details["sex"] if details["sex"] in (Sex.MALE, Sex.FEMALE) else "",
+            "postcode": details["postcode"],
+        }
+    )
 
 
 def _dates_of(record: Record) -> list[datetime.date]:

@@ -11,7 +11,7 @@ from audit.register_reader import FoundChild, FoundChildren
 from registry.children.selectors import child_authority_codes
 from registry.identity import postcode_normalise
 from registry.matching.keys import name_normalise
-from registry.matching.selectors import SearchCriteria, children_matching
+from registry.matching.selectors import Purpose, SearchCriteria, candidates
 from registry.models import Child, Involvement
 
 
@@ -35,8 +35,10 @@ class RegistryAuditReader:
         return child_authority_codes(register_ids=register_ids)
 
     def children_find(self, *, family_name: str, given_names: str, date_of_birth: datetime.date) -> FoundChildren:
-        criteria = SearchCriteria(family_name=family_name, given_names=given_names, date_of_birth=date_of_birth)
-        outcome = children_matching(criteria=criteria)
+        criteria = SearchCriteria.from_values(
+            {"family_name": family_name, "given_names": given_names, "date_of_birth": date_of_birth}
+        )
+        outcome = candidates(criteria, purpose=Purpose.AUDITOR_FIND)
         found = [
             FoundChild(
                 register_id=match.child.register_id,

@@ -160,14 +160,7 @@ class SearchView(APIView):
         try:
             outcome, event = search_perform(
                 actor=user,
-                criteria=SearchCriteria(
-                    nhs_number=data["nhs_number"],
-                    family_name=data["family_name"].strip(),
-                    given_names=data["given_names"].strip(),
-                    date_of_birth=data["date_of_birth"],
-                    sex=data["sex"],
-                    postcode=data["postcode"],
-                ),
+                criteria=SearchCriteria.from_values(data),
                 reason=LookupReasonGiven(data["reason"], data["reason_detail"].strip()),
                 request=request._request,
                 channel="api",

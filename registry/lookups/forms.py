@@ -92,15 +92,7 @@ class SearchForm(LookupReasonForm):
         return cleaned
 
     def criteria(self) -> SearchCriteria:
-        data = self.cleaned_data
-        return SearchCriteria(
-            nhs_number=data["nhs_number"],
-            family_name=data["family_name"].strip(),
-            given_names=data["given_names"].strip(),
-            date_of_birth=data["date_of_birth"],
-            sex=data["sex"],
-            postcode=data["postcode"],
-        )
+        return SearchCriteria.from_values(self.cleaned_data)
 
     def submitted_criteria(self) -> dict[str, str]:
         """What was typed, for the audit of a search refused because of a bad field."""

@@ -20,10 +20,11 @@ from audit.services import audit_event_record
 from registry.children.selectors import ChildSignpost, child_signpost
 from registry.matching.selectors import (
     Grade,
+    Purpose,
     SearchCriteria,
     SearchMatch,
     SearchOutcome,
-    children_matching,
+    candidates,
     criteria_sufficient,
 )
 from registry.models import AccessNotice, Child
@@ -73,7 +74,7 @@ def search_perform(
         raise LookupRefused(refusal)
     try:
         with transaction.atomic():
-            outcome = children_matching(criteria=criteria)
+            outcome = candidates(criteria, purpose=Purpose.SEARCH)
             if outcome.too_many:
                 result = LookupOutcome.TOO_MANY
             else:

@@ -1,17 +1,17 @@
 """Before a register manager adds a child: who already on the register may be the same
-child. The practitioners' matcher (registry.matching.selectors) is run on the identity typed in; an
-unborn child, who has no date of birth or NHS number yet, is compared by the mother's
-identity on other unborn plans.
+child. The register's matcher (registry.matching.selectors.candidates, purpose
+DUPLICATE_CHECK) is run on the identity typed in; an unborn child, who has no date of birth
+or NHS number yet, is compared by the mother's identity on other unborn plans
+(registry.matching.selectors.unborn_candidates, the same rule as a birth registration's).
 
 A shielded child of another authority is never described: the manager learns only that a
 shielded record may match and which authority to contact. The check is itself a look at
 the national register, so it is audited like a search (register IDs, never the names)."""
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
@@ -20,10 +20,9 @@ from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.selectors import authorities_managed_by, child_authority_codes
 from registry.matching.keys import name_normalise
-from registry.matching.selectors import SearchCriteria, children_matching
-from registry.models import Child, ProtectionStatus
+from registry.matching.selectors import MotherIdentity, Purpose, SearchCriteria, candidates, unborn_candidates
+from registry.models import Child
 
-DUPLICATE_CHECK_LIMIT = 20
 DIFFERENT_CHILD = "different"
 
 
@@ -39,6 +38,7 @@ class ProposedChild:
     postcode: str = ""
     # For an unborn child: the mother's identity recorded on the plan.
     mother_nhs_number: str = ""
+    mother_given_names: str = ""
     mother_family_name: str = ""
     mother_date_of_birth: datetime.date | None = None
 
@@ -84,17 +84,7 @@ class DuplicateCheck:
 def _criteria_matches(proposed: ProposedChild) -> tuple[list[tuple[Child, str, list[str]]], bool]:
     if not proposed.nhs_number and not proposed.date_of_birth:
         return [], False
-    outcome = children_matching(
-        criteria=SearchCriteria(
-            nhs_number=proposed.nhs_number,
-            family_name=proposed.family_name,
-            given_names=proposed.given_names,
-            date_of_birth=proposed.date_of_birth,
-            sex=proposed.sex,
-            postcode=proposed.postcode,
-        ),
-        limit=DUPLICATE_CHECK_LIMIT,
-    )
+    outcome = candidates(SearchCriteria.from_values(asdict(proposed)), purpose=Purpose.DUPLICATE_CHECK)
     return [(match.child, match.grade.label, match.reasons) for match in outcome.matches], outcome.too_many
 
 
@@ -102,21 +92,16 @@ def _unborn_matches(proposed: ProposedChild) -> list[tuple[Child, str, list[str]
     """Other unborn children whose plan names the same mother."""
     if proposed.date_of_birth is not None:
         return []
-    same_mother = Q()
-    if proposed.mother_nhs_number:
-        same_mother |= Q(mother_nhs_number=proposed.mother_nhs_number)
-    if proposed.mother_family_name and proposed.mother_date_of_birth:
-        same_mother |= Q(
-            mother_family_name__iexact=proposed.mother_family_name.strip(),
-            mother_date_of_birth=proposed.mother_date_of_birth,
-        )
-    if not same_mother:
-        return []
-    statuses = ProtectionStatus.objects.filter(
-        same_mother, kind=ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN, child__date_of_birth__isnull=True
-    ).select_related("child__responsible_local_authority")
-    children = {status.child_id: status.child for status in statuses}
-    return [(child, "Likely match", ["an unborn plan names the same mother"]) for child in children.values()]
+    mother = MotherIdentity(
+        nhs_number=proposed.mother_nhs_number,
+        given_names=proposed.mother_given_names,
+        family_names=(proposed.mother_family_name,),
+        date_of_birth=proposed.mother_date_of_birth,
+    )
+    return [
+        (match.child, match.grade.label, ["an unborn plan names the same mother", *match.reasons])
+        for match in unborn_candidates(mother)
+    ]
 
 
 def possible_duplicates(*, user: User, proposed: ProposedChild) -> DuplicateCheck:

@@ -288,6 +288,7 @@ class ChildAddForm(ChildIdentityFields, StatusFields):
             sex=data["sex"] if data["sex"] != Sex.NOT_KNOWN else "",
             postcode=data["postcode"],
             mother_nhs_number=data.get("mother_nhs_number") or "",
+            mother_given_names=(data.get("mother_given_names") or "").strip(),
             mother_family_name=(data.get("mother_family_name") or "").strip(),
             mother_date_of_birth=data.get("mother_date_of_birth"),
         )

@@ -22,17 +22,39 @@ How a search runs (a handful of indexed queries, then ranking in Python):
 
 The weights and thresholds were chosen on bench/search_quality.py: recall of the right
 child, and how often a different child is shown as exact or likely (a false signpost).
+
+This is the register's one matcher. Everything that asks "which children may this be?"
+comes here: practitioner search (registry.lookups), the duplicate check before a manager
+adds a child (registry.maintenance.duplicates), a manager finding their own authority's
+children (registry.lookups.services.manager_find_perform), an auditor finding a child
+(registry.audit_reader, for audit.views) and GRO feed matching (feeds.ingestion). The public API:
+
+- `SearchCriteria.from_values(values)`: criteria from whatever a way in has cleaned (a
+  form's cleaned_data, a serializer's validated_data, an import row's identity, a feed
+  row's details named as criteria): one constructor, so each way in is tidied alike.
+- `candidates(criteria, purpose=...)`: the children the criteria may describe. What
+  differs by purpose is decided here, in PURPOSE_POLICIES, and nowhere else: how many
+  children may be listed before the answer is "too many" (limit), the weakest grade
+  reported, and whose children are looked at. Other names (aliases, former names,
+  previous surnames, names at birth) count for every purpose: a child's former surname is
+  exactly how duplicates, feed registrations and practitioners' searches arrive.
+- `unborn_candidates(mother)`: unborn children whose pre-birth plan names the same
+  mother, for the duplicate check and for matching a birth registration (one rule for
+  both; see mothers_agree).
 """
 
 import datetime
+import enum
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import connections, models, router
 from django.utils import timezone
 
+from accounts.models import User
+from registry.children.selectors import children_managed_by
 from registry.identity import nhs_number_normalise, postcode_district
 from registry.matching.keys import (
     DateOfBirthAgreement,
@@ -50,7 +72,7 @@ from registry.matching.keys import (
     surname_search_keys,
     surname_units,
 )
-from registry.models import Child, OtherName, Sex
+from registry.models import Child, OtherName, ProtectionStatus, Sex
 
 
 @dataclass(frozen=True)
@@ -59,8 +81,41 @@ class SearchCriteria:
     family_name: str = ""
     given_names: str = ""
     date_of_birth: datetime.date | None = None
-    sex: str = ""  # a registry.models.Sex value or ""
+    sex: str = ""  # a registry.models.Sex value or "" (only female and male are compared)
     postcode: str = ""  # normalised ("SW1A 1AA") or ""
+
+    FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex", "postcode")
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> "SearchCriteria":
+        """Criteria from any way in whose cleaned values are named as the criteria are: a
+        form's cleaned_data, a serializer's validated_data, an import row's identity, or a
+        feed row's details renamed by the feed. Other keys are ignored. The values must
+        already have passed the input rules (a valid NHS number, a UK postcode, a real
+        date): this only tidies them the same way for everyone: missing or None becomes
+        empty, text is stripped, an NHS number loses its spaces."""
+        text = {name: str(values.get(name) or "").strip() for name in cls.FIELDS if name != "date_of_birth"}
+        date_of_birth = values.get("date_of_birth") or None
+        if date_of_birth is not None and not isinstance(date_of_birth, datetime.date):
+            raise TypeError(f"date_of_birth must be a date, not {type(date_of_birth).__name__}")
+        return cls(
+            nhs_number=nhs_number_normalise(text["nhs_number"]),
+            family_name=text["family_name"],
+            given_names=text["given_names"],
+            date_of_birth=date_of_birth,
+            sex=text["sex"],
+            postcode=text["postcode"],
+        )
+
+
+class Purpose(enum.Enum):
+    """Why the register is being matched against: decides the policy (PURPOSE_POLICIES)."""
+
+    SEARCH = "search"  # a practitioner's search (registry.lookups)
+    DUPLICATE_CHECK = "duplicate_check"  # before a manager adds a child (registry.maintenance)
+    MANAGER_FIND = "manager_find"  # a manager finding their own authority's child
+    AUDITOR_FIND = "auditor_find"  # an auditor finding a child whose history to read
+    FEED = "feed"  # a GRO registration looking for its child (feeds.ingestion)
 
 
 class Grade(models.TextChoices):
@@ -115,20 +170,65 @@ def criteria_sufficient(criteria: SearchCriteria) -> str | None:
     return "Enter a family name and date of birth, or search by NHS number"
 
 
-def children_matching(*, criteria: SearchCriteria, limit: int = 10) -> SearchOutcome:
-    """The children the criteria may describe, best first, each graded with reasons.
-    Raises ValueError if criteria_sufficient() refuses the criteria. Shielded children are
-    found like any other, but one found through another name is withheld
-    (SearchMatch.withheld) and carries no reasons; children with no
-    date of birth yet (unborn) can only be found by NHS number, which they do not have."""
+@dataclass(frozen=True)
+class PurposePolicy:
+    # More than this many children at possible or better (the weakest grade anything is
+    # graded): too many, and nothing is listed, so that the register cannot be browsed.
+    limit: int
+    # The weakest grade listed. Counting for `limit` is done before this filter, so that
+    # a purpose that lists fewer grades is not the easier one to browse with.
+    weakest: Grade
+    # Only the children of the authorities the user manages the register for
+    # (registry.children.selectors.children_managed_by) are looked at, before anything
+    # else: another authority's child is never listed, never counted towards "too many"
+    # and never lowers a grade (see _downgrade_beside_exact).
+    managed_by_user: bool = False
+
+
+PURPOSE_POLICIES: dict[Purpose, PurposePolicy] = {
+    # Ten are as many as a practitioner can check by eye; more means narrow the search.
+    Purpose.SEARCH: PurposePolicy(limit=10, weakest=Grade.POSSIBLE),
+    Purpose.AUDITOR_FIND: PurposePolicy(limit=10, weakest=Grade.POSSIBLE),
+    # A manager about to add a child is shown weaker candidates too, so more of them.
+    Purpose.DUPLICATE_CHECK: PurposePolicy(limit=20, weakest=Grade.POSSIBLE),
+    # A manager may list all their own children anyway: a page of them (CHILDREN_PER_PAGE).
+    Purpose.MANAGER_FIND: PurposePolicy(limit=25, weakest=Grade.POSSIBLE, managed_by_user=True),
+    # A registration is applied or put to review only on an exact or likely match. Three
+    # candidates go to review (feeds.ingestion.REVIEW_CANDIDATES_LIMIT); three times that
+    # leaves room for the ones the feed sets aside for carrying another NHS number.
+    Purpose.FEED: PurposePolicy(limit=9, weakest=Grade.LIKELY),
+}
+
+
+def candidates(criteria: SearchCriteria, *, purpose: Purpose, user: User | None = None) -> SearchOutcome:
+    """The children the criteria may describe, best first, each graded with reasons, as
+    PURPOSE_POLICIES[purpose] decides. Raises ValueError if criteria_sufficient() refuses
+    the criteria, or if the purpose looks only at the user's own children and no user is
+    given. Shielded children are found like any other, but one found through another name
+    is withheld (SearchMatch.withheld) and carries no reasons; children with no date of
+    birth yet (unborn) can only be found by NHS number, which they do not have: see
+    unborn_candidates."""
+    policy = PURPOSE_POLICIES[purpose]
+    if policy.managed_by_user and user is None:
+        raise ValueError(f"{purpose.name} looks only at the user's own children: give the user")
     refusal = criteria_sufficient(criteria)
     if refusal:
         raise ValueError(refusal)
     search = _Search.from_criteria(criteria)
     evaluations = search.evaluate(_candidates(search))
+    if policy.managed_by_user:
+        assert user is not None
+        managed = set(
+            children_managed_by(user=user)
+            .filter(pk__in=[evaluation.child_id for evaluation in evaluations])
+            .values_list("pk", flat=True)
+        )
+        evaluations = [evaluation for evaluation in evaluations if evaluation.child_id in managed]
     _downgrade_beside_exact(evaluations)
-    if len(evaluations) > limit:
+    if len(evaluations) > policy.limit:
         return SearchOutcome(matches=[], too_many=True)
+    weakest = _GRADE_RANK[policy.weakest]
+    evaluations = [evaluation for evaluation in evaluations if _GRADE_RANK[evaluation.grade] <= weakest]
     evaluations.sort(key=lambda evaluation: (_GRADE_RANK[evaluation.grade], -evaluation.score, evaluation.child_id))
     children = Child.objects.select_related("responsible_local_authority").in_bulk(
         [evaluation.child_id for evaluation in evaluations]
@@ -781,3 +881,115 @@ def _other_names(value: Any) -> list[list[str]]:
 
 def _first_given_display(given_names: str) -> str:
     return given_names.split()[0] if given_names and given_names.split() else ""
+
+
+# --- Unborn children: matched by their mother ---------------------------------------------
+
+# An unborn plan's expected delivery date is an estimate: births this far either side match.
+EXPECTED_DELIVERY_WINDOW = datetime.timedelta(weeks=8)
+
+
+@dataclass(frozen=True)
+class MotherIdentity:
+    """What is known of a mother: from a pre-birth plan being added (the add form), or from
+    a birth registration (the GRO gives her surname and maiden surname, no NHS number)."""
+
+    nhs_number: str = ""  # normalised, or ""
+    given_names: str = ""
+    family_names: tuple[str, ...] = ()  # every surname she may be recorded under
+    date_of_birth: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class UnbornMatch:
+    child: Child
+    plan: ProtectionStatus
+    grade: Grade  # always likely: a mother's details never prove which pregnancy
+    reasons: list[str]
+
+
+def mothers_agree(*, mother: MotherIdentity, plan: ProtectionStatus) -> list[str] | None:
+    """The one rule for "this plan names the same mother": the reasons why, or None.
+
+    - Both NHS numbers known: they decide, either way (two numbers are two women, however
+      alike the names).
+    - Otherwise her family name (any of hers, normalised: O'Brien is OBrien) must be the
+      plan's, and at least one more of her first given name and her date of birth must
+      agree, with neither contradicting where both sides know it (twin sisters share a
+      surname and a date of birth, not a given name).
+
+    It replaces two rules that disagreed: the duplicate check took an NHS number alone or a
+    surname typed the same (letter case aside) with the date of birth, whatever the given
+    names; feed matching took a normalised surname with a given name or date of birth, and
+    no NHS number."""
+    if mother.nhs_number and plan.mother_nhs_number:
+        return ["mother's NHS number matches"] if mother.nhs_number == plan.mother_nhs_number else None
+    families = {name_normalise(family) for family in mother.family_names} - {""}
+    if not families or name_normalise(plan.mother_family_name) not in families:
+        return None
+    reasons = ["mother's surname matches"]
+    given = _first_name(mother.given_names)
+    plan_given = _first_name(plan.mother_given_names)
+    if given and plan_given:
+        if given != plan_given:
+            return None
+        reasons.append("mother's given name matches")
+    if mother.date_of_birth and plan.mother_date_of_birth:
+        if mother.date_of_birth != plan.mother_date_of_birth:
+            return None
+        reasons.append("mother's date of birth matches")
+    return reasons if len(reasons) >= 2 else None
+
+
+def _first_name(given_names: str) -> str:
+    return name_normalise(given_names).split(" ")[0]
+
+
+def unborn_plans(*, born_between: tuple[datetime.date, datetime.date] | None = None) -> list[ProtectionStatus]:
+    """Pre-birth plans of children not yet born, with their child and authority. With
+    `born_between` (a birth registration's dates, for a feed's chunk of records): only
+    current plans expecting the birth within EXPECTED_DELIVERY_WINDOW of those dates."""
+    plans = ProtectionStatus.objects.filter(
+        kind=ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN, child__date_of_birth__isnull=True
+    ).select_related("child__responsible_local_authority")
+    if born_between is not None:
+        earliest, latest = born_between
+        plans = plans.filter(
+            end_date__isnull=True,
+            expected_delivery_date__range=(earliest - EXPECTED_DELIVERY_WINDOW, latest + EXPECTED_DELIVERY_WINDOW),
+        )
+    return list(plans)
+
+
+def unborn_candidates(
+    mother: MotherIdentity, *, born_on: datetime.date | None = None, plans: Iterable[ProtectionStatus] | None = None
+) -> list[UnbornMatch]:
+    """Unborn children whose pre-birth plan names this mother (mothers_agree), one match
+    per child. `born_on`, for a birth registration: only current plans expecting the birth
+    within EXPECTED_DELIVERY_WINDOW of it, with how far off the estimate was. `plans`: the
+    plans to look among, already read by unborn_plans (a feed reads them once per chunk);
+    by default every unborn plan (the duplicate check: an ended plan's child is still on
+    the register)."""
+    if plans is None:
+        plans = unborn_plans(born_between=(born_on, born_on) if born_on else None)
+    matches: dict[int, UnbornMatch] = {}
+    for plan in plans:
+        if born_on is not None and not _expecting_around(plan, born_on):
+            continue
+        reasons = mothers_agree(mother=mother, plan=plan)
+        if reasons is None or plan.child_id in matches:
+            continue
+        if born_on is not None:
+            assert plan.expected_delivery_date is not None
+            days = (born_on - plan.expected_delivery_date).days
+            reasons.append(f"born {abs(days)} days {'after' if days >= 0 else 'before'} the expected delivery date")
+        matches[plan.child_id] = UnbornMatch(child=plan.child, plan=plan, grade=Grade.LIKELY, reasons=reasons)
+    return list(matches.values())
+
+
+def _expecting_around(plan: ProtectionStatus, born_on: datetime.date) -> bool:
+    return (
+        plan.end_date is None
+        and plan.expected_delivery_date is not None
+        and abs(plan.expected_delivery_date - born_on) <= EXPECTED_DELIVERY_WINDOW
+    )

@@ -5,8 +5,9 @@ import pytest
 from registry.matching.selectors import (
     FAMILY_DIFFERENT_IS_FINAL,
     Grade,
+    Purpose,
     SearchCriteria,
-    children_matching,
+    candidates,
     criteria_sufficient,
 )
 from registry.models import OtherName, Sex
@@ -20,7 +21,7 @@ STRONG = {Grade.EXACT, Grade.LIKELY}
 
 def search(**criteria):
     criteria.setdefault("date_of_birth", BORN)
-    return children_matching(criteria=SearchCriteria(**criteria))
+    return candidates(SearchCriteria(**criteria), purpose=Purpose.SEARCH)
 
 
 def match_for(outcome, child):
@@ -77,7 +78,7 @@ def test_too_little_to_search_on_is_refused_with_a_reason(criteria, message):
     refusal = criteria_sufficient(criteria)
     assert refusal is not None and message in refusal
     with pytest.raises(ValueError, match=message):
-        children_matching(criteria=criteria)
+        candidates(criteria, purpose=Purpose.SEARCH)
 
 
 # --- Exact matches ---------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def test_too_little_to_search_on_is_refused_with_a_reason(criteria, message):
 
 def test_nhs_number_finds_the_child_exactly(decoy):
     child = ChildFactory(nhs_number=nhs_number_for(7))
-    outcome = children_matching(criteria=SearchCriteria(nhs_number=nhs_number_for(7)))
+    outcome = candidates(SearchCriteria(nhs_number=nhs_number_for(7)), purpose=Purpose.SEARCH)
     assert [match.child for match in outcome.matches] == [child]
     assert outcome.matches[0].grade == Grade.EXACT
     assert outcome.matches[0].reasons == ["NHS number matches"]
@@ -386,13 +387,11 @@ def test_more_matches_than_the_limit_means_too_many_and_nothing_shown():
 def test_up_to_the_limit_is_shown_best_first():
     ChildFactory.create_batch(3, family_name="Smith", given_names="Jack", date_of_birth=BORN)
     exact = ChildFactory(family_name="Smith", given_names="Oscar", date_of_birth=BORN)
-    outcome = children_matching(
-        criteria=SearchCriteria(family_name="Smith", given_names="Oscar", date_of_birth=BORN), limit=10
+    outcome = candidates(
+        SearchCriteria(family_name="Smith", given_names="Oscar", date_of_birth=BORN), purpose=Purpose.SEARCH
     )
     assert not outcome.too_many
     assert outcome.matches[0].child == exact
-    small = children_matching(criteria=SearchCriteria(family_name="Smith", date_of_birth=BORN), limit=3)
-    assert small.too_many and small.matches == []
 
 
 def test_scores_lie_between_zero_and_one_and_fall_with_the_grade():
@@ -411,7 +410,7 @@ def test_unborn_children_without_a_date_of_birth_break_nothing():
     born = ChildFactory(given_names="Kofi", family_name="Mensah", date_of_birth=BORN)
     outcome = search(family_name="Mensah", given_names="Kofi")
     assert [match.child for match in outcome.matches] == [born]
-    assert children_matching(criteria=SearchCriteria(nhs_number=nhs_number_for(99))).matches == []
+    assert candidates(SearchCriteria(nhs_number=nhs_number_for(99)), purpose=Purpose.SEARCH).matches == []
 
 
 def test_a_child_recorded_without_a_given_name_can_still_be_found():

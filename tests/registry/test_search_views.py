@@ -126,10 +126,10 @@ def test_if_the_audit_write_fails_the_search_fails_and_shows_nothing(client, pra
 
 
 def test_a_search_that_errors_is_audited_as_failed(client, practitioner, child, monkeypatch):
-    def exploding(**kwargs):
+    def exploding(*args, **kwargs):
         raise RuntimeError("matcher bug")
 
-    monkeypatch.setattr("registry.lookups.services.children_matching", exploding)
+    monkeypatch.setattr("registry.lookups.services.candidates", exploding)
     client.force_login(practitioner)
     client.raise_request_exception = False
     response = search(client, nhs_number="9434765919")
