@@ -17,7 +17,7 @@ from accounts.models import User
 from accounts.selectors import lookup_refusal
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
-from registry.children.selectors import ChildSignpost, child_signpost
+from registry.children.selectors import ChildSignpost, child_signpost, managed_children_page
 from registry.matching.selectors import (
     Grade,
     Purpose,
@@ -291,3 +291,59 @@ def child_view(
                 reason=reason.reason,
             )
     return signpost
+
+
+# --- A register manager finding their own authority's children --------------------------
+
+MANAGER_FIND = "manager_find"
+
+
+@dataclass(frozen=True)
+class ManagerFind:
+    """What a manager typed into the Find: a register ID or their own reference, or
+    criteria for the matcher (an NHS number, or a family name and date of birth)."""
+
+    reference: str = ""
+    criteria: SearchCriteria | None = None
+
+
+@dataclass(frozen=True)
+class ManagerFound:
+    children: list[Child]
+    matches: list[SearchMatch]  # the same children with grade and reasons, for a matcher find
+    too_many: bool
+
+
+def manager_find_perform(*, actor: User, find: ManagerFind, request: HttpRequest | None) -> ManagerFound:
+    """Find the actor's own authority's children (never another authority's: the reference
+    is looked up in managed_children_page, the matcher runs with purpose MANAGER_FIND) and
+    audit it in the same transaction, as a search with the purpose "manager_find": what was
+    typed, the register IDs found and the outcome. No audit, no answer (fail closed)."""
+    with transaction.atomic():
+        if find.criteria is None:
+            children = list(managed_children_page(user=actor, query=find.reference))
+            found = ManagerFound(children=children, matches=[], too_many=False)
+            typed: dict[str, Any] = {"register_id_or_reference": find.reference}
+        else:
+            outcome = candidates(find.criteria, purpose=Purpose.MANAGER_FIND, user=actor)
+            found = ManagerFound(
+                children=[match.child for match in outcome.matches],
+                matches=outcome.matches,
+                too_many=outcome.too_many,
+            )
+            typed = _criteria_for_audit(find.criteria)
+        if found.too_many:
+            result = LookupOutcome.TOO_MANY
+        else:
+            result = LookupOutcome.RESULTS if found.children else LookupOutcome.NO_RESULTS
+        audit_event_record(
+            action=AuditEvent.Action.SEARCH,
+            actor=actor,
+            request=request,
+            criteria=typed,
+            outcome=result,
+            register_ids=[child.register_id for child in found.children],
+            details={"purpose": MANAGER_FIND},
+            channel="web",
+        )
+    return found

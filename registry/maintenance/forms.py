@@ -16,7 +16,9 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts.models import LocalAuthority, SensitiveCategory, User
 from registry.children.selectors import practitioner_for_involvement
 from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.lookups.services import ManagerFind
 from registry.maintenance.duplicates import DIFFERENT_CHILD, DuplicateCheck, ProposedChild
+from registry.matching.selectors import SearchCriteria, criteria_sufficient
 from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
 
 _DATE_PARTS = (("Day", "", 2), ("Month", "_month", 2), ("Year", "_year", 4))
@@ -292,6 +294,51 @@ class ChildAddForm(ChildIdentityFields, StatusFields):
             mother_family_name=(data.get("mother_family_name") or "").strip(),
             mother_date_of_birth=data.get("mother_date_of_birth"),
         )
+
+
+class ChildFindForm(ManageForm):
+    """A register manager finding one of their own authority's children: by register ID
+    or their reference, by NHS number, or by family name and date of birth (the register's
+    matcher, so misspellings and mistyped dates are found as in practitioner search)."""
+
+    NOTHING_TO_FIND = "Enter a register ID or your reference, an NHS number, or a family name and date of birth"
+
+    q = forms.CharField(
+        label="Register ID or your reference", required=False, max_length=64, help_text="For example, R7K2-M9QX-4HTP"
+    )
+    nhs_number = forms.CharField(
+        label="NHS number", required=False, max_length=20, help_text="For example, 943 476 5919"
+    )
+    family_name = forms.CharField(label="Family name", required=False, max_length=100)
+    given_names = forms.CharField(label="Given name (optional)", required=False, max_length=100)
+    date_of_birth = GovukDateField(label="Date of birth", required=False, past_only=True)
+
+    def clean_nhs_number(self) -> str:
+        return _nhs_number(self.cleaned_data["nhs_number"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or cleaned.get("q"):
+            return cleaned
+        refusal = criteria_sufficient(self._criteria())
+        if refusal is None:
+            return cleaned
+        if cleaned.get("family_name") and not cleaned.get("date_of_birth"):
+            self.add_error("date_of_birth", "Enter a date of birth as well as a family name, or find by NHS number")
+        elif cleaned.get("date_of_birth") and not cleaned.get("family_name"):
+            self.add_error("family_name", "Enter a family name as well as a date of birth, or find by NHS number")
+        else:
+            self.add_error(None, self.NOTHING_TO_FIND)
+        return cleaned
+
+    def _criteria(self) -> SearchCriteria:
+        return SearchCriteria.from_values(self.cleaned_data)
+
+    def find(self) -> ManagerFind:
+        """What to find. A register ID or reference, if one is given, is looked up exactly
+        and the other boxes are not used."""
+        reference = self.cleaned_data["q"].strip()
+        return ManagerFind(reference=reference) if reference else ManagerFind(criteria=self._criteria())
 
 
 class DuplicateDecisionForm(forms.Form):

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from registry.children import selectors, services
+from registry.lookups.services import manager_find_perform
 from registry.maintenance.duplicates import (
     DIFFERENT_CHILD,
     DuplicateCheck,
@@ -29,6 +30,7 @@ from registry.maintenance.duplicates import (
 )
 from registry.maintenance.forms import (
     ChildAddForm,
+    ChildFindForm,
     ChildIdentityForm,
     ConfirmForm,
     DuplicateDecisionForm,
@@ -118,26 +120,22 @@ def _change(
 @never_cache
 @GET_POST
 def children(request: HttpRequest) -> HttpResponse:
+    """The manager's children, a page at a time, and the Find: by register ID or reference,
+    NHS number, or name and date of birth, among their own authority's children only
+    (registry.lookups.services.manager_find_perform, which audits what was typed)."""
     user = _user(request)
     authorities = list(selectors.authorities_managed_by(user=user))
     if not authorities:
         raise Http404("You do not manage a register")
-    # Finding is POSTed: whatever is typed in the box (a name, by mistake) stays out of URLs.
-    # It matches exactly, so its few results need no pages.
-    query = request.POST.get("q", "").strip()[:64] if request.method == "POST" else ""
-    page = Paginator(selectors.managed_children_page(user=user, query=query), CHILDREN_PER_PAGE).get_page(
-        None if query else request.GET.get("page")
-    )
-    return render(
-        request,
-        "registry/manage/children.html",
-        {
-            "page": page,
-            "query": query,
-            "authorities": authorities,
-            "page_numbers": page.paginator.get_elided_page_range(page.number),
-        },
-    )
+    # Finding is POSTed: names, dates of birth and NHS numbers stay out of URLs.
+    form = ChildFindForm(request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {"form": form, "authorities": authorities}
+    if form.is_bound and form.is_valid():
+        context["found"] = manager_find_perform(actor=user, find=form.find(), request=request)
+        return render(request, "registry/manage/children.html", context)
+    page = Paginator(selectors.managed_children_page(user=user), CHILDREN_PER_PAGE).get_page(request.GET.get("page"))
+    context |= {"page": page, "page_numbers": page.paginator.get_elided_page_range(page.number)}
+    return render(request, "registry/manage/children.html", context)
 
 
 @never_cache
