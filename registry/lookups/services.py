@@ -17,7 +17,7 @@ from accounts.models import User
 from accounts.selectors import lookup_refusal
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
-from registry.children.selectors import ChildSignpost, child_signpost, managed_children_page
+from registry.children.selectors import ChildSignpost, child_signpost, children_managed_by, managed_children_page
 from registry.matching.selectors import (
     Grade,
     Purpose,
@@ -325,7 +325,7 @@ def manager_find_perform(*, actor: User, find: ManagerFind, request: HttpRequest
             found = ManagerFound(children=children, matches=[], too_many=False)
             typed: dict[str, Any] = {"register_id_or_reference": find.reference}
         else:
-            outcome = candidates(find.criteria, purpose=Purpose.MANAGER_FIND, user=actor)
+            outcome = candidates(find.criteria, purpose=Purpose.MANAGER_FIND, within=children_managed_by(user=actor))
             found = ManagerFound(
                 children=[match.child for match in outcome.matches],
                 matches=outcome.matches,

@@ -51,10 +51,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import connections, models, router
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import User
-from registry.children.selectors import children_managed_by
 from registry.identity import nhs_number_normalise, postcode_district
 from registry.matching.keys import (
     DateOfBirthAgreement,
@@ -178,11 +177,11 @@ class PurposePolicy:
     # The weakest grade listed. Counting for `limit` is done before this filter, so that
     # a purpose that lists fewer grades is not the easier one to browse with.
     weakest: Grade
-    # Only the children of the authorities the user manages the register for
-    # (registry.children.selectors.children_managed_by) are looked at, before anything
-    # else: another authority's child is never listed, never counted towards "too many"
-    # and never lowers a grade (see _downgrade_beside_exact).
-    managed_by_user: bool = False
+    # Only the children given as `within` are looked at (for a manager, the caller passes
+    # registry.children.selectors.children_managed_by(user), the one place that scope is
+    # decided), before anything else: another authority's child is never listed, never
+    # counted towards "too many" and never lowers a grade (see _downgrade_beside_exact).
+    scoped: bool = False
 
 
 PURPOSE_POLICIES: dict[Purpose, PurposePolicy] = {
@@ -192,7 +191,7 @@ PURPOSE_POLICIES: dict[Purpose, PurposePolicy] = {
     # A manager about to add a child is shown weaker candidates too, so more of them.
     Purpose.DUPLICATE_CHECK: PurposePolicy(limit=20, weakest=Grade.POSSIBLE),
     # A manager may list all their own children anyway: a page of them (CHILDREN_PER_PAGE).
-    Purpose.MANAGER_FIND: PurposePolicy(limit=25, weakest=Grade.POSSIBLE, managed_by_user=True),
+    Purpose.MANAGER_FIND: PurposePolicy(limit=25, weakest=Grade.POSSIBLE, scoped=True),
     # A registration is applied or put to review only on an exact or likely match. Three
     # candidates go to review (feeds.ingestion.REVIEW_CANDIDATES_LIMIT); three times that
     # leaves room for the ones the feed sets aside for carrying another NHS number.
@@ -200,28 +199,26 @@ PURPOSE_POLICIES: dict[Purpose, PurposePolicy] = {
 }
 
 
-def candidates(criteria: SearchCriteria, *, purpose: Purpose, user: User | None = None) -> SearchOutcome:
+def candidates(criteria: SearchCriteria, *, purpose: Purpose, within: "QuerySet[Child] | None" = None) -> SearchOutcome:
     """The children the criteria may describe, best first, each graded with reasons, as
     PURPOSE_POLICIES[purpose] decides. Raises ValueError if criteria_sufficient() refuses
-    the criteria, or if the purpose looks only at the user's own children and no user is
-    given. Shielded children are found like any other, but one found through another name
+    the criteria, or if the purpose looks only at some children and `within` does not
+    say which. Shielded children are found like any other, but one found through another name
     is withheld (SearchMatch.withheld) and carries no reasons; children with no date of
     birth yet (unborn) can only be found by NHS number, which they do not have: see
     unborn_candidates."""
     policy = PURPOSE_POLICIES[purpose]
-    if policy.managed_by_user and user is None:
-        raise ValueError(f"{purpose.name} looks only at the user's own children: give the user")
+    if policy.scoped and within is None:
+        raise ValueError(f"{purpose.name} looks only at some children: give them as within")
     refusal = criteria_sufficient(criteria)
     if refusal:
         raise ValueError(refusal)
     search = _Search.from_criteria(criteria)
     evaluations = search.evaluate(_candidates(search))
-    if policy.managed_by_user:
-        assert user is not None
+    if policy.scoped:
+        assert within is not None
         managed = set(
-            children_managed_by(user=user)
-            .filter(pk__in=[evaluation.child_id for evaluation in evaluations])
-            .values_list("pk", flat=True)
+            within.filter(pk__in=[evaluation.child_id for evaluation in evaluations]).values_list("pk", flat=True)
         )
         evaluations = [evaluation for evaluation in evaluations if evaluation.child_id in managed]
     _downgrade_beside_exact(evaluations)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from feeds.ingestion import death_criteria
 from feeds.models import EventType
 from feeds.parsing import Record, parse_line
+from registry.children.selectors import children_managed_by
 from registry.intake.importing import row_parse
 from registry.lookups.api import SearchRequestSerializer
 from registry.lookups.forms import SearchForm
@@ -100,7 +101,9 @@ def test_a_manager_finds_only_their_own_authoritys_children(westminster, birming
     # Nationally, Birmingham's exact match leaves Westminster's child at possible.
     national = {match.child: match.grade for match in candidates(criteria, purpose=Purpose.SEARCH).matches}
     assert national == {other: Grade.EXACT, own: Grade.POSSIBLE}
-    found = candidates(criteria, purpose=Purpose.MANAGER_FIND, user=register_manager(westminster)).matches
+    found = candidates(
+        criteria, purpose=Purpose.MANAGER_FIND, within=children_managed_by(user=register_manager(westminster))
+    ).matches
     # Another authority's child is not listed, and does not lower the grade of the manager's own.
     assert [(match.child, match.grade) for match in found] == [(own, Grade.LIKELY)]
     assert "given name is a short form (Bill for William)" in found[0].reasons
@@ -111,13 +114,17 @@ def test_another_authoritys_children_never_make_a_managers_find_too_many(westmin
     own = smiths(1, responsible_local_authority=westminster)
     criteria = SearchCriteria(family_name="Smith", date_of_birth=BORN)
     assert candidates(criteria, purpose=Purpose.SEARCH).too_many
-    outcome = candidates(criteria, purpose=Purpose.MANAGER_FIND, user=register_manager(westminster))
+    outcome = candidates(
+        criteria, purpose=Purpose.MANAGER_FIND, within=children_managed_by(user=register_manager(westminster))
+    )
     assert (outcome.too_many, [match.child for match in outcome.matches]) == (False, own)
 
 
 def test_a_user_who_manages_no_register_finds_nobody(westminster):
     smiths(1, responsible_local_authority=westminster)
     criteria = SearchCriteria(family_name="Smith", date_of_birth=BORN)
-    assert candidates(criteria, purpose=Purpose.MANAGER_FIND, user=UserFactory()).matches == []
-    with pytest.raises(ValueError, match="give the user"):
+    assert (
+        candidates(criteria, purpose=Purpose.MANAGER_FIND, within=children_managed_by(user=UserFactory())).matches == []
+    )
+    with pytest.raises(ValueError, match="give them as within"):
         candidates(criteria, purpose=Purpose.MANAGER_FIND)
