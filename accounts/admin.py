@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
-from guardian.admin import GuardedModelAdmin
 
 from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
@@ -18,9 +18,16 @@ def system_administrators_only(request: HttpRequest) -> bool:
 admin.site.has_permission = system_administrators_only  # type: ignore[method-assign]
 admin.site.site_header = "Signposting register administration"
 
+# Roles are groups, and a group's permissions are what a role may do: changing them here
+# would write no audit event, so the generic group pages are not offered at all.
+admin.site.unregister(Group)
 
+
+# A plain ModelAdmin, not guardian's GuardedModelAdmin: its object-permission pages grant a
+# role's authority scope with no audit event. Scopes are granted with the role, through
+# accounts.services, which audits them.
 @admin.register(LocalAuthority)
-class LocalAuthorityAdmin(GuardedModelAdmin):
+class LocalAuthorityAdmin(admin.ModelAdmin[LocalAuthority]):
     list_display = ["name", "gss_code", "office_hours_phone", "out_of_hours_phone"]
     search_fields = ["name", "gss_code"]
 
@@ -30,6 +37,21 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "kind", "code", "local_authority"]
     list_filter = ["kind", "local_authority"]
     search_fields = ["name", "code"]
+
+
+# Who may do what, and until when: each change of these is an audited action in
+# accounts.services (role granted or revoked, deactivated, training recorded, expiry set,
+# re-certified). The admin shows them but cannot change them, so none goes unaudited.
+ACCESS_FIELDS = (
+    "is_active",
+    "is_staff",
+    "groups",
+    "training_completed_on",
+    "expires_on",
+    "recertified_on",
+    "deactivation_reason",
+    "deactivated_at",
+)
 
 
 @admin.register(User)
@@ -42,23 +64,8 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("full_name", "job_title", "phone", "organisation", "local_authority")}),
-        (
-            "Access",
-            {
-                "fields": (
-                    "is_active",
-                    "is_staff",
-                    "groups",
-                    "training_completed_on",
-                    "expires_on",
-                    "recertified_on",
-                    "deactivation_reason",
-                    "deactivated_at",
-                )
-            },
-        ),
+        ("Access (changed through the user admin pages and services, which audit it)", {"fields": ACCESS_FIELDS}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
-    filter_horizontal = ("groups",)
-    readonly_fields = ("deactivation_reason", "deactivated_at", "last_login", "date_joined")
+    readonly_fields = (*ACCESS_FIELDS, "last_login", "date_joined")
