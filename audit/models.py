@@ -104,6 +104,9 @@ class AuditEvent(models.Model):
         CHILD_DEATH_RECORDED = "child_death_recorded", "Death recorded from a registration"
         CHILD_DEATH_REVERSED = "child_death_reversed", "Recorded death reversed"
         CHILD_BIRTH_CONFIRMED = "child_birth_confirmed", "Birth confirmed for an unborn child's plan"
+        # The dashboard (issue 17).
+        INVOLVEMENT_CONFIRMED = "involvement_confirmed", "Involvement confirmed as still current"
+        DUPLICATE_PAIR_DISMISSED = "duplicate_pair_dismissed", "Possible duplicate marked as two different children"
 
     # Set by audit_event_record before the row is hashed (auto_now_add would set it too late).
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)

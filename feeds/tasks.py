@@ -113,3 +113,11 @@ def feed_failed_copies_purge() -> int:
     """Daily (beat): delete stored copies of files failed more than
     FEEDS_FAILED_RETENTION_DAYS ago. Safe to run twice."""
     return failed_copies_purge()
+
+
+@shared_task(acks_late=True)
+def dashboard_feed_figures_refresh() -> None:
+    """Recount the feed figures of the register dashboard (feeds.dashboard). Safe to run twice."""
+    from feeds.dashboard import feed_figures_refresh
+
+    feed_figures_refresh()

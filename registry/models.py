@@ -242,6 +242,10 @@ class Involvement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # When the responsible authority's mailbox was told of this involvement (once only).
     authority_notified_at = models.DateTimeField(null=True, blank=True)
+    # When a register manager or the practitioner last said they are still working with the
+    # child (None: not since the involvement was recorded). The dashboard counts current
+    # involvements confirmed neither at recording nor since for 12 months as stale.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-is_lead", "start_date"]
@@ -483,3 +487,119 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Idempotency key for account {self.account_id}"
+
+
+# --- Dashboard summary tables (issue 17, docs/dashboard.md) --------------------------------
+# Kept by registry.dashboard.refresh from a Celery beat task; the dashboard pages read only
+# these, so that they answer quickly however large the register and the audit trail grow.
+
+
+class DashboardEventCount(models.Model):
+    """How many times something happened for one authority in one period (a week starting
+    Monday, or a month starting on the 1st): added to incrementally, never recounted."""
+
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="+")
+    figure = models.CharField(max_length=40)
+    period = models.DateField()
+    # What the count is broken down by (a reason, a channel, an outcome), or "" for none.
+    key = models.CharField(max_length=40, blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["local_authority", "figure", "period", "key"], name="dashboard_event_count_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["figure", "period"], name="dashboard_event_figure_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.figure} {self.key} in {self.period}: {self.count}"
+
+
+class DashboardSnapshot(models.Model):
+    """A count of the register as it stood at the last refresh (children by status, data
+    quality): replaced whole for every authority at each refresh."""
+
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="+")
+    figure = models.CharField(max_length=40)
+    key = models.CharField(max_length=40, blank=True)
+    count = models.BigIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["local_authority", "figure", "key"], name="dashboard_snapshot_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.figure} {self.key}: {self.count}"
+
+
+class DashboardBookmark(models.Model):
+    """How far the refresh has read one source table (by id): the refresh is resumable and
+    never counts the same row twice."""
+
+    source = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Dashboard bookmark {self.source} at {self.last_id}"
+
+
+class DashboardOpenedSearch(models.Model):
+    """A search whose result of this authority's was opened, counted once however many of
+    its results were opened. Only needed while a search can still be opened from (the
+    lookup reason's lifetime), so rows older than a day are pruned."""
+
+    search_event_id = models.BigIntegerField()
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField()
+    # False until added to the weekly count (the refresh inserts, then counts what is new).
+    counted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["search_event_id", "local_authority"], name="dashboard_opened_search_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["opened_at"], name="dashboard_opened_at_idx")]
+
+    def __str__(self) -> str:
+        return f"Search {self.search_event_id} opened"
+
+
+class DuplicatePair(models.Model):
+    """Two children of the same authority that the matcher grades as the same child (exact)
+    or likely the same, found by the dashboard refresh for a register manager to resolve:
+    either remove one as a duplicate, or say they are different children."""
+
+    local_authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="+")
+    # The lower primary key first, so that a pair is stored once.
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    other_child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    grade = models.CharField(max_length=10)
+    reasons = models.JSONField(default=list)
+    found_at = models.DateTimeField()
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["found_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "other_child"], name="duplicate_pair_unique"),
+            models.CheckConstraint(condition=Q(child__lt=F("other_child")), name="duplicate_pair_ordered"),
+            models.CheckConstraint(
+                condition=Q(dismissed_at__isnull=True, dismissed_by__isnull=True)
+                | Q(dismissed_at__isnull=False, dismissed_by__isnull=False),
+                name="duplicate_pair_dismissal_has_actor",
+            ),
+        ]
+        indexes = [models.Index(fields=["local_authority", "dismissed_at"], name="duplicate_pair_open_idx")]
+
+    def __str__(self) -> str:
+        return f"Possible duplicate {self.child_id} and {self.other_child_id}"

@@ -11,4 +11,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The register's tasks live in its parts (registry/<part>/tasks.py), which autodiscovery,
 # looking only at each installed app's own tasks module, would not find.
-app.autodiscover_tasks(["registry.children", "registry.intake", "registry.removal"])
+app.autodiscover_tasks(["registry.children", "registry.dashboard", "registry.intake", "registry.removal"])

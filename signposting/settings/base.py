@@ -324,6 +324,9 @@ CELERY_BEAT_SCHEDULE = {
     "removal-daily": {"task": "registry.removal.tasks.due_children_remove", "schedule": crontab(hour=2, minute=30)},
     "audit-anomalies": {"task": "audit.tasks.anomalies_detect", "schedule": 300.0},
     "audit-chain-verify": {"task": "audit.tasks.audit_chain_verify", "schedule": crontab(hour=3, minute=15)},
+    # The dashboard's summary tables (issue 17, docs/dashboard.md).
+    "dashboard-refresh": {"task": "registry.dashboard.tasks.dashboard_refresh", "schedule": 300.0},
+    "dashboard-feed-figures": {"task": "feeds.tasks.dashboard_feed_figures_refresh", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
