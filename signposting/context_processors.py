@@ -18,5 +18,8 @@ def service(request: HttpRequest) -> dict[str, Any]:
         context["nav_register"] = user.has_role(Role.REGISTER_MANAGER)
         context["nav_feeds"] = user.has_role(Role.FEED_OPERATOR)
         context["nav_audit"] = user.has_role(Role.AUDITOR)
+        context["nav_dashboard"] = any(
+            user.has_role(role) for role in (Role.REGISTER_MANAGER, Role.AUDITOR, Role.SYSTEM_ADMINISTRATOR)
+        )
         context["unread_notifications"] = unread_notifications_count(user=user)
     return context

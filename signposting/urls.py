@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("audit/", include("audit.urls")),
     path("feeds/", include("feeds.urls")),
+    path("dashboard/", include("registry.dashboard.urls")),
     path("api/v1/", include("signposting.api_urls")),
     path("health/", include("signposting.health_checks")),
     # One sign-in page for everyone: the admin's own login form is not offered.
