@@ -92,23 +92,37 @@ def _authority_ids() -> dict[str, int]:
     return dict(LocalAuthority.objects.values_list("gss_code", "id"))
 
 
+# Rows per INSERT: 5 parameters each, within every SQLite build's limit of 999 parameters.
+_ADD_BATCH = 199
+
+
 def _add_counts(counts: Counts) -> None:
-    """Add to the stored counts (insert, or add to the existing row): SQL both SQLite and
-    PostgreSQL accept, so that a concurrent reader never sees a half-added figure."""
+    """Add to the stored counts (insert, or add to the existing row) with a few multi-row
+    statements: SQL both SQLite and PostgreSQL accept. A first refresh over years of events
+    adds hundreds of thousands of rows, too many to send one at a time."""
     rows = [(la, figure, period, key, n) for (la, figure, period, key), n in counts.items() if n]
     if not rows:
         return
     q = connection.ops.quote_name
     table = q(DashboardEventCount._meta.db_table)
-    # Only quoted model names and placeholders are interpolated; values travel as parameters.
     unique = f"{q('local_authority_id')}, {q('figure')}, {q('period')}, {q('key')}"
-    sql = (
-        f"INSERT INTO {table} ({unique}, {q('count')}) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
-        f"ON CONFLICT ({unique}) "
-        f"DO UPDATE SET {q('count')} = {table}.{q('count')} + excluded.{q('count')}"
-    )
+    upsert = f"ON CONFLICT ({unique}) DO UPDATE SET {q('count')} = {table}.{q('count')} + excluded.{q('count')}"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # One statement, whatever the number of rows: five arrays, unnested into rows.
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            cursor.execute(
+                f"INSERT INTO {table} ({unique}, {q('count')}) "  # noqa: S608
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::text[], %s::bigint[]) " + upsert,
+                columns,
+            )
+            return
+        for start in range(0, len(rows), _ADD_BATCH):
+            batch = rows[start : start + _ADD_BATCH]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            # Only quoted model names and placeholders are interpolated; values travel as parameters.
+            sql = f"INSERT INTO {table} ({unique}, {q('count')}) VALUES {values} " + upsert  # noqa: S608
+            cursor.execute(sql, [value for row in batch for value in row])
 
 
 # --- Things that happened: incremental, by source table ------------------------------------
@@ -308,13 +322,14 @@ def _source_catch_up(source: _Source, *, settled_before: datetime.datetime, chun
 
 
 def _block_partner() -> QuerySet[Child]:
-    """Another child of the same authority who shares the date of birth and either family
-    name key or the given name key: the only children the matcher could grade exact or likely
-    without a shared date of birth would need a typing error in it, which this set-aside misses
+    """Another child of the same authority with the same date of birth and either the same
+    family-name key, or the same given-name key and postcode (a surname changed at the same
+    address). Only children with such a partner are put to the matcher: it keeps the scan fast
+    at national size, and misses a duplicate whose date of birth was also mistyped
     (docs/dashboard.md says so)."""
     return Child.objects.filter(
         Q(family_name_first_phonetic=OuterRef("family_name_first_phonetic"))
-        | Q(given_name_phonetic=OuterRef("given_name_phonetic")),
+        | Q(given_name_phonetic=OuterRef("given_name_phonetic"), postcode=OuterRef("postcode")),
         responsible_local_authority=OuterRef("responsible_local_authority"),
         date_of_birth=OuterRef("date_of_birth"),
     ).exclude(pk=OuterRef("pk"))

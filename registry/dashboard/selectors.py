@@ -96,6 +96,7 @@ class AuthorityFigures:
     series: dict[tuple[str, str], dict[datetime.date, int]] = field(default_factory=dict)
     # (figure, key) -> count
     snapshot: dict[tuple[str, str], int] = field(default_factory=dict)
+    _totals_cache: dict[tuple[str, str], int] | None = field(default=None, repr=False)
 
     def weekly(self, figure: str, key: str | None = None) -> list[int]:
         """The figure's count in each week shown; all keys added up when `key` is None."""
@@ -112,8 +113,25 @@ class AuthorityFigures:
         )
 
     def total(self, figure: str, key: str | None = None) -> int:
-        periods = self.months if figure in figures.MONTHLY_FIGURES else self.weeks
-        return sum(self._period_total(figure, key, period) for period in periods)
+        """The figure's count over all the periods shown; all keys added up when `key` is None."""
+        totals = self._totals()
+        if key is not None:
+            return totals.get((figure, key), 0)
+        return sum(count for (name, _key), count in totals.items() if name == figure)
+
+    def _totals(self) -> dict[tuple[str, str], int]:
+        # Worked out once: the national table asks for two dozen totals of 150 authorities.
+        if self._totals_cache is None:
+            weeks, months = set(self.weeks), set(self.months)
+            self._totals_cache = {
+                (figure, key): sum(
+                    count
+                    for period, count in counts.items()
+                    if period in (months if figure in figures.MONTHLY_FIGURES else weeks)
+                )
+                for (figure, key), counts in self.series.items()
+            }
+        return self._totals_cache
 
     def keys(self, figure: str) -> list[str]:
         return sorted({key for name, key in self.series if name == figure and key})

@@ -1,0 +1,74 @@
+"""A register manager reads their authority's dashboard, its charts as tables and the list
+behind a figure; a system administrator reads the national view. Every page passes axe."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.roles import Role
+from tests.browser.accessibility import assert_accessible
+from tests.browser.session import sign_in_as
+from tests.factories import LocalAuthorityFactory, UserFactory
+from tests.registry.dashboard_data import known_register, lookups, make_stale, refresh
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def register():
+    westminster = LocalAuthorityFactory(gss_code="E09000033", name="Westminster City Council")
+    birmingham = LocalAuthorityFactory(gss_code="E08000025", name="Birmingham City Council")
+    data = known_register(westminster, birmingham)
+    lookups(data)
+    make_stale(data.cpp_child.involvements.get())
+    refresh()
+    return data
+
+
+def test_a_register_manager_reads_their_dashboard_and_acts_on_a_figure(live_server, page: Page, register):
+    sign_in_as(page, live_server.url, register.manager)
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page.get_by_role("heading", name="Westminster City Council", level=1)).to_be_visible()
+    expect(page.locator("#figure-searches-returned")).to_have_text("2")
+    expect(page.get_by_role("img", name="Searches that returned your children, by week")).to_be_visible()
+    assert "Birmingham" not in page.content()
+    assert_accessible(page)
+
+    chart = page.locator("#chart-searches")
+    chart.get_by_text("Show the data as a table").click()
+    expect(chart.get_by_role("table")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="children with no lead practitioner").click()
+    expect(page.get_by_role("heading", name="Children with no current lead practitioner")).to_be_visible()
+    expect(page.locator("#children")).to_contain_text(register.looked_after_child.register_id)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Back to the dashboard").click()
+    page.get_by_role("link", name="involvements not confirmed for 12 months").click()
+    expect(page.locator("#stale")).to_contain_text(register.cpp_child.register_id)
+    assert_accessible(page)
+    page.get_by_role("button", name="Still working with this child").click()
+    expect(page.get_by_text("Recorded: still working with this child.")).to_be_visible()
+    expect(page.get_by_text("every current involvement has been confirmed")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_system_administrator_compares_authorities_with_small_counts_withheld(live_server, page: Page, register):
+    admin = UserFactory(roles=[Role.SYSTEM_ADMINISTRATOR], full_name="Sam Sysadmin")
+    sign_in_as(page, live_server.url, admin)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.get_by_role("link", name="Every authority side by side").click()
+    expect(page.get_by_role("heading", name="Every local authority side by side")).to_be_visible()
+    table = page.locator("#national")
+    expect(table).to_contain_text("Westminster City Council")
+    expect(table).to_contain_text("fewer than 5")
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these figures (CSV)").click()
+    assert "[c]" in Path(download.value.path()).read_text(encoding="utf-8")
+    table.get_by_role("link", name="Birmingham City Council").click()
+    expect(page.get_by_role("heading", name="Birmingham City Council", level=1)).to_be_visible()
+    assert_accessible(page)
