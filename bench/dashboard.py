@@ -322,7 +322,7 @@ def _register(cursor) -> None:  # type: ignore[no-untyped-def]
             false, '', NULL, now() - ((g % 730) || ' days')::interval, now() - ((g % 730) || ' days')::interval, 1,
             CASE WHEN g % 10 = 0 THEN '' ELSE nm.gn END, nm.fn, CASE WHEN g % 10 = 0 THEN '' ELSE nm.gp END, nm.fp,
             nm.ffp, nm.flp, nm.ini
-        FROM generate_series(1, {CHILDREN}) g JOIN bench_names nm ON nm.n = (g * 31) % {names}
+        FROM generate_series(1::bigint, {CHILDREN}) g JOIN bench_names nm ON nm.n = (g * 31) % {names}
         """  # noqa: S608 (constants and numbers only)
     )
     # Deliberate duplicates: another record of the same child, same authority, no NHS number.
@@ -387,7 +387,7 @@ def _register(cursor) -> None:  # type: ignore[no-untyped-def]
         SELECT {first_user} + g % {AUTHORITIES * users_per}, 1 + (g * 7) % {CHILDREN}, 'involvement_match',
             'Another practitioner is working with a child you work with',
             now() - interval '84 days' * (1 - g::float / {NOTIFICATIONS}) - interval '10 minutes', NULL, NULL
-        FROM generate_series(1, {NOTIFICATIONS}) g
+        FROM generate_series(1::bigint, {NOTIFICATIONS}) g
         """  # noqa: S608 (constants and numbers only)
     )
     cursor.execute(
@@ -445,7 +445,7 @@ def _audit_trail(cursor, *, events: int, first_id: int, end_minutes_ago: int, sp
                  WHEN e.e % 20 < 16 THEN 'viewed' ELSE '' END,
             CASE WHEN e.e % 20 >= 16 THEN '' WHEN e.e % 7 = 0 THEN 'api' ELSE 'web' END,
             '', ''
-        FROM generate_series({first_id}, {last}) e(e)
+        FROM generate_series({first_id}::bigint, {last}) e(e)
         JOIN bench_user u ON u.idx = (e.e * 31) % {users}
         JOIN bench_child c ON c.id = 1 + ((CASE WHEN e.e % 20 = 9 THEN e.e - 1 ELSE e.e END) * 7919) % {CHILDREN}
         """  # noqa: S608 (constants and numbers only)
