@@ -302,8 +302,6 @@ def _register(cursor) -> None:  # type: ignore[no-untyped-def]
     names = cursor.fetchone()[0]
     cursor.execute("SELECT min(id) FROM accounts_localauthority")
     first_la = cursor.fetchone()[0]
-    cursor.execute("SELECT min(id) FROM accounts_user")
-    first_user = cursor.fetchone()[0]
     step("children")
     cursor.execute(
         f"""
@@ -344,6 +342,14 @@ def _register(cursor) -> None:  # type: ignore[no-untyped-def]
     cursor.execute(
         "SELECT setval(pg_get_serial_sequence('registry_child', 'id'), (SELECT max(id) FROM registry_child))"
     )
+
+
+def _register_around_children(cursor) -> None:  # type: ignore[no-untyped-def]
+    """Statuses, involvements, notifications and holds of the children already loaded."""
+    cursor.execute("SELECT min(id) FROM accounts_localauthority")
+    first_la = cursor.fetchone()[0]
+    cursor.execute("SELECT min(id) FROM accounts_user")
+    first_user = cursor.fetchone()[0]
     step("statuses")
     cursor.execute(
         """
@@ -476,21 +482,27 @@ def _load(url: str) -> None:
         cursor.execute("SET session_replication_role = replica")
         _names_table(cursor)
         _register(cursor)
-        step(f"{EVENTS:,} audit events")
-        # Secondary indexes are built once after the load rather than row by row during it.
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('audit_auditevent', "
-            "'audit_auditeventchild') AND indexdef NOT LIKE '%UNIQUE%'"
-        )
-        indexes = cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        _audit_trail(cursor, events=EVENTS, first_id=1, end_minutes_ago=10, span_days=730)
-        step("audit indexes")
-        for _name, definition in indexes:
-            cursor.execute(definition)
-        step("analyze")
-        cursor.execute("ANALYZE")
+        _load_rest(cursor)
+
+
+def _load_rest(cursor) -> None:  # type: ignore[no-untyped-def]
+    """Everything after the children: a load stopped after them can be continued from here."""
+    _register_around_children(cursor)
+    step(f"{EVENTS:,} audit events")
+    # Secondary indexes are built once after the load rather than row by row during it.
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('audit_auditevent', "
+        "'audit_auditeventchild') AND indexdef NOT LIKE '%UNIQUE%'"
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    _audit_trail(cursor, events=EVENTS, first_id=1, end_minutes_ago=10, span_days=730)
+    step("audit indexes")
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    step("analyze")
+    cursor.execute("ANALYZE")
 
 
 def _signed_in_client(user):  # type: ignore[no-untyped-def]
@@ -570,15 +582,28 @@ def main() -> int:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--reuse", action="store_true", help="keep the database if it exists (skip the load)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--continue-load", action="store_true", help="the children are loaded: load the rest, then measure"
+    )
     parser.add_argument("--children", type=int, default=CHILDREN, help="a smaller number for a quick trial")
     parser.add_argument("--events", type=int, default=EVENTS, help="a smaller number for a quick trial")
     args = parser.parse_args()
     CHILDREN, EVENTS = args.children, args.events
     NOTIFICATIONS = min(NOTIFICATIONS, CHILDREN // 3)
     started = time.perf_counter()
-    created = _database_create(args.database, fresh=not args.reuse)
+    created = _database_create(args.database, fresh=not args.reuse and not args.continue_load)
     _setup_django(args.database, args.redis)
-    if created:
+    if args.continue_load:
+        import psycopg
+
+        load_start = time.perf_counter()
+        with psycopg.connect(args.database, autocommit=True) as raw, raw.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            cursor.execute("SET session_replication_role = replica")
+            _load_rest(cursor)
+        step(f"load continued in {time.perf_counter() - load_start:.0f} s")
+    elif created:
         load_start = time.perf_counter()
         _load(args.database)
         step(f"loaded in {time.perf_counter() - load_start:.0f} s")
