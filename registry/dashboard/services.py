@@ -24,6 +24,7 @@ def involvement_confirm(*, actor: User, involvement: Involvement, request: HttpR
             actor=actor,
             request=request,
             register_ids=[child.register_id],
+            child_authority_codes={child.register_id: child.responsible_local_authority.gss_code},
             local_authority_code=child.responsible_local_authority.gss_code,
             details={"involvement_id": involvement.pk, "by_practitioner": involvement.practitioner_id == actor.pk},
         )
@@ -42,6 +43,10 @@ def duplicate_pair_dismiss(*, actor: User, pair: DuplicatePair, request: HttpReq
             actor=actor,
             request=request,
             register_ids=[pair.child.register_id, pair.other_child.register_id],
+            child_authority_codes={
+                pair.child.register_id: pair.local_authority.gss_code,
+                pair.other_child.register_id: pair.local_authority.gss_code,
+            },
             local_authority_code=pair.local_authority.gss_code,
             details={"grade": pair.grade},
         )
