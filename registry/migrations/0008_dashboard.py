@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_invitations_sessions_recertification'),
-        ('registry', '0006_transfers_uploads_idempotency'),
+        ('registry', '0007_one_current_status_per_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
