@@ -25,6 +25,10 @@ from audit.services import audit_event_record
 FORMATS = ("csv", "json")
 COLUMNS = ("id", *CONTENT_FIELDS, "actor_email", "previous_hash", "chain_hash")
 JSON_COLUMNS = {"actor_roles", "register_ids", "details", "criteria"}
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV
+# injection"): free text such as a reason's detail could run =HYPERLINK(...) on an
+# auditor's machine. A leading apostrophe makes the cell text again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportTooLarge(Exception):
@@ -44,12 +48,24 @@ def _rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return events
 
 
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: strings that would start a formula get a
+    leading apostrophe; every other value is written as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    # CRLF (RFC 4180): the writer then quotes any field holding a carriage return or a line
+    # feed, so typed text can never split a row.
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: json.dumps(value) if key in JSON_COLUMNS else value for key, value in row.items()})
+        writer.writerow(
+            {key: csv_cell(json.dumps(value) if key in JSON_COLUMNS else value) for key, value in row.items()}
+        )
     return buffer.getvalue().encode()
 
 

@@ -179,3 +179,20 @@ def test_an_auditor_page_whose_own_audit_event_cannot_be_written_shows_nothing_a
     assert response.status_code == 503
     assert "Dana Looker" not in response.content.decode()
     assert "could not be recorded" in response.content.decode()
+
+
+def test_a_csv_export_writes_formula_like_text_as_text(auditor_client, westminster):
+    # Free text typed by a practitioner must not run as a formula in the auditor's spreadsheet.
+    from audit.services import audit_event_record
+
+    worker = practitioner_of(westminster)
+    typed = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tindented", "\rreturn"]
+    for detail in typed:
+        audit_event_record(
+            action=AuditEvent.Action.SEARCH, actor=worker, reason="other", reason_detail=detail, channel="web"
+        )
+    response = auditor_client.get(reverse("audit:export"), {"user": worker.pk, "format": "csv"})
+    data, manifest = _unzip(response)
+    rows = list(csv.DictReader(io.StringIO(data.decode(), newline="")))
+    assert sorted(row["reason_detail"] for row in rows) == sorted("'" + detail for detail in typed)
+    assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
