@@ -76,10 +76,15 @@ class _StatusDates(NamedTuple):
 
 
 class RowError(Exception):
-    def __init__(self, field: str, reason: str) -> None:
+    """A row refused. `reason` never contains the file's value: the offending value, where
+    it helps the person fixing their own file, travels apart in `value`, so that a report
+    for someone else (the bulk upload's) can leave it out without parsing the text."""
+
+    def __init__(self, field: str, reason: str, *, value: str | None = None) -> None:
         super().__init__(reason)
         self.field = field
         self.reason = reason
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,12 @@ class Rejection:
     line: int
     field: str
     reason: str
+    value: str | None = None
+
+    @property
+    def described(self) -> str:
+        """The reason with the offending value quoted, for the file's own operator."""
+        return self.reason if self.value is None else f"'{self.value}' {self.reason}"
 
 
 @dataclass
@@ -126,7 +137,7 @@ def _parse_date(value: str, field_name: str, *, required: bool) -> datetime.date
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise RowError(field_name, f"'{value}' is not a date in the form YYYY-MM-DD") from None
+        raise RowError(field_name, "is not a date in the form YYYY-MM-DD", value=value) from None
 
 
 def _parse_other_names(value: str) -> list[tuple[str, str, str]]:
@@ -134,7 +145,9 @@ def _parse_other_names(value: str) -> list[tuple[str, str, str]]:
     for entry in filter(None, (part.strip() for part in value.split(";"))):
         kind, _, name = entry.partition(":") if ":" in entry else (OtherName.Kind.ALIAS.value, "", entry)
         if kind not in OTHER_NAME_KINDS:
-            raise RowError("other_names", f"'{kind}' is not a kind of name ({', '.join(sorted(OTHER_NAME_KINDS))})")
+            raise RowError(
+                "other_names", f"is not a kind of name ({', '.join(sorted(OTHER_NAME_KINDS))})", value=kind
+            )
         given, separator, family = name.partition("|")
         if not separator:
             raise RowError("other_names", "each name must be written 'given names|family name'")
@@ -150,6 +163,8 @@ def row_parse(
     """Validate one CSV row; raise RowError naming the first bad field."""
     if raw.get(None) == "undecodable":
         raise RowError("(row)", "contains bytes that are not UTF-8 text")
+    if raw.get(None) == "nul":
+        raise RowError("(row)", "contains a NUL byte, which is not text")
     if None in raw:
         raise RowError("(row)", "has more values than the header has columns")
     if any(value is None for value in raw.values()):
@@ -159,7 +174,7 @@ def row_parse(
     authority = authorities.get(row["local_authority_code"].upper())
     if authority is None:
         raise RowError(
-            "local_authority_code", f"'{row['local_authority_code']}' is not a local authority on the register"
+            "local_authority_code", "is not a local authority on the register", value=row["local_authority_code"]
         )
     nhs_number = nhs_number_normalise(row["nhs_number"])
     if nhs_number and not nhs_number_is_valid(nhs_number):
@@ -175,10 +190,12 @@ def row_parse(
             raise RowError(name_field, "is longer than 100 characters")
     sex = SEX_VALUES.get(row["sex"].lower())
     if sex is None:
-        raise RowError("sex", f"'{row['sex']}' is not one of female, male, indeterminate, not_known")
+        raise RowError("sex", "is not one of female, male, indeterminate, not_known", value=row["sex"])
     kind = row["status_kind"].lower()
     if kind not in STATUS_KINDS:
-        raise RowError("status_kind", f"'{row['status_kind']}' is not one of {', '.join(sorted(STATUS_KINDS))}")
+        raise RowError(
+            "status_kind", f"is not one of {', '.join(sorted(STATUS_KINDS))}", value=row["status_kind"]
+        )
     unborn = kind == ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN
     date_of_birth = _parse_date(row["date_of_birth"], "date_of_birth", required=not unborn)
     if date_of_birth and date_of_birth > today:
@@ -188,7 +205,7 @@ def row_parse(
         try:
             postcode = postcode_normalise(row["postcode"])
         except Exception:
-            raise RowError("postcode", f"'{row['postcode']}' is not a UK postcode") from None
+            raise RowError("postcode", "is not a UK postcode", value=row["postcode"]) from None
     start = _parse_date(row["status_start"], "status_start", required=True)
     assert start is not None
     if start > today:
@@ -450,7 +467,7 @@ class ChildImporter:
             try:
                 batch.append(row_parse(raw, line=line, authorities=self.authorities, today=self.today))
             except RowError as error:
-                self.result.rejections.append(Rejection(line, error.field, error.reason))
+                self.result.rejections.append(Rejection(line, error.field, error.reason, error.value))
             if len(batch) >= self.batch_size:
                 self._write_batch(batch)
                 batch = []
@@ -655,32 +672,41 @@ class ChildImporter:
         )
 
 
-def _decoded_lines(stream: IO[bytes], bad_lines: set[int]) -> Iterator[str]:
-    """Decode line by line so that one line of bad bytes rejects one row, not the file."""
+def _decoded_lines(stream: IO[bytes], bad_lines: dict[int, str]) -> Iterator[str]:
+    """Decode line by line so that one line of bad bytes rejects one row, not the file.
+    A NUL byte is taken out before the csv module sees it (it stops the whole reader with
+    "line contains NUL") and marks its line bad, as undecodable bytes do."""
     for number, raw_line in enumerate(stream, start=1):
         if number == 1 and raw_line.startswith(b"\xef\xbb\xbf"):
             raw_line = raw_line[3:]
+        if b"\x00" in raw_line:
+            bad_lines[number] = "nul"
+            raw_line = raw_line.replace(b"\x00", b"")
         try:
             yield raw_line.decode("utf-8")
         except UnicodeDecodeError:
-            bad_lines.add(number)
+            bad_lines.setdefault(number, "undecodable")
             yield raw_line.decode("utf-8", errors="replace")
 
 
 def csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict[str | None, object]]]:
     """The file's data rows with the line number each starts on (the header is line 1).
-    A row containing bytes that are not UTF-8 comes back as {None: ...}: rejected."""
-    bad_lines: set[int] = set()
+    A row containing bytes that are not UTF-8, or a NUL byte, comes back as
+    {None: "undecodable"} or {None: "nul"}: rejected on its own."""
+    bad_lines: dict[int, str] = {}
     reader = csv.DictReader(_decoded_lines(stream, bad_lines))
     missing = REQUIRED_COLUMNS - set(reader.fieldnames or [])
     if missing:
         raise ValueError(f"The header row is missing these columns: {', '.join(sorted(missing))}")
+    if 1 in bad_lines:
+        raise ValueError("The header row contains bytes that are not text")
     previous_end = reader.line_num
     for raw in reader:
         first_line = previous_end + 1
         previous_end = reader.line_num
-        if bad_lines and any(first_line <= number <= reader.line_num for number in bad_lines):
-            yield first_line, {None: "undecodable"}
+        problems = [bad_lines[number] for number in range(first_line, reader.line_num + 1) if number in bad_lines]
+        if problems:
+            yield first_line, {None: problems[0]}
             continue
         yield first_line, raw
 
@@ -700,5 +726,5 @@ def rejection_report(rejections: list[Rejection]) -> str:
     writer = csv.writer(output)
     writer.writerow(["line", "field", "reason"])
     for rejection in rejections:
-        writer.writerow([rejection.line, rejection.field, rejection.reason])
+        writer.writerow([rejection.line, rejection.field, rejection.described])
     return output.getvalue()

@@ -13,7 +13,6 @@ import datetime
 import hashlib
 import io
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from uuid import UUID
@@ -36,9 +35,6 @@ from registry.models import BulkUpload
 
 logger = logging.getLogger(__name__)
 
-# Quoted values in the importer's reasons ("'SW1A' is not a UK postcode") are the file's
-# own content, which may be personal data: the stored report keeps the reason only.
-_QUOTED_VALUE = re.compile(r"'[^']*'")
 
 
 # --- Selectors ------------------------------------------------------------------------------
@@ -199,10 +195,12 @@ class _UploadImporter(ChildImporter):
 
 
 def _report_entry(rejection: Rejection) -> dict[str, Any]:
+    # The reason alone: the offending value (Rejection.value) is the file's content, which
+    # may be personal data, and the database's own message quotes the key it refused.
     reason = rejection.reason
     if reason.startswith("refused by the database"):
         reason = "refused by the database: it conflicts with a record already held"
-    return {"line": rejection.line, "field": rejection.field, "reason": _QUOTED_VALUE.sub("the value", reason)}
+    return {"line": rejection.line, "field": rejection.field, "reason": reason}
 
 
 def _claim(upload_id: UUID | str) -> BulkUpload | None:

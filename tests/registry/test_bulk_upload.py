@@ -265,3 +265,38 @@ def test_an_upload_that_cannot_be_audited_is_not_kept(manager_client, monkeypatc
     assert response.status_code == 503
     assert BulkUpload.objects.count() == 1
     assert len(list((settings.MEDIA_ROOT / "uploads").iterdir())) == 1
+
+
+def test_the_report_never_copies_a_value_even_one_with_apostrophes(
+    manager_client, westminster, django_capture_on_commit_callbacks
+):
+    rows = [
+        {"la_reference": "WCC-1", "nhs_number": "", "postcode": "O'Brienova's flat"},
+        {"la_reference": "WCC-2", "nhs_number": "", "sex": "Mc'Quistle'n"},
+        {"la_reference": "WCC-3", "nhs_number": "", "date_of_birth": "d'Arbanville"},
+    ]
+    upload(manager_client, csv_bytes(rows), capture=django_capture_on_commit_callbacks)
+    bulk = BulkUpload.objects.get()
+    assert bulk.rows_rejected == 3
+    report = manager_client.get(reverse("registry:upload-report", args=[bulk.pk])).content.decode()
+    for fragment in ("Brienova", "flat", "Quistle", "Arbanville"):
+        assert fragment not in report
+    assert "is not a UK postcode" in report
+
+
+def test_a_nul_byte_in_one_row_rejects_that_row_not_the_upload(
+    manager_client, westminster, django_capture_on_commit_callbacks
+):
+    content = csv_bytes(
+        [
+            {"la_reference": "WCC-1", "nhs_number": ""},
+            {"la_reference": "WCC-2", "nhs_number": "", "given_names": "Vict\x00ria"},
+            {"la_reference": "WCC-3", "nhs_number": ""},
+        ]
+    )
+    upload(manager_client, content, capture=django_capture_on_commit_callbacks)
+    bulk = BulkUpload.objects.get()
+    assert bulk.state == BulkUpload.State.DONE
+    assert (bulk.rows_created, bulk.rows_rejected) == (2, 1)
+    assert bulk.report == [{"line": 3, "field": "(row)", "reason": "contains a NUL byte, which is not text"}]
+    assert set(Child.objects.values_list("la_reference", flat=True)) == {"WCC-1", "WCC-3"}

@@ -168,3 +168,19 @@ def test_a_file_without_the_import_columns_is_refused_before_anything_is_written
     with pytest.raises(CommandError, match="missing these columns"):
         call_command("import_children", str(path))
     assert not Child.objects.exists()
+
+
+def test_a_nul_byte_in_one_row_rejects_that_row_not_the_import(tmp_path, authorities):
+    header = ",".join(COLUMNS)
+    good = ",".join(str(GOOD[column]) for column in COLUMNS).replace("943 476 5919", "")
+    lines = [
+        header,
+        good.replace("WCC-1", "OK-1"),
+        good.replace("WCC-1", "NUL-1").replace("Victoria", "Vict\x00ria"),
+        good.replace("WCC-1", "OK-2"),
+    ]
+    path = tmp_path / "nul.csv"
+    path.write_bytes("\n".join(lines).encode() + b"\n")
+    _, report = run_import(path)
+    assert [(row["line"], row["reason"]) for row in report] == [("3", "contains a NUL byte, which is not text")]
+    assert set(Child.objects.values_list("la_reference", flat=True)) == {"OK-1", "OK-2"}
