@@ -50,6 +50,9 @@ IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=2000)
 # Bulk upload in the browser (registry.intake.uploads): the largest file accepted, and rows per
 # transaction (smaller than IMPORT_BATCH_SIZE so that the progress bar moves).
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# Every other request body (forms, API JSON) is held in memory: Django's own limit, checked
+# from Content-Length by signposting.middleware.RequestSizeLimitMiddleware before reading.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 BULK_UPLOAD_BATCH_SIZE = env.int("BULK_UPLOAD_BATCH_SIZE", default=500)
 # Case-management API (registry.intake.api): records per batch request, and how long an
 # Idempotency-Key's stored answer is replayed.
@@ -160,6 +163,9 @@ MIDDLEWARE = [
     # Every view needs a login unless it is marked @login_not_required (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Refuses an oversized body from its Content-Length before CsrfViewMiddleware's
+    # process_view (or any view) reads it; after authentication so the 413 page has a menu.
+    "signposting.middleware.RequestSizeLimitMiddleware",
     # After authentication and messages, so that the 503 page renders with the user's menu.
     "signposting.middleware.DatabaseUnavailableMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -360,6 +366,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Paths can carry case-management references and register IDs: django.request logs
+    # the URL pattern instead (signposting.log_filters).
+    "filters": {"path_withheld": {"()": "signposting.log_filters.RequestPathWithheld"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.request": {"filters": ["path_withheld"], "propagate": True}},
 }
