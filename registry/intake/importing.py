@@ -145,9 +145,7 @@ def _parse_other_names(value: str) -> list[tuple[str, str, str]]:
     for entry in filter(None, (part.strip() for part in value.split(";"))):
         kind, _, name = entry.partition(":") if ":" in entry else (OtherName.Kind.ALIAS.value, "", entry)
         if kind not in OTHER_NAME_KINDS:
-            raise RowError(
-                "other_names", f"is not a kind of name ({', '.join(sorted(OTHER_NAME_KINDS))})", value=kind
-            )
+            raise RowError("other_names", f"is not a kind of name ({', '.join(sorted(OTHER_NAME_KINDS))})", value=kind)
         given, separator, family = name.partition("|")
         if not separator:
             raise RowError("other_names", "each name must be written 'given names|family name'")
@@ -193,9 +191,7 @@ def row_parse(
         raise RowError("sex", "is not one of female, male, indeterminate, not_known", value=row["sex"])
     kind = row["status_kind"].lower()
     if kind not in STATUS_KINDS:
-        raise RowError(
-            "status_kind", f"is not one of {', '.join(sorted(STATUS_KINDS))}", value=row["status_kind"]
-        )
+        raise RowError("status_kind", f"is not one of {', '.join(sorted(STATUS_KINDS))}", value=row["status_kind"])
     unborn = kind == ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN
     date_of_birth = _parse_date(row["date_of_birth"], "date_of_birth", required=not unborn)
     if date_of_birth and date_of_birth > today:

@@ -36,7 +36,6 @@ from registry.models import BulkUpload
 logger = logging.getLogger(__name__)
 
 
-
 # --- Selectors ------------------------------------------------------------------------------
 
 

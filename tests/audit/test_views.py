@@ -186,7 +186,7 @@ def test_a_csv_export_writes_formula_like_text_as_text(auditor_client, westminst
     from audit.services import audit_event_record
 
     worker = practitioner_of(westminster)
-    typed = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tindented", "\rreturn"]
+    typed = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tindented", "\rreturn"]
     for detail in typed:
         audit_event_record(
             action=AuditEvent.Action.SEARCH, actor=worker, reason="other", reason_detail=detail, channel="web"

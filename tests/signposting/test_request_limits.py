@@ -28,7 +28,8 @@ class UnreadableBody(io.RawIOBase):
 @pytest.fixture
 def api():
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory(roles=[Role.PRACTITIONER])).key}")
+    token = Token.objects.create(user=UserFactory(roles=[Role.PRACTITIONER]))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 
 
