@@ -78,4 +78,8 @@ EXPOSE 8000
 # No --access-logfile: an access log records every URL with its query string, and the logs
 # must never carry personal data. Searches are POSTed today; leaving the access log off
 # means no later view can leak search terms into the logs by accident.
-CMD ["gunicorn", "signposting.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--forwarded-allow-ips=*"]
+# The --limit-request-* options bound the request line and headers; gunicorn has no body
+# limit, so bodies are bounded from Content-Length by signposting.middleware (and should be
+# at the load balancer too: docs/architecture.md, "Request size").
+CMD ["gunicorn", "signposting.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--forwarded-allow-ips=*", \
+     "--limit-request-line=4094", "--limit-request-fields=50", "--limit-request-field_size=8190"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import connections
 
-from audit.models import GENESIS_HASH, AuditEvent
+from audit.models import GENESIS_HASH, AuditChainAnchor, AuditEvent
 
 # The hashed fields, in order. Changing this list breaks every existing chain: do not.
 CONTENT_FIELDS = (
@@ -122,6 +122,7 @@ class ChainReport:
     head_hash: str
     first_broken_event_id: int | None = None
     problem: str = ""
+    head_event_id: int | None = None
 
     @property
     def intact(self) -> bool:
@@ -132,8 +133,43 @@ def chain_verify(*, using: str = "default", chunk_size: int = 250_000, workers: 
     """Check every event's hash and its link to the event before it, oldest first, and name
     the first event where the chain breaks."""
     if connections[using].vendor == "postgresql":
-        return _verify_in_postgresql(using=using, chunk_size=chunk_size, workers=workers)
-    return verify_rows(_python_rows(using=using))
+        report = _verify_in_postgresql(using=using, chunk_size=chunk_size, workers=workers)
+    else:
+        report = verify_rows(_python_rows(using=using))
+    if not report.intact:
+        return report
+    return anchors_check(report, using=using)
+
+
+def anchors_check(report: ChainReport, *, using: str = "default") -> ChainReport:
+    """The chain links, but is it whole? Every anchored head (AuditChainAnchor, written by
+    the nightly check) must still be there with its hash, and as many events must end at
+    the newest anchor as did then. Removing the newest events, or removing them and
+    writing new ones in their place, leaves a chain that links; this finds it."""
+    anchors = AuditChainAnchor.objects.using(using)
+    heads = dict(
+        AuditEvent.objects.using(using).filter(pk__in=anchors.values("head_event_id")).values_list("pk", "chain_hash")
+    )
+    for anchor in anchors.order_by("id").iterator():
+        if heads.get(anchor.head_event_id) != anchor.head_hash:
+            return _anchor_broken(report, anchor, "is missing or changed: events were removed from the trail")
+    newest = anchors.order_by("-id").first()
+    if newest is not None:
+        count = AuditEvent.objects.using(using).filter(pk__lte=newest.head_event_id).count()
+        if count != newest.event_count:
+            return _anchor_broken(report, newest, f"ended {newest.event_count} events but now ends {count}")
+    return report
+
+
+def _anchor_broken(report: ChainReport, anchor: AuditChainAnchor, problem: str) -> ChainReport:
+    recorded = anchor.recorded_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return ChainReport(
+        report.events_checked,
+        report.head_hash,
+        anchor.head_event_id,
+        f"the head anchored on {recorded} (anchor {anchor.pk}) {problem}",
+        report.head_event_id,
+    )
 
 
 def _python_rows(*, using: str) -> Iterator[dict[str, Any]]:
@@ -148,6 +184,7 @@ def verify_rows(rows: Iterable[dict[str, Any]]) -> ChainReport:
     """The chain check in Python, for SQLite (and to cross-check PostgreSQL in tests)."""
     expected_previous = GENESIS_HASH
     count = 0
+    last_id = None
     for row in rows:
         count += 1
         if row["previous_hash"] != expected_previous:
@@ -155,7 +192,8 @@ def verify_rows(rows: Iterable[dict[str, Any]]) -> ChainReport:
         if row["chain_hash"] != link_hash(row["previous_hash"], event_content(row)):
             return ChainReport(count, expected_previous, row["id"], "content does not match its hash")
         expected_previous = row["chain_hash"]
-    return ChainReport(count, expected_previous)
+        last_id = row["id"]
+    return ChainReport(count, expected_previous, head_event_id=last_id)
 
 
 # One pass over an id range: the link to the row before (lag, seeded with the hash that
@@ -219,4 +257,6 @@ def _verify_in_postgresql(*, using: str, chunk_size: int, workers: int) -> Chain
         if event_id is not None:
             return ChainReport(checked + count, "", event_id, problem)
         checked += count
-    return ChainReport(checked, chain_head(using=using))
+    # The head is the last event checked, not whatever was appended since.
+    head = AuditEvent.objects.using(using).filter(pk=last_id).values_list("chain_hash", flat=True).first()
+    return ChainReport(checked, head or GENESIS_HASH, head_event_id=last_id if head else None)

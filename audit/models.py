@@ -197,6 +197,23 @@ class AuditEventAuthority(models.Model):
         return f"{self.local_authority_code} in event {self.event_id}"
 
 
+class AuditChainAnchor(models.Model):
+    """The chain's head as the nightly check found it intact: how many events, the newest
+    event's id and its hash. Kept apart from the events so that removing the newest events
+    (which leaves a shorter chain that still links) is found: `verify_audit` requires every
+    anchored head event to be there with its anchored hash. Append-only (same triggers as
+    the events); the application's database role may only insert (docs/audit.md)."""
+
+    recorded_at = models.DateTimeField(default=timezone.now)
+    event_count = models.BigIntegerField()
+    # Not a foreign key: an anchor must outlive, and so reveal, a removed event.
+    head_event_id = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"chain head {self.head_event_id} ({self.event_count} events) at {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
 class AnomalyRule(models.TextChoices):
     OWN_FAMILY_NAME = "own_family_name", "Looked up their own family name"
     HOME_POSTCODE = "home_postcode", "Looked up their own home postcode"

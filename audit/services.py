@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.chain import CONTENT_FIELDS, chain_head, event_content, link_hash
-from audit.models import AnomalyFlag, AuditEvent, AuditEventAuthority, AuditEventChild
+from audit.models import AnomalyFlag, AuditChainAnchor, AuditEvent, AuditEventAuthority, AuditEventChild
 
 # Events recorded inside audit_events_deferred(), each with its children's authorities,
 # waiting to be written at its end.
@@ -255,3 +255,9 @@ def anomaly_flag_review(*, flag: AnomalyFlag, reviewer: Actor, note: str, reques
         )
     flag.refresh_from_db()
     return flag
+
+
+def chain_anchor_record(*, event_count: int, head_event_id: int, head_hash: str) -> AuditChainAnchor:
+    """Anchor the chain's head as verified: `verify_audit` then requires that event, with
+    that hash, and that many events up to it, for ever after (audit.chain.anchors_check)."""
+    return AuditChainAnchor.objects.create(event_count=event_count, head_event_id=head_event_id, head_hash=head_hash)

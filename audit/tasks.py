@@ -12,7 +12,7 @@ from accounts.roles import Role
 from audit.anomalies import anomalies_scan
 from audit.chain import chain_verify
 from audit.models import AuditEvent
-from audit.services import audit_event_record
+from audit.services import audit_event_record, chain_anchor_record
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +31,16 @@ def _alert_recipients() -> list[str]:
 
 @shared_task(acks_late=True)
 def audit_chain_verify() -> bool:
-    """Check the whole chain; record the result (and so the head hash) in the trail; on a
-    break, log an error naming the event id only and email the system administrators."""
+    """Check the whole chain; when intact, anchor its head (AuditChainAnchor: count, id,
+    hash) outside the events; record the result in the trail; on a break, log an error
+    naming the event id only and email the system administrators."""
     report = chain_verify(workers=2)
     with transaction.atomic():
+        if report.intact and report.head_event_id is not None:
+            # Anchor what was found intact: from now on, losing these events is detected.
+            chain_anchor_record(
+                event_count=report.events_checked, head_event_id=report.head_event_id, head_hash=report.head_hash
+            )
         audit_event_record(
             action=AuditEvent.Action.AUDIT_CHAIN_VERIFIED,
             actor=None,

@@ -75,3 +75,10 @@ def test_argon2_hashes_real_passwords(settings):
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     assert make_password("a long enough password").startswith("argon2$")
+
+
+@pytest.mark.parametrize("hosts", ["*", "register.example.gov.uk,*", ""])
+def test_production_refuses_any_host(hosts):
+    result = run_manage("check", env_overrides={"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": hosts})
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must name the register's host names" in result.stderr
