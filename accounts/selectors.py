@@ -112,9 +112,28 @@ def user_admin_may_manage(*, admin: User, user: User) -> bool:
     return users_managed_by(admin=admin).filter(pk=user.pk).exists()
 
 
+def user_holds_role_beyond_user_admin(*, user: User) -> bool:
+    """Whether the user holds a role no user admin may grant (auditor, feed operator,
+    system administrator) or is a superuser. Such an account may name an authority (an
+    auditor overseeing it, an administrator working there), but only a system
+    administrator changes it: a user admin must not deactivate the auditor who oversees
+    them, nor reset the second factor of, or grant roles to, an administrator."""
+    return user.is_superuser or any(role not in ROLES_GRANTABLE_BY_USER_ADMIN for role in user.roles)
+
+
+def user_admin_may_change(*, admin: User, user: User) -> bool:
+    """Whether `admin` may change `user`'s account (roles, access, two-factor, sign-in)."""
+    return (
+        admin.pk != user.pk
+        and not user_holds_role_beyond_user_admin(user=user)
+        and user_admin_may_manage(admin=admin, user=user)
+    )
+
+
 def roles_grantable(*, admin: User, user: User) -> list[Role]:
-    """Roles `admin` may grant to or revoke from `user`: none to themselves."""
-    if admin.pk == user.pk or not user_admin_may_manage(admin=admin, user=user):
+    """Roles `admin` may grant to or revoke from `user`: none to themselves, none to an
+    account holding a role beyond a user admin's."""
+    if not user_admin_may_change(admin=admin, user=user):
         return []
     return list(ROLES_GRANTABLE_BY_USER_ADMIN)
 

@@ -27,6 +27,7 @@ from accounts.selectors import (
     recertification_due_on,
     roles_grantable,
     user_admin_may_manage,
+    user_holds_role_beyond_user_admin,
     user_home_authority,
     user_may_act_on_authority,
     users_due_suspension,
@@ -125,6 +126,8 @@ def _require_manages(*, admin: User, user: User, allow_self: bool = False) -> Lo
         raise PermissionDenied("You do not manage this user")
     if not allow_self and admin.pk == user.pk:
         raise PermissionDenied("You cannot change your own account here: ask another user admin")
+    if user_holds_role_beyond_user_admin(user=user):
+        raise PermissionDenied("Only a system administrator can change this account")
     authority = user_home_authority(user=user)
     assert authority is not None  # users_managed_by only returns users in an authority
     return authority

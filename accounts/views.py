@@ -42,7 +42,9 @@ from accounts.selectors import (
     recertification_due_on,
     recertification_is_due,
     roles_grantable,
+    user_admin_may_change,
     user_has_two_factor,
+    user_holds_role_beyond_user_admin,
     user_is_locked_out,
     user_managed_by,
     users_managed_by,
@@ -308,6 +310,8 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         {
             "subject": user,
             "is_self": admin.pk == user.pk,
+            "reserved": user_holds_role_beyond_user_admin(user=user),
+            "read_only": not user_admin_may_change(admin=admin, user=user),
             "roles_to_grant": [role for role in grantable if role not in held],
             "roles_to_revoke": [role for role in grantable if role in held],
             "other_roles": [role for role in user.roles if role not in grantable],
@@ -428,6 +432,8 @@ def user_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse
         raise Http404
     if admin.pk == user.pk:
         raise PermissionDenied("You cannot change your own account here: ask another user admin")
+    if user_holds_role_beyond_user_admin(user=user):
+        raise PermissionDenied("Only a system administrator can change this account")
     if request.method == "POST":
         try:
             if action == "reinvite":

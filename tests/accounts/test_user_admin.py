@@ -279,3 +279,35 @@ def test_an_unmanaged_national_user_is_out_of_every_user_admins_scope(client, ad
     national = UserFactory(organisation=None, local_authority=None, roles=[Role.AUDITOR])
     client.force_login(admin)
     assert client.get(f"/users/{national.pk}/").status_code == 404
+
+
+def test_a_user_admin_cannot_deactivate_or_reset_the_auditor_overseeing_their_authority(
+    client, admin, westminster
+):
+    from tests.audit.factories_audit import authority_auditor
+
+    auditor = authority_auditor(westminster)
+    client.force_login(admin)
+    for action in ["deactivate", "reset-two-factor", "recertify", "unlock", "reinvite"]:
+        assert client.get(f"/users/{auditor.pk}/{action}/").status_code == 403, action
+        assert client.post(f"/users/{auditor.pk}/{action}/").status_code == 403, action
+    assert client.post(f"/users/{auditor.pk}/roles/grant/", {"role": "practitioner"}).status_code == 403
+    auditor = User.objects.get(pk=auditor.pk)
+    assert auditor.is_active and not auditor.has_role(Role.PRACTITIONER)
+    page = client.get(f"/users/{auditor.pk}/").content.decode()
+    assert "only a system administrator can change" in page
+    assert f"/users/{auditor.pk}/deactivate/" not in page
+
+
+def test_a_user_admin_cannot_reset_two_factor_on_or_grant_roles_to_a_system_administrator_naming_their_authority(
+    client, admin, westminster
+):
+    administrator = UserFactory(organisation__local_authority=westminster, roles=[Role.SYSTEM_ADMINISTRATOR])
+    TOTPDevice.objects.create(user=administrator, name="Phone", confirmed=True)
+    client.force_login(admin)
+    assert client.post(f"/users/{administrator.pk}/reset-two-factor/").status_code == 403
+    assert client.post(f"/users/{administrator.pk}/roles/grant/", {"role": "la_user_admin"}).status_code == 403
+    assert client.post(f"/users/{administrator.pk}/reinvite/").status_code == 403
+    assert TOTPDevice.objects.filter(user=administrator).exists()
+    assert not User.objects.get(pk=administrator.pk).has_role(Role.LA_USER_ADMIN)
+    assert not AuditEvent.objects.filter(subject_user_id=administrator.pk, actor=admin).exists()
