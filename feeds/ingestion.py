@@ -27,7 +27,15 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_event_record, audit_events_deferred
 from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
-from feeds.parsing import OutOfScope, Quarantine, Record, data_line_count, data_lines, parse_line
+from feeds.parsing import (
+    FeedFileUnsafe,
+    OutOfScope,
+    Quarantine,
+    Record,
+    data_line_count,
+    data_lines,
+    parse_line,
+)
 from feeds.services import feed_file_fail
 from registry.children.life_events import (
     FEED_CHANNEL,
@@ -96,6 +104,11 @@ def feed_file_ingest_run(*, feed_file_id: Any) -> FeedFile | None:
         )
     try:
         return _ingest_from_cursor(feed_file=feed_file, path=path)
+    except FeedFileUnsafe as unsafe:
+        # A gzip bomb or a line no GRO record is as long as (FEEDS_MAX_DECOMPRESSED_BYTES,
+        # FEEDS_MAX_LINE_BYTES): given up before it grows the worker, never retried.
+        logger.warning("feed file %s refused while reading: %s", feed_file.pk, unsafe)
+        return feed_file_fail(feed_file_id=feed_file.pk, reason=str(unsafe))
     except (OSError, EOFError, zlib.error) as error:
         # The file itself is bad (gzip truncated, a bad CRC, a damaged stream): retrying
         # cannot help. Chunks already committed stay; the rest is not ingested.
@@ -118,7 +131,7 @@ def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
     today = timezone.localdate()
     context = _Context(event_type=feed_file.event_type, today=today, born_after=born_after(today))
     cursor = feed_file.lines_committed
-    lines = data_lines(path, feed_file.is_gzip, after=cursor)
+    lines = data_lines(path, feed_file.is_gzip, after=cursor)  # raises FeedFileUnsafe
     for chunks, chunk in enumerate(_chunks(lines, settings.FEEDS_CHUNK_SIZE), start=1):
         if not _chunk_commit_retrying(feed_file_id=feed_file.pk, cursor=cursor, chunk=chunk, context=context):
             logger.info("feed file %s: stopped, or another worker holds the cursor", feed_file.pk)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from feeds.models import EventType, RecordStatus
@@ -133,20 +134,51 @@ def file_event_type(path: Path, is_gzip: bool) -> str:
         raise HeaderRefused("The file cannot be read (a damaged gzip file?)") from error
 
 
+class FeedFileUnsafe(Exception):
+    """The file cannot be read within the limits (FEEDS_MAX_DECOMPRESSED_BYTES,
+    FEEDS_MAX_LINE_BYTES): a decompression bomb, or a line no GRO record is as long as.
+    The message says which, without any of the file's content."""
+
+
+def _bounded_lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The handle's lines, reading at most FEEDS_MAX_LINE_BYTES (+1) at a time and at most
+    FEEDS_MAX_DECOMPRESSED_BYTES in all, so that neither a gzip bomb nor a file with no
+    line breaks makes the worker hold more than one bounded line. Raises FeedFileUnsafe."""
+    max_line = settings.FEEDS_MAX_LINE_BYTES
+    max_total = settings.FEEDS_MAX_DECOMPRESSED_BYTES
+    total = 0
+    number = 0
+    while line := handle.readline(max_line + 1):
+        number += 1
+        total += len(line)
+        if total > max_total:
+            raise FeedFileUnsafe(
+                f"The file is larger than {max_total // (1024 * 1024):,} MB once decompressed "
+                "(FEEDS_MAX_DECOMPRESSED_BYTES): not ingested"
+            )
+        if len(line) > max_line and not line.endswith(b"\n"):
+            raise FeedFileUnsafe(
+                f"Line {number} is longer than {max_line:,} bytes (FEEDS_MAX_LINE_BYTES): not a GRO record, "
+                "so the file was not ingested"
+            )
+        yield line
+
+
 def data_lines(path: Path, is_gzip: bool, *, after: int = 0) -> Iterator[tuple[int, bytes]]:
     """(line number in the file, raw bytes) for each data line after the first `after`
-    data lines. Streams: never holds more than one line."""
+    data lines. Streams: never holds more than one line. Raises FeedFileUnsafe."""
     with _open(path, is_gzip) as handle:
-        handle.readline()
-        for index, line in enumerate(handle, start=1):
+        lines = _bounded_lines(handle)
+        next(lines, None)  # the header
+        for index, line in enumerate(lines, start=1):
             if index > after:
                 yield index + 1, line
 
 
 def data_line_count(path: Path, is_gzip: bool) -> int:
+    """Data lines in the file. Raises FeedFileUnsafe (this is the first full read)."""
     with _open(path, is_gzip) as handle:
-        handle.readline()
-        return sum(1 for _ in handle)
+        return max(0, sum(1 for _ in _bounded_lines(handle)) - 1)  # less the header
 
 
 def _date(value: str) -> datetime.date:

@@ -66,6 +66,11 @@ FEEDS_INBOX_DIR = Path(env.str("FEEDS_INBOX_DIR", default=str(VAR_DIR / "feeds" 
 FEEDS_STORE_DIR = Path(env.str("FEEDS_STORE_DIR", default=str(VAR_DIR / "feeds" / "store")))
 FEEDS_MAX_FILE_BYTES = env.int("FEEDS_MAX_FILE_BYTES", default=1024 * 1024 * 1024)
 FEEDS_CHUNK_SIZE = env.int("FEEDS_CHUNK_SIZE", default=2000)
+# Reading a (gzip) file stops, and the file fails with the reason, past this many bytes
+# decompressed or at a line longer than this (a GRO record is well under 1 KB): a
+# decompression bomb or a file without line breaks never grows the worker (docs/feeds.md).
+FEEDS_MAX_DECOMPRESSED_BYTES = env.int("FEEDS_MAX_DECOMPRESSED_BYTES", default=4 * 1024 * 1024 * 1024)
+FEEDS_MAX_LINE_BYTES = env.int("FEEDS_MAX_LINE_BYTES", default=64 * 1024)
 # A registration of someone born longer ago than this cannot concern the register.
 FEEDS_MAXIMUM_AGE_YEARS = env.int("FEEDS_MAXIMUM_AGE_YEARS", default=19)
 # A file whose ingestion has made no progress for this long is handed to a worker again.

@@ -281,9 +281,7 @@ def test_an_unmanaged_national_user_is_out_of_every_user_admins_scope(client, ad
     assert client.get(f"/users/{national.pk}/").status_code == 404
 
 
-def test_a_user_admin_cannot_deactivate_or_reset_the_auditor_overseeing_their_authority(
-    client, admin, westminster
-):
+def test_a_user_admin_cannot_deactivate_or_reset_the_auditor_overseeing_their_authority(client, admin, westminster):
     from tests.audit.factories_audit import authority_auditor
 
     auditor = authority_auditor(westminster)

@@ -167,3 +167,33 @@ def test_the_upload_task_runs_on_commit(child, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True):
         receipt = receive(mixed_file(child), enqueue=True)
     assert FeedFile.objects.get(pk=receipt.feed_file.pk).state == "done"
+
+
+def test_a_gzip_bomb_is_failed_with_the_reason_and_never_read_in_full(settings):
+    settings.FEEDS_MAX_DECOMPRESSED_BYTES = 1024 * 1024
+    # 64 MB of short, well-formed lines in about 200 KB of gzip.
+    line = (",".join(["x"] * 10) + "\n").encode()
+    bomb = gzipped(deaths_file(*([line] * (64 * 1024 * 1024 // len(line)))))
+    assert len(bomb) < 400 * 1024
+    feed_file = ingest(bomb, name="deaths.csv.gz")
+    assert feed_file.state == FeedFile.State.FAILED
+    assert "larger than 1 MB once decompressed" in feed_file.failure
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.FEED_FILE_FAILED).latest("id")
+    assert "FEEDS_MAX_DECOMPRESSED_BYTES" in event.details["reason"]
+
+
+def test_a_very_long_line_fails_the_file_without_holding_the_line(settings):
+    import tracemalloc
+
+    # One 100 MB line with no line break, about 100 KB of gzip.
+    bomb = gzipped(deaths_file(b"x" * (100 * 1024 * 1024)))
+    receipt = receive(bomb, name="deaths.csv.gz")
+    tracemalloc.start()
+    try:
+        feed_file = feed_file_ingest_run(feed_file_id=receipt.feed_file.pk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert feed_file.state == FeedFile.State.FAILED
+    assert "Line 2 is longer than 65,536 bytes" in feed_file.failure
+    assert peak < 16 * 1024 * 1024  # the worker held a bounded piece, not the 100 MB line
