@@ -164,8 +164,12 @@ def users_due_suspension(*, today: datetime.date) -> QuerySet[User]:
 
 
 def user_is_locked_out(*, user: User) -> bool:
-    """Whether django-axes refuses this account's sign-in until someone unlocks it."""
-    failures = AccessAttempt.objects.filter(username=user.email).values_list("failures_since_start", flat=True)
+    """Whether django-axes refuses this account's sign-in from some address, until the
+    cool-off ends or someone unlocks it."""
+    recent = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AccessAttempt.objects.filter(username=user.email, attempt_time__gte=recent).values_list(
+        "failures_since_start", flat=True
+    )
     return any(count >= settings.AXES_FAILURE_LIMIT for count in failures)
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from accounts.lockout import sign_in_failure_by_address_record
 from accounts.models import User, UserSession
 from accounts.sessions import session_start
 from audit.models import AuditEvent
@@ -36,3 +37,5 @@ def record_failed_sign_in(
     # Name the account attacked when it exists; never store the password or an unknown email.
     subject = User.objects.filter(email=str(credentials.get("username", "")).lower()).first()
     audit_event_record(action=AuditEvent.Action.LOGIN_FAILED, actor=None, subject_user=subject, request=request)
+    if request is not None:
+        sign_in_failure_by_address_record(request=request)

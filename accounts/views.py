@@ -3,6 +3,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -32,6 +33,7 @@ from accounts.forms import (
     TwoFactorCodeForm,
     TwoFactorEnrolForm,
 )
+from accounts.lockout import sign_in_refused_for_address
 from accounts.middleware import two_factor_not_required
 from accounts.models import Organisation, User
 from accounts.roles import Role
@@ -88,6 +90,15 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Too many failures from this address, to any accounts: refused before any password
+        # is checked, for the cool-off (accounts.lockout).
+        if sign_in_refused_for_address(request=request):
+            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+            context = {"address_refused": True, "cooloff_minutes": minutes}
+            return render(request, "registration/locked_out.html", context, status=429)
+        return super().post(request, *args, **kwargs)
 
     def get_success_url(self) -> str:
         target = "accounts:two_factor_verify"

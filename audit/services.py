@@ -85,6 +85,11 @@ def _client_ip(request: HttpRequest | None) -> str | None:
         return None
 
 
+def request_client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the audit trail records it (TRUSTED_PROXY_COUNT rule)."""
+    return _client_ip(request)
+
+
 def audit_event_record(
     *,
     action: AuditEvent.Action,

@@ -126,7 +126,10 @@ def _involvement_signpost(involvement: Involvement, viewer: User) -> Involvement
             organisation=organisation,
             role=practitioner.job_title,
             phone=practitioner.phone,
-            email=practitioner.email,
+            # Never a user's sign-in address: it is their account name (the lockout key),
+            # and phone and organisation are how to reach them. A contact recorded for
+            # someone without an account keeps its email below.
+            email="",
             service=involvement.get_service_type_display(),
             is_lead=involvement.is_lead,
             start_date=involvement.start_date,

@@ -1,9 +1,11 @@
 """The practitioners' search API: the same rules, scope and audit as the search page."""
 
-from typing import Any
+import math
+from typing import Any, NoReturn
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +15,14 @@ from accounts.selectors import lookup_refusal
 from audit.models import LookupReason
 from registry.children.api_fields import date_not_future, nhs_number_validated, postcode_validated
 from registry.lookups.forms import SEX_CHOICES
-from registry.lookups.services import LookupReasonGiven, LookupRefused, search_invalid_record, search_perform
+from registry.lookups.services import (
+    LookupReasonGiven,
+    LookupRefused,
+    search_invalid_record,
+    search_perform,
+    search_throttled_record,
+)
+from registry.lookups.throttling import SEARCH_THROTTLES
 from registry.matching.selectors import SearchCriteria, SearchMatch
 
 
@@ -130,12 +139,38 @@ class SearchView(APIView):
     """Search the register by NHS number, or family name and date of birth (with given
     name, sex and postcode to narrow). A reason is required; the call is audited."""
 
+    # The same per-user limits as the search page; an attempt over them is audited.
+    throttle_classes = SEARCH_THROTTLES
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        user = request.user
+        assert isinstance(user, User)
+        seconds = math.ceil(wait) if wait else 60
+        try:
+            raw = request.data if isinstance(request.data, dict) else {}
+        except ParseError:
+            raw = {}
+        stated = raw.get("reason")
+        search_throttled_record(
+            actor=user,
+            submitted={key: str(value)[:100] for key, value in raw.items() if key in CRITERIA_FIELDS and value},
+            reason=LookupReasonGiven(str(stated) if stated in LookupReason.values else ""),
+            retry_after=seconds,
+            request=request._request,
+            channel="api",
+        )
+        raise Throttled(
+            wait=seconds,
+            detail=f"Too many searches: you have reached the search limit. Wait {seconds} seconds, then try again.",
+        )
+
     @extend_schema(
         request=SearchRequestSerializer,
         responses={
             200: SearchResponseSerializer,
             400: OpenApiResponse(ErrorSerializer, description="Invalid or insufficient criteria"),
             403: OpenApiResponse(ErrorSerializer, description="Not allowed to search (role, training, expiry)"),
+            429: OpenApiResponse(ErrorSerializer, description="Too many searches: wait (Retry-After) and try again"),
             503: OpenApiResponse(ErrorSerializer, description="The search could not be audited"),
         },
     )

@@ -145,6 +145,31 @@ def search_invalid_record(
         )
 
 
+def search_throttled_record(
+    *,
+    actor: User,
+    submitted: dict[str, str],
+    reason: LookupReasonGiven,
+    retry_after: int,
+    request: HttpRequest | None,
+    channel: str,
+) -> AuditEvent:
+    """Audit a search refused because the user went over the search rate limit: it is
+    still a search (what was asked, why), refused, with how long they were told to wait."""
+    with transaction.atomic():
+        return audit_event_record(
+            action=AuditEvent.Action.SEARCH,
+            actor=actor,
+            request=request,
+            reason=reason.reason,
+            reason_detail=reason.detail,
+            criteria=submitted,
+            channel=channel,
+            outcome=LookupOutcome.REFUSED,
+            details={"refusal": "throttled: too many searches", "retry_after_seconds": retry_after},
+        )
+
+
 @dataclass(frozen=True)
 class KeptSearch:
     """A search shown again on the results page: the audited event and what it returned."""

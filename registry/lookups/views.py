@@ -31,7 +31,9 @@ from registry.lookups.services import (
     search_kept,
     search_perform,
     search_results_keep,
+    search_throttled_record,
 )
+from registry.lookups.throttling import search_throttle_wait
 from registry.models import Child, Involvement, Notification
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,9 @@ def search(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "registry/search.html", {"form": SearchForm(initial=initial)})
     form = SearchForm(request.POST)
+    wait = search_throttle_wait(request=request)
+    if wait is not None:
+        return _throttled(request, user=user, form=form, wait=wait)
     try:
         if not form.is_valid():
             errors = [str(error) for error_list in form.errors.values() for error in error_list]
@@ -116,6 +121,20 @@ def search_results(request: HttpRequest) -> HttpResponse:
         "registry/search_results.html",
         {"outcome": kept.outcome, "event": kept.event, "criteria": kept.criteria},
     )
+
+
+def _throttled(request: HttpRequest, *, user: User, form: SearchForm, wait: int) -> HttpResponse:
+    """Over the search limit: audited as a refused search, answered 429 with how long to wait."""
+    try:
+        search_throttled_record(
+            actor=user, submitted=form.submitted_criteria(), reason=_reason(form), retry_after=wait, request=request,
+            channel="web",
+        )  # fmt: skip
+    except DatabaseError:
+        return _unavailable(request)
+    response = render(request, "registry/search_throttled.html", {"wait_seconds": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _is_last_search(request: HttpRequest, event: AuditEvent | None) -> bool:

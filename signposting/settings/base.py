@@ -4,6 +4,7 @@ This is the one module that reads the process environment. The local, test and
 production modules only choose defaults and check that production values are present.
 """
 
+import datetime
 from pathlib import Path
 
 import django_stubs_ext
@@ -83,6 +84,14 @@ FEEDS_FAILED_RETENTION_DAYS = env.int("FEEDS_FAILED_RETENTION_DAYS", default=14)
 # ever; younger ones may still be being written by a copy tool.
 FEEDS_INBOX_HIDDEN_GRACE_SECONDS = env.int("FEEDS_INBOX_HIDDEN_GRACE_SECONDS", default=3600)
 
+# --- Search anti-automation (issue 15) -------------------------------------------------------
+# Searches per practitioner, page and API together (registry.lookups.throttling): a burst
+# limit and a sustained one, in DRF's "number/period" form (period s, min, hour or day).
+SEARCH_THROTTLE_RATES = {
+    "search_burst": env.str("SEARCH_THROTTLE_BURST", default="30/min"),
+    "search_sustained": env.str("SEARCH_THROTTLE_SUSTAINED", default="300/hour"),
+}
+
 # --- Removal and retention (issue 6) ---------------------------------------------------------
 # Months after these dates that a child leaves the register (docs/removal.md). The last
 # status ending uses REGISTER_RETENTION_MONTHS_AFTER_PLAN_END above; 18th birthday uses
@@ -105,14 +114,18 @@ ACCOUNTS_SESSION_WARNING_SECONDS = env.int("ACCOUNTS_SESSION_WARNING_SECONDS", d
 # Signed out this long after signing in, however active (also SESSION_COOKIE_AGE below).
 ACCOUNTS_SESSION_ABSOLUTE_SECONDS = env.int("ACCOUNTS_SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 OTP_TOTP_ISSUER = "Signposting register"
-# Lockout (django-axes): per account, not per address (many users share an NHS or council
-# proxy); only a local authority user admin (or a system administrator) unlocks.
+# Lockout (django-axes): 10 wrong passwords for one account from one address lock that
+# account at that address for the cool-off (a user admin can unlock sooner). Counting the
+# account and address together means nobody can lock someone else's account from
+# elsewhere (docs/accounts.md). Separately, an address with too many failures across any
+# accounts is refused for the cool-off (accounts.lockout): set well above one person's
+# mistakes, because an NHS trust or a council puts thousands of staff behind one proxy.
 AXES_FAILURE_LIMIT = 10
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes.W006 asks for the address as well; counting per account already stops guessing one
-# account's password, and a shared proxy's address would lock out a whole hospital.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_COOLOFF_TIME = None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("ACCOUNTS_LOCKOUT_COOLOFF_MINUTES", default=15))
+# The client address by the audit trail's rule (TRUSTED_PROXY_COUNT), not axes' own guess.
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+ACCOUNTS_SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("ACCOUNTS_SIGN_IN_ADDRESS_FAILURE_LIMIT", default=100)
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

@@ -61,3 +61,48 @@ def test_the_user_admin_sees_the_lock_and_unlocks_it(client, westminster):
     assert sign_in_through_the_pages(anonymous, user, device)["Location"] == "/"
     assert AuditEvent.objects.filter(action="user_unlocked", actor=admin, subject_user_id=user.pk).exists()
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED, subject_user_id=user.pk).count() == 10
+
+
+ATTACKER = "203.0.113.9"
+OFFICE = "198.51.100.7"
+
+
+def test_failures_from_another_address_cannot_lock_someone_out(client):
+    user = UserFactory()
+    authenticator_for(user)
+    for _ in range(10):
+        client.post("/sign-in/", {"username": user.email, "password": "guess"}, REMOTE_ADDR=ATTACKER)
+    # The attacker's own address is locked for this account...
+    refused = client.post("/sign-in/", {"username": user.email, "password": PASSWORD}, REMOTE_ADDR=ATTACKER)
+    assert refused.status_code == 429
+    # ...the user, signing in from their office, is not.
+    ok = client.__class__().post("/sign-in/", {"username": user.email, "password": PASSWORD}, REMOTE_ADDR=OFFICE)
+    assert ok.status_code == 302
+
+
+def test_a_lock_ends_by_itself_after_the_cool_off(client, settings):
+    import datetime
+
+    import time_machine
+
+    user = UserFactory()
+    authenticator_for(user)
+    for _ in range(10):
+        wrong_password(client, user.email)
+    assert client.post("/sign-in/", {"username": user.email, "password": PASSWORD}).status_code == 429
+    later = datetime.datetime.now(tz=datetime.UTC) + settings.AXES_COOLOFF_TIME + datetime.timedelta(minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert client.post("/sign-in/", {"username": user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_one_address_failing_against_many_accounts_is_refused_for_the_cool_off(client, settings):
+    settings.ACCOUNTS_SIGN_IN_ADDRESS_FAILURE_LIMIT = 5
+    user = UserFactory()
+    authenticator_for(user)
+    for n in range(5):
+        client.post("/sign-in/", {"username": f"person{n}@example.gov.uk", "password": "x"}, REMOTE_ADDR=ATTACKER)
+    refused = client.post("/sign-in/", {"username": user.email, "password": PASSWORD}, REMOTE_ADDR=ATTACKER)
+    assert refused.status_code == 429
+    assert "Too many attempts to sign in" in refused.content.decode()
+    ok = client.__class__().post("/sign-in/", {"username": user.email, "password": PASSWORD}, REMOTE_ADDR=OFFICE)
+    assert ok.status_code == 302

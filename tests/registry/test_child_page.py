@@ -234,3 +234,17 @@ def test_who_to_contact_links_phone_numbers_and_email(client, practitioner, chil
     assert f'href="tel:{authority.out_of_hours_phone.replace(" ", "")}"' in contact
     assert f'href="mailto:{authority.secure_email}"' in contact
     assert page.index('id="who-to-contact"') < page.index("Why this child is on the register")
+
+
+def test_a_practitioners_sign_in_address_is_never_shown_but_their_phone_and_organisation_are(
+    client, practitioner, child
+):
+    # The sign-in email is the account's name (and so its lockout key): not for other users.
+    InvolvementFactory(
+        child=child, practitioner__full_name="Wren Worker", practitioner__phone="020 7946 0123",
+        practitioner__email="wren.worker@example.nhs.uk",
+    )  # fmt: skip
+    page = open_page(client, practitioner, child).content.decode()
+    assert "Wren Worker" in page and "020 7946 0123" in page
+    assert "Social Care Team" in page  # the organisation (its name is HTML-escaped)
+    assert "wren.worker@example.nhs.uk" not in page

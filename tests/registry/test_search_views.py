@@ -274,3 +274,43 @@ def test_the_openapi_schema_documents_the_search(client, practitioner):
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").content.decode()
     assert "/api/v1/search/" in schema and "SearchRequest" in schema
     assert client.get("/api/v1/docs/").status_code == 200
+
+
+# --- Anti-automation: one per-user limit for the page and the API ---------------------------
+
+
+@pytest.fixture
+def three_a_minute(settings):
+    settings.SEARCH_THROTTLE_RATES = {"search_burst": "3/min", "search_sustained": "100/hour"}
+
+
+def test_searching_over_the_limit_answers_429_explains_the_wait_and_is_audited(
+    client, practitioner, child, three_a_minute
+):
+    client.force_login(practitioner)
+    for _ in range(3):
+        assert search(client, nhs_number="9434765919").status_code == 200
+    response = search(client, nhs_number="9434765919")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "You have made too many searches" in page and "Victoria" not in page
+    assert int(response["Retry-After"]) > 0
+    throttled = AuditEvent.objects.filter(action=AuditEvent.Action.SEARCH).latest("id")
+    assert throttled.outcome == LookupOutcome.REFUSED and throttled.details["refusal"].startswith("throttled")
+    assert throttled.criteria == {"nhs_number": "9434765919"} and throttled.register_ids == []
+    # Another practitioner is not held back by this one's searches.
+    client.force_login(UserFactory(roles=[Role.PRACTITIONER]))
+    assert search(client, nhs_number="9434765919").status_code == 200
+
+
+def test_the_api_and_the_page_share_the_limit_and_the_api_answers_429_with_a_message(
+    client, api, practitioner, child, three_a_minute
+):
+    client.force_login(practitioner)
+    for _ in range(3):
+        assert search(client, nhs_number="9434765919").status_code == 200
+    response = api.post("/api/v1/search/", {"nhs_number": "9434765919", "reason": "assessment"}, format="json")
+    assert response.status_code == 429
+    assert "Too many searches" in response.json()["detail"] and int(response["Retry-After"]) > 0
+    throttled = AuditEvent.objects.filter(action=AuditEvent.Action.SEARCH).latest("id")
+    assert (throttled.channel, throttled.outcome) == ("api", LookupOutcome.REFUSED)
