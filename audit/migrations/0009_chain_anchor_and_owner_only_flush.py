@@ -80,7 +80,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0007_actions_for_accounts_feeds_removal"),
+        ("audit", "0008_pipeline_failures"),
     ]
 
     operations = [
