@@ -17,13 +17,14 @@ def username_from_request(request: HttpRequest, credentials: dict[str, Any] | No
     return str(value).strip().lower()
 
 
-def client_ip(request: HttpRequest) -> str:
-    """AXES_CLIENT_IP_CALLABLE: the address the audit trail records for this request."""
-    return request_client_ip(request) or "unknown"
+def client_ip(request: HttpRequest) -> str | None:
+    """AXES_CLIENT_IP_CALLABLE: the address the audit trail records for this request (None
+    when there is no valid one: axes stores it in an address column)."""
+    return request_client_ip(request)
 
 
 def _address_key(request: HttpRequest) -> str:
-    return f"sign-in-failures:{client_ip(request)}"
+    return f"sign-in-failures:{client_ip(request) or 'unknown'}"
 
 
 def sign_in_failure_by_address_record(*, request: HttpRequest) -> None:
