@@ -24,7 +24,6 @@ from feeds.selectors import (
     review_queue,
 )
 from feeds.services import FeedRefused, feed_file_fail, feed_file_receive, feed_match_confirm, feed_match_reject
-from signposting.middleware import request_body_limit
 
 
 def _user(request: HttpRequest) -> User:
@@ -46,7 +45,6 @@ def _manager(request: HttpRequest) -> User:
     return user
 
 
-@request_body_limit("FEEDS_MAX_FILE_BYTES")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def feed_files(request: HttpRequest) -> HttpResponse:

@@ -53,27 +53,22 @@ class DatabaseUnavailableMiddleware:
 
 # Room for the multipart envelope (boundaries, the other form fields) around an upload.
 MULTIPART_ALLOWANCE_BYTES = 64 * 1024
-
-
-def request_body_limit(setting_name: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Mark a view as accepting a request body up to the named setting (a file upload's
-    largest file) plus the multipart envelope, instead of DATA_UPLOAD_MAX_MEMORY_SIZE.
-    Put it outermost: RequestSizeLimitMiddleware reads the mark on the resolved view."""
-
-    def mark(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        view.request_body_limit_setting = setting_name  # type: ignore[attr-defined]
-        return view
-
-    return mark
+# The pages that take a file, by URL name, and the setting that limits the file. Every
+# other request body is held to DATA_UPLOAD_MAX_MEMORY_SIZE. Named here, not marked on
+# the views, so that no app imports the project layer.
+UPLOAD_BODY_LIMITS = {
+    "registry:upload-new": "BULK_UPLOAD_MAX_BYTES",
+    "feeds:files": "FEEDS_MAX_FILE_BYTES",
+}
 
 
 def request_body_limit_for(request: HttpRequest) -> int:
     """The largest request body the view at this path accepts, in bytes."""
     try:
-        view = resolve(request.path_info).func
+        view_name = resolve(request.path_info).view_name
     except Resolver404:
         return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-    setting_name = getattr(view, "request_body_limit_setting", None)
+    setting_name = UPLOAD_BODY_LIMITS.get(view_name)
     if setting_name is None:
         return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     return int(getattr(settings, setting_name)) + MULTIPART_ALLOWANCE_BYTES

@@ -23,7 +23,6 @@ from registry.intake.uploads import (
     bulk_uploads_for_user,
     upload_authorities_for_user,
 )
-from signposting.middleware import request_body_limit
 
 UPLOADS_LISTED = 20
 
@@ -83,7 +82,6 @@ def upload_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/uploads/list.html", {"uploads": uploads})
 
 
-@request_body_limit("BULK_UPLOAD_MAX_BYTES")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def upload_new(request: HttpRequest) -> HttpResponse:
