@@ -1,4 +1,3 @@
-import datetime
 from typing import Any
 
 from django import forms
@@ -8,6 +7,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Organisation
 from accounts.roles import Role
+from signposting.govuk import GovukDateField
 
 
 class SignInForm(AuthenticationForm):
@@ -162,44 +162,16 @@ class RoleForm(forms.Form):
 
 
 class DateForm(forms.Form):
-    """One GOV.UK date input (day, month, year)."""
-
-    day = forms.IntegerField(required=False, min_value=1, max_value=31)
-    month = forms.IntegerField(required=False, min_value=1, max_value=12)
-    year = forms.IntegerField(required=False, min_value=1900, max_value=2200)
+    """One GOV.UK date input (day, month, year), posted as <prefix>-date-day and so on."""
 
     label = "Date"
     allow_blank = False
-    past_only = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("day", "month", "year"):
-            self.fields[name].error_messages = {
-                "invalid": f"{self.label} must be a real date",
-                "min_value": f"{self.label} must be a real date",
-                "max_value": f"{self.label} must be a real date",
-            }
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.errors:
-            return cleaned
-        parts = [cleaned.get("day"), cleaned.get("month"), cleaned.get("year")]
-        if all(part is None for part in parts):
-            if not self.allow_blank:
-                self.add_error("day", f"Enter the {self.label.lower()}")
-            cleaned["date"] = None
-            return cleaned
-        missing = [name for name, part in zip(("day", "month", "year"), parts, strict=True) if part is None]
-        if missing:
-            self.add_error("day", f"{self.label} must include a {' and '.join(missing)}")
-            return cleaned
-        try:
-            cleaned["date"] = datetime.date(int(parts[2]), int(parts[1]), int(parts[0]))  # type: ignore[arg-type]
-        except ValueError:
-            self.add_error("day", f"{self.label} must be a real date")
-        return cleaned
+        self.fields["date"] = GovukDateField(
+            label=self.label, required=not self.allow_blank, suffixes=("-day", "-month", "-year")
+        )
 
 
 class TrainingForm(DateForm):

@@ -367,7 +367,7 @@ def user_training(request: HttpRequest, user_id: int) -> HttpResponse:
                 admin=admin, user=user, completed_on=form.cleaned_data["date"], request=request
             )
         except ValidationError as error:
-            form.add_error("day", error.messages)
+            form.add_error("date", error.messages)
         else:
             return _back_to_user(request, user, f"Training recorded for {user.full_name}")
     return render(request, "accounts/user_date.html", {"subject": user, "form": form, "action": "training"})

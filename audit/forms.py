@@ -1,17 +1,16 @@
 """Auditors' forms. The events filter travels in the URL, so it holds identifiers only;
 anything personal (a user's email, a child's name) is sent by POST to a finder instead."""
 
-import datetime
 import re
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.selectors import AuditorScope, AuditQuery, authorities_in_scope, organisations_in_scope
+from signposting.govuk import GOVUK_SUFFIXES, GovukDateField
 
-DATE_HINT = "For example, 2026-11-23"
+DATE_HINT = "For example, 23 11 2026"
 # A register ID as the trail holds it: three groups of four capitals or digits. The register
 # issues them from a narrower alphabet (registry.identity); the trail does not
 # import the register, and needs only to refuse what cannot be an ID: one that names no
@@ -35,14 +34,8 @@ class AuditFilterForm(forms.Form):
         label="Organisation of the user", required=False, coerce=int, empty_value=None
     )
     action = forms.ChoiceField(label="What they did", required=False)
-    date_from = forms.DateField(
-        label="From date", required=False, help_text=DATE_HINT, input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Enter the from date as year-month-day, like 2026-11-01"},
-    )  # fmt: skip
-    date_to = forms.DateField(
-        label="To date", required=False, help_text=DATE_HINT, input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Enter the to date as year-month-day, like 2026-11-23"},
-    )  # fmt: skip
+    date_from = GovukDateField(label="From date", required=False, help_text=DATE_HINT, suffixes=GOVUK_SUFFIXES)
+    date_to = GovukDateField(label="To date", required=False, help_text=DATE_HINT, suffixes=GOVUK_SUFFIXES)
 
     def __init__(self, *args: Any, scope: AuditorScope, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,14 +90,11 @@ class ChildFindForm(forms.Form):
         label="Family name", max_length=100, error_messages={"required": "Enter the child's family name"}
     )
     given_names = forms.CharField(label="Given name (optional)", max_length=100, required=False)
-    date_of_birth = forms.DateField(
+    date_of_birth = GovukDateField(
         label="Date of birth",
-        help_text="For example, 2019-04-12",
-        input_formats=["%Y-%m-%d"],
-        error_messages={
-            "required": "Enter the child's date of birth",
-            "invalid": "Enter the date of birth as year-month-day, like 2019-04-12",
-        },
+        past_only=True,
+        help_text="For example, 12 4 2019",
+        error_messages={"required": "Enter the child's date of birth"},
     )
     purpose = forms.CharField(
         label="Why are you looking for this child?",
@@ -112,12 +102,6 @@ class ChildFindForm(forms.Form):
         help_text="For example, the reference of the complaint or investigation",
         error_messages={"required": "Enter why you are looking for this child"},
     )
-
-    def clean_date_of_birth(self) -> datetime.date:
-        value: datetime.date = self.cleaned_data["date_of_birth"]
-        if value > timezone.localdate():
-            raise forms.ValidationError("Date of birth must be in the past")
-        return value
 
 
 class FlagReviewForm(forms.Form):

@@ -2,6 +2,7 @@
 anomaly flags. Scope comes from audit.selectors.auditor_scope; every page an auditor opens
 is itself written to the audit trail (audit.services.auditor_action_record)."""
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -33,6 +34,7 @@ from audit.selectors import (
     child_in_scope,
 )
 from audit.services import FlagAlreadyReviewed, anomaly_flag_review, auditor_action_record
+from signposting.govuk import date_as_parts
 
 # Counting every match over millions of events would cost more than the page itself.
 COUNT_CAP = 10_000
@@ -92,10 +94,13 @@ def _page(events: QuerySet[AuditEvent], request: HttpRequest) -> EventPage:
 
 
 def _querystring(query: AuditQuery, **extra: str | int) -> str:
-    # The criteria's keys are the filter form's field names.
+    # The criteria's keys are the filter form's field names; dates go back as their boxes.
     params = QueryDict(mutable=True)
     for key, value in query.as_criteria().items():
-        params[key] = str(value)
+        if key in ("date_from", "date_to"):
+            params.update(date_as_parts(name=key, value=datetime.date.fromisoformat(str(value))))
+        else:
+            params[key] = str(value)
     for key, value in extra.items():
         params[key] = str(value)
     return params.urlencode()

@@ -18,8 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from feeds.models import EventType, RecordStatus
-from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
-from registry.models import Sex
+from registry.identity import IdentityValueError, nhs_number_clean, postcode_clean, sex_from_code
 
 DEATH_COLUMNS = (
     "registration_district", "sub_district", "entry_number", "registration_date", "forenames", "surname",
@@ -49,12 +48,6 @@ DEFAULT_MAX_LENGTH = 100
 LONG_COLUMNS = ("address", "place_of_death", "place_of_birth")
 LONG_MAX_LENGTH = 300
 GZIP_MAGIC = b"\x1f\x8b"
-_SEXES = {
-    "m": Sex.MALE, "male": Sex.MALE, "1": Sex.MALE,
-    "f": Sex.FEMALE, "female": Sex.FEMALE, "2": Sex.FEMALE,
-    "i": Sex.INDETERMINATE, "indeterminate": Sex.INDETERMINATE, "9": Sex.INDETERMINATE,
-    "": Sex.NOT_KNOWN, "u": Sex.NOT_KNOWN, "0": Sex.NOT_KNOWN, "not known": Sex.NOT_KNOWN,
-}  # fmt: skip
 
 
 class HeaderRefused(ValueError):
@@ -270,20 +263,16 @@ def _parse(event_type: str, line_number: int, raw: bytes, today: datetime.date, 
     row["record_status"] = row["record_status"].lower()
     if row["record_status"] not in RecordStatus.values:
         raise _Refused("record_status must be registered, corrected or cancelled")
-    if row["nhs_number"]:
-        number = nhs_number_normalise(row["nhs_number"])
-        if not nhs_number_is_valid(number):
-            raise _Refused("nhs_number is not a valid NHS number (check digit)")
-        row["nhs_number"] = number
-    sex = _SEXES.get(row["sex"].lower())
-    if sex is None:
-        raise _Refused("sex must be M, F, I or blank")
-    row["sex"] = sex
+    try:
+        row["nhs_number"] = nhs_number_clean(row["nhs_number"])
+        row["sex"] = sex_from_code(row["sex"])
+    except IdentityValueError as error:
+        raise _Refused(f"{error.field}: {error.message}") from None
     for name in ("postcode", "mother_postcode"):
         if row.get(name):
             try:
-                row[name] = postcode_normalise(row[name])
-            except ValidationError:
+                row[name] = postcode_clean(row[name])
+            except IdentityValueError:
                 # An address the GRO holds in another shape is no reason to lose the record;
                 # it only stops the postcode counting towards a match.
                 row[name] = ""

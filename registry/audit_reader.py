@@ -5,11 +5,9 @@ postcodes and matching it needs are the register's own rules, reached through he
 
 import datetime
 
-from django.core.exceptions import ValidationError
-
 from audit.register_reader import FoundChild, FoundChildren
 from registry.children.selectors import child_authority_codes
-from registry.identity import postcode_normalise
+from registry.identity import IdentityValueError, postcode_clean
 from registry.matching.keys import name_normalise
 from registry.matching.selectors import Purpose, SearchCriteria, candidates
 from registry.models import Child, Involvement
@@ -21,8 +19,8 @@ class RegistryAuditReader:
 
     def postcode_normalise(self, value: str) -> str:
         try:
-            return postcode_normalise(value)
-        except ValidationError:
+            return postcode_clean(value)
+        except IdentityValueError:
             return ""
 
     def child_family_name_and_postcode(self, *, register_id: str) -> tuple[str, str] | None:

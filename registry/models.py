@@ -5,14 +5,16 @@ from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import LocalAuthority, Organisation, SensitiveCategory
-from registry.identity import REGISTER_ID_PATTERN, register_id_generate, validate_nhs_number
+from registry.identity import (
+    REGISTER_ID_PATTERN,
+    involvement_sensitivity,
+    register_id_generate,
+    validate_nhs_number,
+)
 
-
-class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    INDETERMINATE = "indeterminate", "Indeterminate"
-    NOT_KNOWN = "not_known", "Not known"
+# The choices live with the rule that reads sex codes (registry.identity); models
+# re-export them, so that every `from registry.models import Sex` keeps working.
+from registry.identity import Sex as Sex
 
 
 class NameKeyFields(models.Model):
@@ -273,8 +275,16 @@ class Involvement(models.Model):
         return f"{self.get_service_type_display()} involvement with {self.child_id}"
 
     @property
+    def sensitivity(self) -> str:
+        """The sensitive category ("" if none), by the one rule: a row recorded before the
+        rule looked at the service is still read as sensitive when its service is."""
+        return involvement_sensitivity(
+            service_type=self.service_type, organisation_sensitive_service=self.sensitive_category
+        )
+
+    @property
     def is_sensitive(self) -> bool:
-        return bool(self.sensitive_category)
+        return bool(self.sensitivity)
 
 
 class Notification(models.Model):

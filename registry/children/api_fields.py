@@ -2,29 +2,38 @@
 systems), so that a bad NHS number, postcode or date is refused with the same message."""
 
 import datetime
+from collections.abc import Callable
+from typing import TypeVar
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.identity import IdentityValueError, nhs_number_clean, postcode_clean, sex_from_code
+
+T = TypeVar("T")
+
+
+def identity_validated(clean: Callable[[str | None], T], value: str | None) -> T:
+    """Apply one rule of registry.identity, its message becoming the field's error."""
+    try:
+        return clean(value)
+    except IdentityValueError as error:
+        raise serializers.ValidationError(error.message) from None
 
 
 def nhs_number_validated(value: str | None) -> str:
-    """The NHS number without spaces or hyphens, or "" if none was given; refuses one whose
-    check digit is wrong."""
-    number = nhs_number_normalise(value or "")
-    if number and not nhs_number_is_valid(number):
-        raise serializers.ValidationError("Enter a valid NHS number: 10 digits with a correct check digit")
-    return number
+    """The NHS number without spaces or hyphens, or "" if none was given."""
+    return identity_validated(nhs_number_clean, value)
 
 
-def postcode_validated(value: str) -> str:
+def postcode_validated(value: str | None) -> str:
     """The postcode in its standard form, or "" if none was given."""
-    try:
-        return postcode_normalise(value) if value.strip() else ""
-    except DjangoValidationError:
-        raise serializers.ValidationError("Enter a full UK postcode, like SW1A 1AA") from None
+    return identity_validated(postcode_clean, value)
+
+
+def sex_validated(value: str | None) -> str:
+    """The sex from any code the register accepts; blank is not known."""
+    return identity_validated(sex_from_code, value)
 
 
 def date_not_future(value: datetime.date | None, *, message: str = "Must be today or in the past") -> None:

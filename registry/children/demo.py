@@ -17,6 +17,7 @@ from accounts.models import LocalAuthority, Organisation, SensitiveCategory, Use
 from accounts.roles import Role
 from accounts.services import user_create
 from registry.children.services import child_create, involvement_add
+from registry.identity import involvement_sensitivity, nhs_number_check_digit
 from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
 
 # Printed by `make run`; demo accounts exist only in local and test databases.
@@ -83,9 +84,8 @@ def nhs_number_synthetic(rng: random.Random) -> str:
     """A valid NHS number in the 999 test range."""
     while True:
         body = "999" + "".join(str(rng.randint(0, 9)) for _ in range(6))
-        total = sum(int(digit) * weight for digit, weight in zip(body, range(10, 1, -1), strict=True))
-        check = (11 - total % 11) % 11
-        if check != 10:
+        check = nhs_number_check_digit(body)
+        if check is not None:
             return body + str(check)
 
 
@@ -307,7 +307,7 @@ def _involvements(
                 contact_role="Sexual health nurse",
                 contact_phone="0300 123 4567",
                 service_type=ServiceType.SEXUAL_HEALTH,
-                sensitive_category=SensitiveCategory.SEXUAL_HEALTH,
+                sensitive_category=involvement_sensitivity(service_type=ServiceType.SEXUAL_HEALTH),
                 start_date=start,
             ),
         )

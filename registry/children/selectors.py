@@ -106,14 +106,16 @@ def service_type_for_user(*, user: User) -> str:
 
 
 def involvement_visible_to(*, involvement: Involvement, user: User) -> bool:
-    """Sensitive-service involvement is shown only to users of an organisation providing
-    the same kind of service, and to the practitioner themselves."""
-    if not involvement.sensitive_category:
+    """Sensitive-service involvement (registry.identity.involvement_sensitivity) is
+    shown only to users of an organisation providing the same kind of service, and to the
+    practitioner themselves."""
+    sensitivity = involvement.sensitivity
+    if not sensitivity:
         return True
     if involvement.practitioner_id == user.pk:
         return True
     organisation = user.organisation
-    return organisation is not None and organisation.sensitive_service == involvement.sensitive_category
+    return organisation is not None and organisation.sensitive_service == sensitivity
 
 
 def _involvement_signpost(involvement: Involvement, viewer: User) -> InvolvementSignpost:

@@ -20,7 +20,12 @@ from registry.children.eligibility import child_eligibility
 from registry.children.notifications import involvement_match_notify
 from registry.children.status_rules import status_overlap_check
 from registry.children.tasks import child_transfer_emails_send, notification_emails_send
-from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.identity import (
+    IdentityValueError,
+    involvement_sensitivity,
+    nhs_number_clean,
+    postcode_clean,
+)
 from registry.matching.keys import name_keys
 from registry.models import Child, ChildTransfer, Involvement, Notification, OtherName, ProtectionStatus
 
@@ -67,15 +72,14 @@ def name_keys_apply(record: Child | OtherName) -> None:
 
 def _clean_identity(fields: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(fields)
-    if cleaned.get("nhs_number"):
-        number = nhs_number_normalise(cleaned["nhs_number"])
-        if not nhs_number_is_valid(number):
-            raise ValidationError({"nhs_number": "Enter a valid 10-digit NHS number"})
-        cleaned["nhs_number"] = number
-    elif "nhs_number" in cleaned:
-        cleaned["nhs_number"] = None
-    if cleaned.get("postcode"):
-        cleaned["postcode"] = postcode_normalise(cleaned["postcode"])
+    try:
+        if "nhs_number" in cleaned:
+            # No NHS number is stored as NULL: many children have none, each must be unique.
+            cleaned["nhs_number"] = nhs_number_clean(cleaned["nhs_number"]) or None
+        if "postcode" in cleaned:
+            cleaned["postcode"] = postcode_clean(cleaned["postcode"])
+    except IdentityValueError as error:
+        raise ValidationError({error.field: error.message}) from None
     return cleaned
 
 
@@ -314,9 +318,10 @@ def practitioner_involvement_start(
     involvement = Involvement(
         practitioner=actor,
         service_type=service_type,
-        # A practitioner of a sensitive service is recorded as one, so that only users of
-        # that service see this involvement.
-        sensitive_category=organisation.sensitive_service if organisation else "",
+        sensitive_category=involvement_sensitivity(
+            service_type=service_type,
+            organisation_sensitive_service=organisation.sensitive_service if organisation else "",
+        ),
         start_date=timezone.localdate(),
     )
     with transaction.atomic():

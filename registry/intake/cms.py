@@ -24,13 +24,14 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import LocalAuthority, SensitiveCategory, User
+from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.services import child_create, child_identity_update, involvement_add, name_keys_apply, status_add
 from registry.children.status_rules import status_overlap_check
+from registry.identity import involvement_sensitivity
 from registry.models import Child, IdempotencyRecord, Involvement, OtherName, ProtectionStatus
 
 # Identity fields a case-management system may set. Everything else on Child (the
@@ -44,7 +45,6 @@ STATUS_UPDATE_FIELDS = ("end_date", "legal_basis", "expected_delivery_date")
 INVOLVEMENT_UPDATE_FIELDS = (
     "contact_organisation_name", "contact_role", "contact_phone", "contact_email", "is_lead", "end_date",
 )  # fmt: skip
-SENSITIVE_SERVICES = {choice.value for choice in SensitiveCategory if choice.value}
 
 
 class CmsRefused(Exception):
@@ -206,8 +206,7 @@ def involvement_upsert(
             service = involvement["service_type"]
             record = Involvement(
                 **involvement,
-                # A sensitive service's involvement is hidden from users outside that service.
-                sensitive_category=service if service in SENSITIVE_SERVICES else SensitiveCategory.NONE,
+                sensitive_category=involvement_sensitivity(service_type=service),
             )
             involvement_add(actor=actor, child=child, involvement=record, request=request)
             return True

@@ -13,10 +13,10 @@ import hashlib
 import io
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
@@ -31,15 +31,17 @@ from registry.children.selectors import child_authority_codes
 from registry.children.services import name_keys_apply
 from registry.children.status_rules import StatusDates, status_overlap_find, status_overlap_message
 from registry.identity import (
-    nhs_number_is_valid,
-    nhs_number_normalise,
-    postcode_normalise,
+    IdentityValueError,
+    nhs_number_clean,
+    postcode_clean,
     register_id_generate,
+    sex_from_code,
 )
 from registry.matching.keys import NameKeys, name_keys
-from registry.models import Child, OtherName, ProtectionStatus, Sex
+from registry.models import Child, OtherName, ProtectionStatus
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COLUMNS = [
     "local_authority_code", "la_reference", "nhs_number", "given_names", "family_name", "other_names",
@@ -48,11 +50,6 @@ COLUMNS = [
 ]  # fmt: skip
 REQUIRED_COLUMNS = frozenset(COLUMNS)
 
-SEX_VALUES = {
-    "female": Sex.FEMALE, "f": Sex.FEMALE, "male": Sex.MALE, "m": Sex.MALE,
-    "indeterminate": Sex.INDETERMINATE, "i": Sex.INDETERMINATE,
-    "not_known": Sex.NOT_KNOWN, "u": Sex.NOT_KNOWN, "unknown": Sex.NOT_KNOWN, "": Sex.NOT_KNOWN,
-}  # fmt: skip
 STATUS_KINDS = {choice.value for choice in ProtectionStatus.Kind}
 LEGAL_BASES = {choice.value for choice in ProtectionStatus.LegalBasis}
 OTHER_NAME_KINDS = {choice.value for choice in OtherName.Kind}
@@ -140,6 +137,14 @@ def _parse_date(value: str, field_name: str, *, required: bool) -> datetime.date
         raise RowError(field_name, "is not a date in the form YYYY-MM-DD", value=value) from None
 
 
+def _identity(clean: Callable[[str], T], value: str) -> T:
+    """One rule of registry.identity; its message becomes the row's rejection."""
+    try:
+        return clean(value)
+    except IdentityValueError as error:
+        raise RowError(error.field, error.message) from None
+
+
 def _parse_other_names(value: str) -> list[tuple[str, str, str]]:
     names = []
     for entry in filter(None, (part.strip() for part in value.split(";"))):
@@ -174,9 +179,7 @@ def row_parse(
         raise RowError(
             "local_authority_code", "is not a local authority on the register", value=row["local_authority_code"]
         )
-    nhs_number = nhs_number_normalise(row["nhs_number"])
-    if nhs_number and not nhs_number_is_valid(nhs_number):
-        raise RowError("nhs_number", "is not a valid NHS number (10 digits with a correct check digit)")
+    nhs_number = _identity(nhs_number_clean, row["nhs_number"])
     if not nhs_number and not row["la_reference"]:
         raise RowError("la_reference", "is required when there is no NHS number")
     if len(row["la_reference"]) > 64:
@@ -186,9 +189,7 @@ def row_parse(
     for name_field in ("given_names", "family_name"):
         if len(row[name_field]) > 100:
             raise RowError(name_field, "is longer than 100 characters")
-    sex = SEX_VALUES.get(row["sex"].lower())
-    if sex is None:
-        raise RowError("sex", "is not one of female, male, indeterminate, not_known", value=row["sex"])
+    sex = _identity(sex_from_code, row["sex"])
     kind = row["status_kind"].lower()
     if kind not in STATUS_KINDS:
         raise RowError("status_kind", f"is not one of {', '.join(sorted(STATUS_KINDS))}", value=row["status_kind"])
@@ -196,12 +197,7 @@ def row_parse(
     date_of_birth = _parse_date(row["date_of_birth"], "date_of_birth", required=not unborn)
     if date_of_birth and date_of_birth > today:
         raise RowError("date_of_birth", "is in the future")
-    postcode = ""
-    if row["postcode"]:
-        try:
-            postcode = postcode_normalise(row["postcode"])
-        except Exception:
-            raise RowError("postcode", "is not a UK postcode", value=row["postcode"]) from None
+    postcode = _identity(postcode_clean, row["postcode"])
     start = _parse_date(row["status_start"], "status_start", required=True)
     assert start is not None
     if start > today:

@@ -9,100 +9,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 
-from accounts.models import LocalAuthority, SensitiveCategory, User
+from accounts.models import LocalAuthority, User
+from registry.children.form_fields import NhsNumberField, PostcodeField
 from registry.children.selectors import practitioner_for_involvement
-from registry.identity import nhs_number_is_valid, nhs_number_normalise, postcode_normalise
+from registry.identity import involvement_sensitivity, sex_choices
 from registry.lookups.services import ManagerFind
 from registry.maintenance.duplicates import DIFFERENT_CHILD, DuplicateCheck, ProposedChild
 from registry.matching.selectors import SearchCriteria, criteria_sufficient
 from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
-
-_DATE_PARTS = (("Day", "", 2), ("Month", "_month", 2), ("Year", "_year", 4))
-
-
-class DateInputs(forms.MultiWidget):
-    """The GOV.UK date input: day, month and year boxes. The day box carries the field's
-    own id, so that the error summary's link and the label land on it."""
-
-    template_name = "registry/manage/widgets/date_input.html"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__([forms.TextInput(), forms.TextInput(), forms.TextInput()], attrs)
-
-    def decompress(self, value: Any) -> list[Any]:
-        if isinstance(value, datetime.date):
-            return [value.day, value.month, value.year]
-        return [None, None, None]
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        context = super().get_context(name, value, attrs)
-        base = context["widget"]["attrs"].get("id", f"id_{name}")
-        for subwidget, (label, suffix, width) in zip(context["widget"]["subwidgets"], _DATE_PARTS, strict=True):
-            subwidget["attrs"]["id"] = f"{base}{suffix}"
-            subwidget["label"] = label
-            subwidget["width"] = width
-        return context
-
-    def id_for_label(self, id_: str) -> str:
-        return id_
-
-    def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> SafeString:
-        # The project's templates directory, which the default form renderer does not search.
-        return mark_safe(render_to_string(template_name, context))  # noqa: S308 - a template we own
-
-
-class GovukDateField(forms.MultiValueField):
-    widget = DateInputs
-
-    def __init__(self, *, label: str, required: bool = True, past_only: bool = False, **kwargs: Any) -> None:
-        self.past_only = past_only
-        real = f"{label} must be a real date"
-        parts = [forms.IntegerField(required=False, error_messages={"invalid": real}) for _ in _DATE_PARTS]
-        super().__init__(
-            fields=parts,
-            require_all_fields=False,
-            required=required,
-            label=label,
-            error_messages={"required": f"Enter the {label.lower()}", "incomplete": real},
-            **kwargs,
-        )
-
-    def compress(self, data_list: list[Any]) -> datetime.date | None:
-        if not data_list or all(part in (None, "") for part in data_list):
-            return None
-        day, month, year = data_list
-        missing = [name for name, part in zip(("day", "month", "year"), data_list, strict=True) if part in (None, "")]
-        if missing:
-            raise ValidationError(f"{self.label} must include a {' and '.join(missing)}")
-        try:
-            value = datetime.date(year, month, day)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{self.label} must be a real date") from None
-        if value.year < 1900:
-            raise ValidationError(f"{self.label} must be a real date")
-        if self.past_only and value > timezone.localdate():
-            raise ValidationError(f"{self.label} must be today or in the past")
-        return value
-
-
-def _nhs_number(value: str, *, message: str = "Enter a valid NHS number. It has 10 digits, like 943 476 5919") -> str:
-    number = nhs_number_normalise(value)
-    if number and not nhs_number_is_valid(number):
-        raise ValidationError(message)
-    return number
+from signposting.govuk import GovukDateField
 
 
 class ManageForm(forms.Form):
-    def full_clean(self) -> None:
-        super().full_clean()
-        # Each box of a date with an error gets the red border (see the widget's template).
-        for name in self.errors:
-            if name in self.fields and isinstance(self.fields[name].widget, DateInputs):
-                self.fields[name].widget.attrs["error"] = True
+    """A register manager's form (dates are signposting.govuk.GovukDateField)."""
 
 
 class VersionedForm(ManageForm):
@@ -125,7 +45,7 @@ class VersionedForm(ManageForm):
         self.data = data
 
 
-SEX_CHOICES = [(sex.value, sex.label) for sex in Sex]
+SEX_CHOICES = sex_choices()
 
 
 class ChildIdentityFields(ManageForm):
@@ -135,7 +55,7 @@ class ChildIdentityFields(ManageForm):
         required=False,
         help_text="The child's case reference in your own system",
     )
-    nhs_number = forms.CharField(label="NHS number (optional)", max_length=20, required=False)
+    nhs_number = NhsNumberField(label="NHS number (optional)", required=False)
     given_names = forms.CharField(label="Given names", max_length=100, required=False)
     family_name = forms.CharField(
         label="Family name", max_length=100, error_messages={"required": "Enter the child's family name"}
@@ -150,19 +70,12 @@ class ChildIdentityFields(ManageForm):
     address_line_1 = forms.CharField(label="Address line 1 (optional)", max_length=200, required=False)
     address_line_2 = forms.CharField(label="Address line 2 (optional)", max_length=200, required=False)
     town = forms.CharField(label="Town or city (optional)", max_length=100, required=False)
-    postcode = forms.CharField(label="Postcode (optional)", max_length=10, required=False)
+    postcode = PostcodeField(label="Postcode (optional)", required=False)
 
     IDENTITY_FIELDS = (
         "la_reference", "nhs_number", "given_names", "family_name", "date_of_birth", "sex",
         "address_line_1", "address_line_2", "town", "postcode",
     )  # fmt: skip
-
-    def clean_nhs_number(self) -> str:
-        return _nhs_number(self.cleaned_data["nhs_number"])
-
-    def clean_postcode(self) -> str:
-        value = self.cleaned_data["postcode"].strip()
-        return postcode_normalise(value) if value else ""
 
     def identity(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -201,15 +114,12 @@ class StatusFields(ManageForm):
     mother_date_of_birth = GovukDateField(
         label="Mother's date of birth", required=False, past_only=True, help_text="For example, 3 7 1998"
     )
-    mother_nhs_number = forms.CharField(label="Mother's NHS number", max_length=20, required=False)
+    mother_nhs_number = NhsNumberField(label="Mother's NHS number", required=False)
 
     UNBORN_FIELDS = (
         "expected_delivery_date", "mother_given_names", "mother_family_name", "mother_date_of_birth",
         "mother_nhs_number",
     )  # fmt: skip
-
-    def clean_mother_nhs_number(self) -> str:
-        return _nhs_number(self.cleaned_data["mother_nhs_number"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -500,12 +410,14 @@ class InvolvementAddForm(VersionedForm):
             return Involvement(
                 practitioner=practitioner,
                 service_type=service_type,
-                sensitive_category=organisation.sensitive_service if organisation else "",
+                sensitive_category=involvement_sensitivity(
+                    service_type=service_type,
+                    organisation_sensitive_service=organisation.sensitive_service if organisation else "",
+                ),
                 is_lead=data["is_lead"],
                 start_date=data["start_date"],
             )
-        # An external contact of a sensitive service is as sensitive as a practitioner of one.
-        sensitive = service_type if service_type in SensitiveCategory.values else ""
+        sensitive = involvement_sensitivity(service_type=service_type)
         return Involvement(
             contact_name=data["contact_name"].strip(),
             contact_organisation_name=data["contact_organisation_name"].strip(),

@@ -54,7 +54,7 @@ from django.db import connections, models, router
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from registry.identity import nhs_number_normalise, postcode_district
+from registry.identity import postcode_district
 from registry.matching.keys import (
     DateOfBirthAgreement,
     FamilyNameAgreement,
@@ -378,7 +378,8 @@ class _Search:
         if given:
             initials.add(name_initials(given_normalised=family, family_normalised=given))
         return cls(
-            nhs_number=nhs_number_normalise(criteria.nhs_number),
+            # Cleaned already by every way in (registry.identity.nhs_number_clean).
+            nhs_number=criteria.nhs_number,
             family=family,
             given=given,
             date_of_birth=criteria.date_of_birth,

@@ -71,7 +71,10 @@ def test_a_user_admin_of_another_authority_gets_404_for_every_page_about_our_use
         assert client.post(f"/users/{staff.pk}/{action}/").status_code == 404
     for path in [f"/users/{staff.pk}/training/", f"/users/{staff.pk}/expiry/"]:
         assert (
-            client.post(path, {"training-day": "1", "training-month": "1", "training-year": "2026"}).status_code == 404
+            client.post(
+                path, {"training-date-day": "1", "training-date-month": "1", "training-date-year": "2026"}
+            ).status_code
+            == 404
         )
     staff.refresh_from_db()
     assert staff.is_active and not staff.has_role(Role.REGISTER_MANAGER)
@@ -201,19 +204,22 @@ def test_recording_training_and_expiry(client, admin):
     trainee = UserFactory(organisation=admin.organisation, training_completed_on=None, roles=[Role.PRACTITIONER])
     client.force_login(admin)
     page = client.post(
-        f"/users/{trainee.pk}/training/", {"training-day": "30", "training-month": "2", "training-year": "2026"}
+        f"/users/{trainee.pk}/training/",
+        {"training-date-day": "30", "training-date-month": "2", "training-date-year": "2026"},
     ).content.decode()
     assert "must be a real date" in page and "govuk-error-summary" in page
     page = client.post(
-        f"/users/{trainee.pk}/training/", {"training-day": "1", "training-month": "1", "training-year": "2027"}
+        f"/users/{trainee.pk}/training/",
+        {"training-date-day": "1", "training-date-month": "1", "training-date-year": "2027"},
     ).content.decode()
     assert "must be today or in the past" in page
     response = client.post(
-        f"/users/{trainee.pk}/training/", {"training-day": "20", "training-month": "11", "training-year": "2026"}
+        f"/users/{trainee.pk}/training/",
+        {"training-date-day": "20", "training-date-month": "11", "training-date-year": "2026"},
     )
     assert response.status_code == 302
     response = client.post(
-        f"/users/{trainee.pk}/expiry/", {"expiry-day": "31", "expiry-month": "3", "expiry-year": "2027"}
+        f"/users/{trainee.pk}/expiry/", {"expiry-date-day": "31", "expiry-date-month": "3", "expiry-date-year": "2027"}
     )
     assert response.status_code == 302
     trainee.refresh_from_db()
@@ -221,7 +227,9 @@ def test_recording_training_and_expiry(client, admin):
     assert trainee.expires_on == datetime.date(2027, 3, 31)
     assert AuditEvent.objects.filter(action="training_recorded", subject_user_id=trainee.pk).exists()
     assert AuditEvent.objects.filter(action="expiry_set", details__expires_on="2027-03-31").exists()
-    client.post(f"/users/{trainee.pk}/expiry/", {"expiry-day": "", "expiry-month": "", "expiry-year": ""})
+    client.post(
+        f"/users/{trainee.pk}/expiry/", {"expiry-date-day": "", "expiry-date-month": "", "expiry-date-year": ""}
+    )
     trainee.refresh_from_db()
     assert trainee.expires_on is None
 

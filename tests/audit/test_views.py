@@ -53,19 +53,47 @@ def test_events_filter_by_action_and_dates_and_each_search_is_audited(auditor_cl
     search_recorded(worker, at=datetime.datetime(2026, 11, 2, 10, tzinfo=datetime.UTC))
     search_recorded(worker, at=datetime.datetime(2026, 11, 20, 10, tzinfo=datetime.UTC))
     response = auditor_client.get(
-        reverse("audit:events"), {"action": "search", "date_from": "2026-11-15", "date_to": "2026-11-21"}
+        reverse("audit:events"),
+        {
+            "action": "search",
+            **date_boxes("date_from", "15", "11", "2026"),
+            **date_boxes("date_to", "21", "11", "2026"),
+        },
     )
     assert response.status_code == 200
     assert "Showing 1 to 1 of 1 event" in response.content.decode()
     event = _audited(AuditEvent.Action.AUDIT_SEARCHED, auditor_client.auditor)
     assert event.criteria == {"action": "search", "date_from": "2026-11-15", "date_to": "2026-11-21"}
-
-
-def test_a_bad_date_is_shown_next_to_its_field(auditor_client):
-    response = auditor_client.get(reverse("audit:events"), {"date_from": "23/11/2026"})
+    # The export and page links keep the dates, as day, month and year boxes.
     page = response.content.decode()
+    assert "date_from-day=15&amp;date_from-month=11&amp;date_from-year=2026" in page
+
+
+def date_boxes(name, day, month, year):
+    return {f"{name}-day": day, f"{name}-month": month, f"{name}-year": year}
+
+
+def test_auditors_type_dates_in_the_govuk_date_input(auditor_client):
+    page = auditor_client.get(reverse("audit:events")).content.decode()
+    for box in ("date_from-day", "date_from-month", "date_from-year", "date_to-day"):
+        assert f'name="{box}"' in page
+    assert "yyyy-mm-dd" not in page.lower() and "For example, 23 11 2026" in page
+
+
+@pytest.mark.parametrize(
+    ("boxes", "message"),
+    [
+        (date_boxes("date_from", "31", "2", "2026"), "From date must be a real date"),
+        (date_boxes("date_from", "23/11/2026", "", ""), "Enter the date as day, month, year, for example 21 6 2024"),
+        (date_boxes("date_from", "11", "23", "2026"), "Month must be between 1 and 12 — did you type the month first?"),
+        (date_boxes("date_from", "23", "11", ""), "From date must include a year"),
+    ],
+)
+def test_a_bad_date_is_shown_next_to_its_field(auditor_client, boxes, message):
+    page = auditor_client.get(reverse("audit:events"), boxes).content.decode()
     assert "There is a problem" in page
-    assert 'id="id_date_from-error"' in page and "year-month-day" in page
+    assert 'id="id_date_from-error"' in page
+    assert page.count(message) == 2  # in the error summary and next to the field
 
 
 def test_events_are_paginated(auditor_client, westminster, settings):
@@ -94,11 +122,24 @@ def test_an_auditor_finds_a_child_by_name_and_the_search_is_audited_with_its_pur
     child = ChildFactory(family_name="Okafor", given_names="Ada", date_of_birth=datetime.date(2018, 5, 1))
     response = auditor_client.post(
         reverse("audit:child_find"),
-        {"family_name": "Okafor", "given_names": "", "date_of_birth": "2018-05-01", "purpose": "Complaint C-17"},
+        {"family_name": "Okafor", "given_names": "", **DATE_OF_BIRTH, "purpose": "Complaint C-17"},
     )
     assert reverse("audit:child", args=[child.register_id]) in response.content.decode()
     event = _audited(AuditEvent.Action.AUDIT_CHILD_FOUND, auditor_client.auditor)
     assert event.criteria["purpose"] == "Complaint C-17" and event.register_ids == [child.register_id]
+    assert event.criteria["date_of_birth"] == "2018-05-01"
+
+
+DATE_OF_BIRTH = {"date_of_birth_0": "1", "date_of_birth_1": "5", "date_of_birth_2": "2018"}
+
+
+def test_an_auditors_child_search_refuses_a_date_of_birth_in_the_future(auditor_client):
+    page = auditor_client.post(
+        reverse("audit:child_find"),
+        {"family_name": "Okafor", "date_of_birth_0": "1", "date_of_birth_1": "5", "date_of_birth_2": "2099",
+         "purpose": "Complaint C-17"},
+    ).content.decode()  # fmt: skip
+    assert "Date of birth must be today or in the past" in page
 
 
 def test_an_auditor_reviews_a_flag_in_the_browser_form(auditor_client, westminster):

@@ -37,7 +37,10 @@ def test_an_auditor_reviews_a_childs_access_history_and_a_flag(live_server, page
     # Find the child by name: the search is POSTed, so the name never reaches a URL.
     page.get_by_role("link", name="Find a child").click()
     page.get_by_label("Family name").fill("Okonkwo")
-    page.get_by_label("Date of birth").fill(child.date_of_birth.isoformat())
+    dates = page.get_by_role("group", name="Date of birth")
+    dates.get_by_label("Day").fill(str(child.date_of_birth.day))
+    dates.get_by_label("Month").fill(str(child.date_of_birth.month))
+    dates.get_by_label("Year").fill(str(child.date_of_birth.year))
     page.get_by_label("Why are you looking for this child?").fill("Complaint C-2026-114")
     page.get_by_role("button", name="Search").click()
     assert_accessible(page)

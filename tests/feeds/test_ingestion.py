@@ -49,7 +49,7 @@ def test_a_file_is_ingested_with_every_line_accounted_for(child, westminster, dj
     assert (feed_file.rows_applied, feed_file.rows_unmatched, feed_file.rows_out_of_scope) == (1, 1, 1)
     assert feed_file.rows_quarantined == 3
     assert list(QuarantinedRow.objects.values_list("line_number", "reason")) == [
-        (4, "nhs_number is not a valid NHS number (check digit)"),
+        (4, "nhs_number: Enter a valid NHS number: the last digit does not match — check it for typing errors"),
         (6, "contains bytes that are not UTF-8 text"),
         (7, "date_of_death is in the future"),
     ]

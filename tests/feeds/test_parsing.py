@@ -15,6 +15,7 @@ from feeds.parsing import (
     header_event_type,
     parse_line,
 )
+from registry.identity import NHS_NUMBER_CHECK_DIGIT
 from tests.factories import nhs_number_for
 from tests.feeds.factories_feeds import birth_row, death_row
 
@@ -51,12 +52,12 @@ def test_day_month_year_dates_are_accepted_too():
         (death_row(date_of_death="2026-12-25"), "date_of_death is in the future"),
         (death_row(date_of_birth="2020-01-01", date_of_death="2019-12-31"), "date_of_death is before date_of_birth"),
         (death_row(registration_date="2026-10-01"), "registration_date is before the date of death"),
-        (death_row(nhs_number="9434765918"), "nhs_number is not a valid NHS number (check digit)"),
+        (death_row(nhs_number="9434765918"), f"nhs_number: {NHS_NUMBER_CHECK_DIGIT}"),
         (death_row(surname=""), "surname is missing"),
         (death_row(entry_number=""), "entry_number is missing"),
         (death_row(date_of_death=""), "date_of_death is missing"),
         (death_row(record_status="amended"), "record_status must be registered, corrected or cancelled"),
-        (death_row(sex="X"), "sex must be M, F, I or blank"),
+        (death_row(sex="X"), "sex: Sex must be female, male, indeterminate or not known (F, M, I or U)"),
         (death_row().replace(",registered", ""), "wrong number of columns: 14, expected 15"),
         (death_row().rstrip("\n") + ",extra\n", "wrong number of columns: 16, expected 15"),
         ("\n", "empty line"),

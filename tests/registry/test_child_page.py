@@ -8,7 +8,7 @@ from accounts.models import SensitiveCategory
 from accounts.roles import Role
 from audit.models import AuditEvent, LookupOutcome
 from registry.children.selectors import child_signpost
-from registry.models import AccessNotice, Involvement, ServiceType
+from registry.models import AccessNotice, Involvement, Notification, ServiceType
 from tests.factories import (
     ChildFactory,
     InvolvementFactory,
@@ -248,3 +248,36 @@ def test_a_practitioners_sign_in_address_is_never_shown_but_their_phone_and_orga
     assert "Wren Worker" in page and "020 7946 0123" in page
     assert "Social Care Team" in page  # the organisation (its name is HTML-escaped)
     assert "wren.worker@example.nhs.uk" not in page
+
+
+def test_a_sensitive_service_is_hidden_even_when_the_practitioners_organisation_is_unflagged(
+    client, practitioner, child, westminster, django_capture_on_commit_callbacks
+):
+    # Issue 15, finding 8: sensitivity comes from the service, not only the organisation's flag.
+    worker = UserFactory(organisation__local_authority=westminster, roles=[Role.PRACTITIONER])
+    InvolvementFactory(child=child, practitioner=worker)
+    nurse = UserFactory(full_name="Quillon Nurse", organisation__local_authority=westminster, roles=[Role.PRACTITIONER])
+    assert nurse.organisation.sensitive_service == SensitiveCategory.NONE
+    client.force_login(nurse)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/children/{child.register_id}/working-with/", {"service_type": ServiceType.SEXUAL_HEALTH})
+    recorded = Involvement.objects.get(child=child, practitioner=nurse)
+    assert recorded.sensitive_category == SensitiveCategory.SEXUAL_HEALTH
+
+    page = open_page(client, practitioner, child).content.decode()
+    assert "Quillon Nurse" not in page
+    assert "Quillon Nurse" not in [
+        i.name for i in child_signpost(user=practitioner, register_id=child.register_id).involvements
+    ]
+    # Nor is anyone outside the service told of it.
+    assert not Notification.objects.filter(recipient=worker).exists()
+    # The nurse still sees their own involvement.
+    assert "Quillon Nurse" in open_page(client, nurse, child).content.decode()
+
+
+def test_an_involvement_stored_before_the_rule_is_read_as_sensitive_by_its_service(client, practitioner, child):
+    InvolvementFactory(
+        child=child, practitioner__full_name="Quillon Older", service_type=ServiceType.MENTAL_HEALTH,
+        sensitive_category=SensitiveCategory.NONE,
+    )  # fmt: skip
+    assert "Quillon Older" not in open_page(client, practitioner, child).content.decode()

@@ -51,7 +51,7 @@ def test_the_demo_is_deterministic():
 
 def test_demo_children_are_plausible_for_their_sex_and_their_authority():
     from registry.children.demo import GIVEN_NAMES, PLACES
-    from registry.identity import postcode_district, postcode_normalise
+    from registry.identity import postcode_clean, postcode_district
 
     seed_demo(children=120, today=TODAY)
     for child in Child.objects.exclude(date_of_birth__isnull=True).select_related("responsible_local_authority"):
@@ -59,5 +59,5 @@ def test_demo_children_are_plausible_for_their_sex_and_their_authority():
             if child.given_names in names:
                 assert child.sex == sex, (child.given_names, child.sex)
         districts, town = PLACES[child.responsible_local_authority.gss_code]
-        assert postcode_normalise(child.postcode) == child.postcode
+        assert postcode_clean(child.postcode) == child.postcode
         assert postcode_district(child.postcode) in districts and child.town == town

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
+from registry.identity import NHS_NUMBER_CHECK_DIGIT
 from registry.intake.importing import COLUMNS
 from registry.models import Child, OtherName, ProtectionStatus
 from tests.registry.import_helpers import GOOD, run_import, write_csv
@@ -77,7 +78,7 @@ def test_bad_rows_are_reported_with_line_field_and_reason_and_the_rest_imported(
     assert "2 children added" in output
     assert "10 rows rejected" in output
     reasons = {(int(row["line"]), row["field"]): row["reason"] for row in report}
-    assert reasons[(3, "nhs_number")].startswith("is not a valid NHS number")
+    assert reasons[(3, "nhs_number")] == NHS_NUMBER_CHECK_DIGIT
     assert "YYYY-MM-DD" in reasons[(4, "date_of_birth")]
     assert reasons[(5, "family_name")] == "is required"
     assert "not a local authority" in reasons[(6, "local_authority_code")]
@@ -85,7 +86,7 @@ def test_bad_rows_are_reported_with_line_field_and_reason_and_the_rest_imported(
     assert reasons[(8, "status_end")] == "is before status_start"
     assert "18 or over" in reasons[(9, "(row)")]
     assert "more than 12 months ago" in reasons[(10, "(row)")]
-    assert "not a UK postcode" in reasons[(11, "postcode")]
+    assert reasons[(11, "postcode")] == "Enter a full UK postcode, like SW1A 1AA"
     assert "required when there is no NHS number" in reasons[(12, "la_reference")]
     assert set(Child.objects.values_list("la_reference", flat=True)) == {"OK-1", "OK-2"}
 

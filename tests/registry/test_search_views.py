@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from audit.models import AuditEvent, LookupOutcome
+from registry.identity import DATE_MONTH_FIRST, DATE_WHOLE_IN_ONE_BOX
 from tests.factories import ChildFactory, ProtectionStatusFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,9 @@ def test_a_family_name_alone_is_refused_clearly_and_audited(client, practitioner
 def test_an_invalid_field_is_shown_by_the_field_and_the_attempt_audited(client, practitioner):
     client.force_login(practitioner)
     page = search(client, nhs_number="9434765918", dob_day="31", dob_month="2", dob_year="2016").content.decode()
-    assert "Enter a valid NHS number" in page
+    # Ten digits with a wrong last digit are told so, not that an NHS number has 10 digits.
+    assert "Enter a valid NHS number: the last digit does not match — check it for typing errors" in page
+    assert "It has 10 digits" not in page
     assert "Date of birth must be a real date" in page
     event = only_search_event()
     assert event.outcome == LookupOutcome.REFUSED
@@ -314,3 +317,35 @@ def test_the_api_and_the_page_share_the_limit_and_the_api_answers_429_with_a_mes
     assert "Too many searches" in response.json()["detail"] and int(response["Retry-After"]) > 0
     throttled = AuditEvent.objects.filter(action=AuditEvent.Action.SEARCH).latest("id")
     assert (throttled.channel, throttled.outcome) == ("api", LookupOutcome.REFUSED)
+
+
+@pytest.mark.parametrize(
+    ("boxes", "message"),
+    [
+        # Issue 14, item 5: 6/21/2024 typed the American way, month first into the day box.
+        ({"dob_day": "6", "dob_month": "21", "dob_year": "2024"}, DATE_MONTH_FIRST),
+        ({"dob_day": "6/21/2024"}, DATE_WHOLE_IN_ONE_BOX),
+        ({"dob_day": "31", "dob_month": "2", "dob_year": "2016"}, "Date of birth must be a real date"),
+    ],
+)
+def test_a_date_typed_month_first_or_in_one_box_gets_a_hint_not_just_not_a_real_date(
+    client, practitioner, child, boxes, message
+):
+    client.force_login(practitioner)
+    page = search(client, family_name="Adjo", **boxes).content.decode()
+    summary = page.split('class="govuk-error-summary"')[1].split("</ul>")[0]
+    assert message in summary
+    assert (
+        f'id="id_dob-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {message}'
+        in page
+    )
+    assert only_search_event().outcome == LookupOutcome.REFUSED
+
+
+def test_the_month_box_alone_is_marked_when_the_month_is_at_fault(client, practitioner):
+    client.force_login(practitioner)
+    page = search(client, family_name="Adjo", dob_day="6", dob_month="21", dob_year="2024").content.decode()
+    boxes = {name: page.split(f'name="{name}"')[0].rsplit("<input", 1)[1] for name in ("dob_day", "dob_month")}
+    assert "govuk-input--error" in boxes["dob_month"] and "govuk-input--error" not in boxes["dob_day"]
+    # What was typed is kept in the boxes, to be corrected.
+    assert 'name="dob_month" type="text" inputmode="numeric" value="21"' in page
