@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from feeds.models import FeedFile
 from feeds.tasks import feeds_inbox_scan
-from registry.identity import NHS_NUMBER_CHECK_DIGIT
+from registry.identity import NHS_NUMBER_SHAPE
 from tests.feeds.factories_feeds import death_row, deaths_file, gzipped
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_the_command_ingests_a_file_and_says_what_happened(tmp_path):
     call_command("ingest_feed", str(path), stdout=out)
     text = out.getvalue()
     assert "Finished: 2 of 2 rows" in text and "1 rejected" in text
-    assert f"line 3: nhs_number: {NHS_NUMBER_CHECK_DIGIT}" in text
+    assert f"line 3: nhs_number: {NHS_NUMBER_SHAPE}" in text
     out = StringIO()
     call_command("ingest_feed", str(path), stdout=out)
     assert "already received" in out.getvalue() and "Nothing was done" in out.getvalue()
