@@ -263,8 +263,8 @@ def search_form_values(*, actor: User, kept: object) -> dict[str, Any]:
         "reason_detail": event.reason_detail,
     }
     if criteria.date_of_birth:
-        born = criteria.date_of_birth
-        values.update(dob_day=born.day, dob_month=born.month, dob_year=born.year)
+        # The form's GOV.UK date field shows a date in its day, month and year boxes.
+        values["dob"] = criteria.date_of_birth
     return values
 
 
