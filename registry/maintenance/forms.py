@@ -216,15 +216,10 @@ class ChildFindForm(ManageForm):
     q = forms.CharField(
         label="Register ID or your reference", required=False, max_length=64, help_text="For example, R7K2-M9QX-4HTP"
     )
-    nhs_number = forms.CharField(
-        label="NHS number", required=False, max_length=20, help_text="For example, 943 476 5919"
-    )
+    nhs_number = NhsNumberField(label="NHS number", required=False, help_text="For example, 943 476 5919")
     family_name = forms.CharField(label="Family name", required=False, max_length=100)
     given_names = forms.CharField(label="Given name (optional)", required=False, max_length=100)
     date_of_birth = GovukDateField(label="Date of birth", required=False, past_only=True)
-
-    def clean_nhs_number(self) -> str:
-        return _nhs_number(self.cleaned_data["nhs_number"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

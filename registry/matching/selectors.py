@@ -98,7 +98,8 @@ class SearchCriteria:
         if date_of_birth is not None and not isinstance(date_of_birth, datetime.date):
             raise TypeError(f"date_of_birth must be a date, not {type(date_of_birth).__name__}")
         return cls(
-            nhs_number=nhs_number_normalise(text["nhs_number"]),
+            # Already cleaned by registry.identity.nhs_number_clean on every way in; spaces dropped.
+            nhs_number="".join(text["nhs_number"].split()),
             family_name=text["family_name"],
             given_names=text["given_names"],
             date_of_birth=date_of_birth,
