@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import IO, cast
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from feeds.models import EventType, RecordStatus
 from registry.identity import IdentityValueError, nhs_number_clean, postcode_clean, sex_from_code
