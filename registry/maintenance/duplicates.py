@@ -4,9 +4,11 @@ DUPLICATE_CHECK) is run on the identity typed in; an unborn child, who has no da
 or NHS number yet, is compared by the mother's identity on other unborn plans
 (registry.matching.selectors.unborn_candidates, the same rule as a birth registration's).
 
-A shielded child of another authority is never described: the manager learns only that a
-shielded record may match and which authority to contact. The check is itself a look at
-the national register, so it is audited like a search (register IDs, never the names)."""
+Another authority's child is never described, shielded or not: the manager learns only
+that a record held by that authority may match and how to contact it (docs/search.md,
+"Shielded results"), so the check cannot be used to look a child up by NHS number. The
+check is itself a look at the national register, so it is audited like a search: the
+values typed and the register IDs found."""
 
 import datetime
 from dataclasses import asdict, dataclass, field
@@ -24,6 +26,8 @@ from registry.matching.selectors import MotherIdentity, Purpose, SearchCriteria,
 from registry.models import Child
 
 DIFFERENT_CHILD = "different"
+SAME = "same:"
+HELD_ELSEWHERE = "held-by:"
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,8 @@ class ProposedChild:
 
 @dataclass(frozen=True)
 class PossibleDuplicate:
-    """What the manager is shown of one possible match. For a hidden (shielded, another
-    authority's) record only `hidden`, `grade` and the authority to contact are filled."""
+    """What the manager is shown of one possible match. For a hidden record (another
+    authority's) only `hidden` and the authority to contact are filled."""
 
     hidden: bool
     grade: str
@@ -61,8 +65,9 @@ class PossibleDuplicate:
 
     @property
     def choice(self) -> str:
-        """The value of "this is the same child" for this match; hidden ones have none."""
-        return "" if self.hidden else f"same:{self.register_id}"
+        """The value of "this is the same child" for this match: a hidden one is named by
+        the authority holding it, never by its register ID."""
+        return f"{HELD_ELSEWHERE}{self.local_authority.gss_code}" if self.hidden else f"{SAME}{self.register_id}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class DuplicateCheck:
     candidates: list[PossibleDuplicate]
     register_ids: list[str]  # every candidate's, hidden ones too: for the audit only
     too_many: bool
+    # Hidden candidates' register IDs by the GSS code of the authority holding them: for the
+    # audit of a "held by that authority" decision only, never for a page.
+    held_elsewhere: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -77,8 +85,8 @@ class DuplicateCheck:
         register ID in the page: a new match since then means the manager is asked again."""
         return salted_hmac("registry.maintenance.duplicates", ",".join(sorted(self.register_ids))).hexdigest()
 
-    def visible(self, register_id: str) -> PossibleDuplicate | None:
-        return next((c for c in self.candidates if not c.hidden and c.register_id == register_id), None)
+    def hidden_held_by(self, gss_code: str) -> PossibleDuplicate | None:
+        return next((c for c in self.candidates if c.hidden and c.local_authority.gss_code == gss_code), None)
 
 
 def _criteria_matches(proposed: ProposedChild) -> tuple[list[tuple[Child, str, list[str]]], bool]:
@@ -112,22 +120,24 @@ def possible_duplicates(*, user: User, proposed: ProposedChild) -> DuplicateChec
     seen = {child.pk for child, _grade, _reasons in matches}
     matches += [match for match in _unborn_matches(proposed) if match[0].pk not in seen]
     own = set(authorities_managed_by(user=user).values_list("pk", flat=True))
-    candidates = []
+    candidates: list[PossibleDuplicate] = []
+    held_elsewhere: dict[str, list[str]] = {}
     for child, grade, reasons in matches:
-        own_authority = child.responsible_local_authority_id in own
-        if child.is_shielded and not own_authority:
-            candidates.append(
-                PossibleDuplicate(
-                    hidden=True, grade=grade, local_authority=child.responsible_local_authority, own_authority=False
+        authority = child.responsible_local_authority
+        if authority.pk not in own:
+            # One warning per authority: how many of its children match is not the manager's to know.
+            if authority.gss_code not in held_elsewhere:
+                candidates.append(
+                    PossibleDuplicate(hidden=True, grade="", local_authority=authority, own_authority=False)
                 )
-            )
+            held_elsewhere.setdefault(authority.gss_code, []).append(child.register_id)
             continue
         candidates.append(
             PossibleDuplicate(
                 hidden=False,
                 grade=grade,
-                local_authority=child.responsible_local_authority,
-                own_authority=own_authority,
+                local_authority=authority,
+                own_authority=True,
                 register_id=child.register_id,
                 given_names=child.given_names,
                 family_name=child.family_name,
@@ -137,23 +147,40 @@ def possible_duplicates(*, user: User, proposed: ProposedChild) -> DuplicateChec
             )
         )
     return DuplicateCheck(
-        candidates=candidates, register_ids=[child.register_id for child, _g, _r in matches], too_many=too_many
+        candidates=candidates,
+        register_ids=[child.register_id for child, _g, _r in matches],
+        too_many=too_many,
+        held_elsewhere=held_elsewhere,
     )
 
 
+def _typed(proposed: ProposedChild) -> dict[str, str]:
+    return {
+        name: value.isoformat() if isinstance(value, datetime.date) else str(value)
+        for name, value in proposed.__dict__.items()
+        if value
+    }
+
+
 def duplicate_check_perform(*, actor: User, proposed: ProposedChild, request: HttpRequest | None) -> DuplicateCheck:
-    """Run the check and audit it (as a search with the purpose "duplicate_check": which
-    fields were given and which register IDs came back, never the values typed)."""
+    """Run the check and audit it as a search with the purpose "duplicate_check": the
+    values typed (as for any search, so that a look-up by NHS number is visible to
+    auditors) and the register IDs that came back."""
     with transaction.atomic():
         check = possible_duplicates(user=actor, proposed=proposed)
-        given = [name for name, value in proposed.__dict__.items() if value]
+        typed = _typed(proposed)
         audit_event_record(
             action=AuditEvent.Action.SEARCH,
             actor=actor,
             request=request,
+            criteria=typed,
             register_ids=check.register_ids,
             child_authority_codes=child_authority_codes(register_ids=check.register_ids),
-            details={"purpose": "duplicate_check", "criteria_fields": sorted(given)},
+            details={
+                "purpose": "duplicate_check",
+                "criteria_fields": sorted(typed),
+                "held_elsewhere": check.held_elsewhere,
+            },
             outcome=LookupOutcome.TOO_MANY
             if check.too_many
             else (LookupOutcome.RESULTS if check.register_ids else LookupOutcome.NO_RESULTS),
@@ -163,17 +190,19 @@ def duplicate_check_perform(*, actor: User, proposed: ProposedChild, request: Ht
 
 
 def duplicate_decision_record(
-    *, actor: User, check: DuplicateCheck, register_id: str, request: HttpRequest | None
+    *, actor: User, check: DuplicateCheck, held_by: PossibleDuplicate, request: HttpRequest | None
 ) -> None:
-    """The manager says the child is one already on another authority's register: nothing
-    is written but this decision, so that the authority can be asked for a transfer."""
+    """The manager says the child is one another authority already holds: nothing is
+    written but this decision, so that the authority can be asked for a transfer."""
+    held = check.held_elsewhere.get(held_by.local_authority.gss_code, [])
     with transaction.atomic():
         audit_event_record(
             action=AuditEvent.Action.SEARCH,
             actor=actor,
             request=request,
-            register_ids=[register_id],
-            child_authority_codes=child_authority_codes(register_ids=[register_id]),
+            register_ids=held,
+            child_authority_codes=child_authority_codes(register_ids=held),
+            local_authority_code=held_by.local_authority.gss_code,
             details={
                 "purpose": "duplicate_check",
                 "decision": "same_child_other_authority",

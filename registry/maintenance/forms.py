@@ -260,9 +260,13 @@ class DuplicateDecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.check = check
         choices = [
-            (candidate.choice, f"Yes: {candidate.given_names} {candidate.family_name}, {candidate.register_id}")
+            (
+                candidate.choice,
+                f"Yes: the child whose record {candidate.local_authority.name} holds"
+                if candidate.hidden
+                else f"Yes: {candidate.given_names} {candidate.family_name}, {candidate.register_id}",
+            )
             for candidate in check.candidates
-            if not candidate.hidden
         ]
         choices.append((DIFFERENT_CHILD, "No, this is a different child: add a new record"))
         field = self.fields["decision"]

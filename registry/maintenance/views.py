@@ -24,6 +24,8 @@ from registry.children import selectors, services
 from registry.lookups.services import manager_find_perform
 from registry.maintenance.duplicates import (
     DIFFERENT_CHILD,
+    HELD_ELSEWHERE,
+    SAME,
     DuplicateCheck,
     duplicate_check_perform,
     duplicate_decision_record,
@@ -165,8 +167,10 @@ def child_add(request: HttpRequest) -> HttpResponse:
             if not decision_form.is_bound or not decision_form.is_valid():
                 return _duplicates_page(request, form, check, decision_form)
             decision = decision_form.cleaned_data["decision"]
+            if decision.startswith(HELD_ELSEWHERE):
+                return _held_elsewhere(request, check, decision.removeprefix(HELD_ELSEWHERE))
             if decision != DIFFERENT_CHILD:
-                return _same_child(request, form, check, decision_form, decision.removeprefix("same:"))
+                return _same_child(request, form, check, decision_form, decision.removeprefix(SAME))
             duplicate_check = {"register_ids_shown": check.register_ids, "decision": "different_child"}
         if "confirmed" not in request.POST:
             # Check your answers: nothing is saved until the manager has seen it all.
@@ -229,6 +233,16 @@ def _duplicates_page(
     )
 
 
+def _held_elsewhere(request: HttpRequest, check: DuplicateCheck, gss_code: str) -> HttpResponse:
+    """The manager says the child is one another authority holds: that record cannot be
+    changed or even named from here, so the decision is recorded and the manager is told
+    whom to ask for a transfer."""
+    candidate = check.hidden_held_by(gss_code)
+    assert candidate is not None  # the decision form only offers authorities that hold a match
+    duplicate_decision_record(actor=_user(request), check=check, held_by=candidate, request=request)
+    return render(request, "registry/manage/child_transfer_needed.html", {"candidate": candidate})
+
+
 def _same_child(
     request: HttpRequest,
     form: ChildAddForm,
@@ -236,16 +250,10 @@ def _same_child(
     decision_form: DuplicateDecisionForm,
     register_id: str,
 ) -> HttpResponse:
-    """The manager says the child is already on the register. Their own authority's child
-    gets the status; another authority's child cannot be changed from here, so the
-    decision is recorded and the manager is told whom to ask for a transfer."""
+    """The manager says the child is one of their own authority's: it gets the status."""
     user = _user(request)
-    candidate = check.visible(register_id)
-    assert candidate is not None  # the decision form only offers visible candidates
+    # The form offers only the visible (own authority's) matches; the lookup is scoped too.
     duplicate_check = {"register_ids_shown": check.register_ids, "decision": "same_child"}
-    if not candidate.own_authority:
-        duplicate_decision_record(actor=user, check=check, register_id=register_id, request=request)
-        return render(request, "registry/manage/child_transfer_needed.html", {"candidate": candidate})
     child = _child_or_404(request, register_id)
     try:
         services.status_add(

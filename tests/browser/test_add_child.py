@@ -75,7 +75,7 @@ def test_a_manager_adds_a_child_through_the_duplicate_warning(live_server, page:
     expect(page.get_by_role("heading", name="This child may already be on the register")).to_be_visible()
     matches = page.locator("#possible-matches")
     expect(matches).to_contain_text(existing.register_id)
-    expect(matches).to_contain_text("A shielded record may match")
+    expect(matches).to_contain_text("A record held by another authority may match")
     expect(matches).to_contain_text("Birmingham City Council")
     expect(matches).not_to_contain_text(shielded.register_id)
     assert "Adjei" not in page.url and "2019" not in page.url

@@ -90,11 +90,12 @@ def test_the_same_child_of_another_authority_asks_for_a_transfer_and_changes_not
     client.force_login(manager)
     post = add_child_post(westminster)
     page = client.post(reverse(ADD), post).content.decode()
-    assert "Birmingham City Council" in page and existing.register_id in page
-    response = decide(client, post, f"same:{existing.register_id}", page)
+    assert "A record held by another authority may match" in page and "Birmingham City Council" in page
+    assert existing.register_id not in page
+    response = decide(client, post, f"held-by:{birmingham.gss_code}", page)
     body = response.content.decode()
     assert "Ask Birmingham City Council to transfer the child to you" in body
-    assert birmingham.secure_email in body
+    assert birmingham.secure_email in body and existing.register_id not in body
     assert Child.objects.count() == 1 and existing.statuses.count() == 1
     decision = AuditEvent.objects.get(details__decision="same_child_other_authority")
     assert decision.actor == manager and decision.register_ids == [existing.register_id]
@@ -105,7 +106,8 @@ def test_a_shielded_match_in_another_authority_reveals_nothing_but_whom_to_conta
     client.force_login(register_manager(westminster))
     post = add_child_post(westminster)
     page = client.post(reverse(ADD), post).content.decode()
-    assert "A shielded record may match" in page
+    # Worded as for any other authority's record: not even "shielded" is given away.
+    assert "A record held by another authority may match" in page and "shielded" not in page.lower()
     assert "Birmingham City Council" in page and birmingham.office_hours_phone in page
     assert shielded.register_id not in page
     assert "B1 1AA" not in page and "14 June 2019" not in page.split("possible-matches", 1)[1]
@@ -119,12 +121,32 @@ def test_a_shielded_match_in_the_managers_own_authority_is_shown_in_full(client,
     shielded = existing_kofi(westminster, is_shielded=True, shielding_reason="Refuge")
     client.force_login(register_manager(westminster))
     page = client.post(reverse(ADD), add_child_post(westminster)).content.decode()
-    assert shielded.register_id in page and "A shielded record may match" not in page
+    assert shielded.register_id in page and "may match." not in page
 
 
-def test_an_nhs_number_match_is_found_whatever_the_name(client, westminster, birmingham):
+def test_an_nhs_number_alone_does_not_look_up_another_authoritys_child_and_is_audited(client, westminster, birmingham):
+    """Issue 15, finding 6: a made-up name and a real NHS number used to show another
+    authority's child by name and register ID, with nothing typed in the audit."""
     number = nhs_number_for(4242)
-    existing = ChildFactory(responsible_local_authority=birmingham, nhs_number=number, family_name="Mensah")
+    existing = ChildFactory(
+        responsible_local_authority=birmingham, nhs_number=number, given_names="Tobias", family_name="Mensah"
+    )
+    ProtectionStatusFactory(child=existing)
+    manager = register_manager(westminster)
+    client.force_login(manager)
+    page = client.post(reverse(ADD), add_child_post(westminster, nhs_number=number)).content.decode()
+    assert "A record held by another authority may match" in page and birmingham.secure_email in page
+    for identifying in (existing.register_id, "Tobias", "Mensah", "NHS number matches"):
+        assert identifying not in page
+    check = AuditEvent.objects.get(action=AuditEvent.Action.SEARCH, details__purpose="duplicate_check")
+    assert check.actor == manager and check.register_ids == [existing.register_id]
+    assert check.criteria["nhs_number"] == number and check.criteria["family_name"] == "Adjei"
+    assert check.details["held_elsewhere"] == {birmingham.gss_code: [existing.register_id]}
+
+
+def test_an_nhs_number_match_in_the_managers_own_authority_is_shown_whatever_the_name(client, westminster):
+    number = nhs_number_for(4244)
+    existing = ChildFactory(responsible_local_authority=westminster, nhs_number=number, family_name="Mensah")
     ProtectionStatusFactory(child=existing)
     client.force_login(register_manager(westminster))
     page = client.post(reverse(ADD), add_child_post(westminster, nhs_number=number)).content.decode()
@@ -199,9 +221,13 @@ def test_an_unborn_child_is_matched_on_the_mother(client, westminster, birmingha
     status = unborn.statuses.get()
     assert status.mother_family_name == "Adjei" and status.expected_delivery_date == datetime.date(2027, 2, 14)
 
+    client.force_login(register_manager(birmingham))
+    page = client.post(reverse(ADD), unborn_post(birmingham, family_name="Unborn Adjei")).content.decode()
+    assert unborn.register_id in page and "same mother" in page
+    # Another authority learns only that a record may match, and whom to ask.
     client.force_login(register_manager(westminster))
     page = client.post(reverse(ADD), unborn_post(westminster, family_name="Unborn Adjei")).content.decode()
-    assert unborn.register_id in page and "same mother" in page
+    assert "A record held by another authority may match" in page and unborn.register_id not in page
 
 
 @pytest.mark.parametrize(
