@@ -30,6 +30,7 @@ from registry.intake.cms import (
     cms_account_authority,
     cms_child_for_reference,
     cms_child_upsert,
+    cms_refusal_record,
     idempotent_call,
     involvement_upsert,
     request_fingerprint,
@@ -304,14 +305,16 @@ class CmsView(APIView):
         )
 
 
-def _record_write(write: Any) -> tuple[int, Any]:
-    """Run one record's write in its own savepoint; a refusal undoes only that record."""
+def _record_write(write: Any, *, actor: User, request: Request) -> tuple[int, Any]:
+    """Run one record's write in its own savepoint; a refusal undoes only that record (and
+    a refusal that says an NHS number is held elsewhere is audited after the undo)."""
     try:
         with transaction.atomic():
             return status.HTTP_200_OK, write()
     except DjangoValidationError as error:
         return status.HTTP_400_BAD_REQUEST, _errors(error)
     except CmsRefused as refused:
+        cms_refusal_record(actor=actor, refused=refused, request=request._request)
         return refused.status, {"detail": refused.message}
     except IntegrityError:
         return status.HTTP_409_CONFLICT, {"detail": "The register refused this record: it conflicts with one held."}
@@ -341,7 +344,9 @@ class ChildUpsertView(CmsView):
                     la_reference=la_reference,
                     record=dict(serializer.validated_data),
                     request=request._request,
-                )
+                ),
+                actor=user,
+                request=request,
             )
             if code != status.HTTP_200_OK:
                 return code, body
@@ -368,8 +373,11 @@ class _ChildPartView(CmsView):
             serializer = self.part_serializer(data=request.data)
             if not serializer.is_valid():
                 return status.HTTP_400_BAD_REQUEST, serializer.errors
+            values = dict(serializer.validated_data)
             code, body = _record_write(
-                lambda: write(actor=user, child=child, values=dict(serializer.validated_data), request=request._request)
+                lambda: write(actor=user, child=child, values=values, request=request._request),
+                actor=user,
+                request=request,
             )
             if code != status.HTTP_200_OK:
                 return code, body
@@ -464,7 +472,9 @@ class BatchUpsertView(CmsView):
                         la_reference=values.pop("la_reference"),
                         record=values,
                         request=request._request,
-                    )
+                    ),
+                    actor=user,
+                    request=request,
                 )
                 if code != status.HTTP_200_OK:
                     results.append({**result, "outcome": "rejected", "reasons": body})

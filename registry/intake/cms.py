@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
-from audit.models import AuditEvent
+from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.services import child_create, child_identity_update, involvement_add, name_keys_apply, status_add
 from registry.children.status_rules import status_overlap_check
@@ -49,12 +49,24 @@ INVOLVEMENT_UPDATE_FIELDS = (
 
 class CmsRefused(Exception):
     """The record cannot be written by this account; the message says why, without
-    revealing anything about another authority's children."""
+    revealing anything about another authority's children. `held_by` is the other
+    authority's child whose NHS number the record gave: for the audit only."""
 
-    def __init__(self, message: str, *, status: int = 409) -> None:
+    def __init__(self, message: str, *, status: int = 409, held_by: Child | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.held_by = held_by
+
+
+class _TrialOnly(Exception):
+    """Ends a trial write whose only purpose was to find the record's other faults."""
+
+
+NHS_NUMBER_HELD_ELSEWHERE = (
+    "This NHS number is recorded for a child another local authority is responsible for. "
+    "Moving a child between authorities is a transfer: contact that authority."
+)
 
 
 class IdempotencyKeyReused(Exception):
@@ -83,25 +95,39 @@ def cms_child_for_reference(*, local_authority: LocalAuthority, la_reference: st
     return Child.objects.filter(responsible_local_authority=local_authority, la_reference=la_reference).first()
 
 
-def _refuse_nhs_number_held_elsewhere(
-    *, local_authority: LocalAuthority, child: Child | None, nhs_number: str
-) -> Child | None:
-    """Refuse an NHS number recorded for another child; return this authority's child that
-    has it but no reference yet (added in the browser), which the record then takes over."""
-    holders = Child.objects.filter(nhs_number=nhs_number)
+def _nhs_number_holder(*, child: Child | None, nhs_number: str) -> Child | None:
+    holders = Child.objects.select_related("responsible_local_authority").filter(nhs_number=nhs_number)
     if child is not None:
         holders = holders.exclude(pk=child.pk)
-    holder = holders.first()
-    if holder is None:
-        return None
-    if holder.responsible_local_authority_id != local_authority.pk:
-        raise CmsRefused(
-            "This NHS number is recorded for a child another local authority is responsible for. "
-            "Moving a child between authorities is a transfer: contact that authority."
-        )
+    return holders.first()
+
+
+def _refuse_nhs_number_held_by_own(*, child: Child | None, holder: Child) -> Child:
+    """Refuse an NHS number recorded for another of the authority's own children; return
+    the holder if it has no reference yet (added in the browser): the record takes it over."""
     if child is None and not holder.la_reference:
         return holder
     raise CmsRefused("This NHS number is already recorded for another of your authority's children.")
+
+
+def cms_refusal_record(*, actor: User, refused: CmsRefused, request: HttpRequest | None = None) -> None:
+    """Audit a record refused because another authority's child has its NHS number: the
+    refusal says the number is on the register, so it is a look-up like a search. Written
+    by the caller after the refused write's savepoint is undone."""
+    holder = refused.held_by
+    if holder is None:
+        return
+    audit_event_record(
+        action=AuditEvent.Action.SEARCH,
+        actor=actor,
+        request=request,
+        criteria={"nhs_number": holder.nhs_number},
+        register_ids=[holder.register_id],
+        local_authority_code=holder.responsible_local_authority.gss_code,
+        outcome=LookupOutcome.REFUSED,
+        details={"purpose": "cms_record", "refusal": "nhs_number_held_elsewhere"},
+        channel="api",
+    )
 
 
 def _audit_child_change(
@@ -253,45 +279,76 @@ def cms_child_upsert(
             .filter(responsible_local_authority=local_authority, la_reference=la_reference)
             .first()
         )
-        if identity.get("nhs_number"):
-            adopted = _refuse_nhs_number_held_elsewhere(
-                local_authority=local_authority, child=child, nhs_number=identity["nhs_number"]
-            )
-            if adopted is not None:
-                child = adopted
-                identity["la_reference"] = la_reference
-        if child is None:
-            if not statuses:
-                raise ValidationError({"statuses": "A child new to the register needs at least one status"})
-            if not identity.get("family_name"):
-                raise ValidationError({"family_name": "A child new to the register needs a family name"})
-            first, *statuses = statuses
-            child = child_create(
-                actor=actor,
-                responsible_local_authority=local_authority,
-                status=ProtectionStatus(**first),
-                other_names=other_names,
-                request=request,
-                today=today,
-                la_reference=la_reference,
-                **identity,
-            )
-            other_names = []
-            outcome = "created"
-        else:
-            version = child.version
-            child_identity_update(actor=actor, child=child, changes=identity, request=request)
-            outcome = "updated" if child.version != version else "unchanged"
-        changed = other_names_add(actor=actor, child=child, other_names=other_names, request=request)
-        for status in statuses:
-            changed = status_upsert(actor=actor, child=child, status=status, request=request) or changed
-        # Ended and non-lead involvements first, so that a new lead can take over in one record.
-        for involvement in sorted(
-            involvements, key=lambda item: bool(item.get("is_lead") and not item.get("end_date"))
-        ):
-            changed = involvement_upsert(actor=actor, child=child, involvement=involvement, request=request) or changed
-        if changed and outcome == "unchanged":
-            outcome = "updated"
+        nhs_number = identity.get("nhs_number")
+        holder = _nhs_number_holder(child=child, nhs_number=nhs_number) if nhs_number else None
+        if holder is not None and holder.responsible_local_authority_id != local_authority.pk:
+            # Answer as if the number were free until the record is otherwise acceptable:
+            # a record refused for any other fault gets the same answer whoever holds the
+            # number, so a half-made record cannot probe the register (issue 15, finding 7).
+            try:
+                with transaction.atomic():
+                    without_number = {name: value for name, value in identity.items() if name != "nhs_number"}
+                    _upsert(
+                        actor=actor, local_authority=local_authority, la_reference=la_reference, child=child,
+                        identity=without_number, other_names=other_names, statuses=statuses,
+                        involvements=involvements, request=request, today=today,
+                    )  # fmt: skip
+                    raise _TrialOnly
+            except _TrialOnly:
+                pass
+            raise CmsRefused(NHS_NUMBER_HELD_ELSEWHERE, held_by=holder)
+        if holder is not None:
+            child = _refuse_nhs_number_held_by_own(child=child, holder=holder)
+            identity["la_reference"] = la_reference
+        return _upsert(
+            actor=actor, local_authority=local_authority, la_reference=la_reference, child=child, identity=identity,
+            other_names=other_names, statuses=statuses, involvements=involvements, request=request, today=today,
+        )  # fmt: skip
+
+
+def _upsert(
+    *,
+    actor: User,
+    local_authority: LocalAuthority,
+    la_reference: str,
+    child: Child | None,
+    identity: dict[str, Any],
+    other_names: list[tuple[str, str, str]],
+    statuses: list[dict[str, Any]],
+    involvements: list[dict[str, Any]],
+    request: HttpRequest | None,
+    today: datetime.date | None,
+) -> RecordOutcome:
+    if child is None:
+        if not statuses:
+            raise ValidationError({"statuses": "A child new to the register needs at least one status"})
+        if not identity.get("family_name"):
+            raise ValidationError({"family_name": "A child new to the register needs a family name"})
+        first, *statuses = statuses
+        child = child_create(
+            actor=actor,
+            responsible_local_authority=local_authority,
+            status=ProtectionStatus(**first),
+            other_names=other_names,
+            request=request,
+            today=today,
+            la_reference=la_reference,
+            **identity,
+        )
+        other_names = []
+        outcome = "created"
+    else:
+        version = child.version
+        child_identity_update(actor=actor, child=child, changes=identity, request=request)
+        outcome = "updated" if child.version != version else "unchanged"
+    changed = other_names_add(actor=actor, child=child, other_names=other_names, request=request)
+    for status in statuses:
+        changed = status_upsert(actor=actor, child=child, status=status, request=request) or changed
+    # Ended and non-lead involvements first, so that a new lead can take over in one record.
+    for involvement in sorted(involvements, key=lambda item: bool(item.get("is_lead") and not item.get("end_date"))):
+        changed = involvement_upsert(actor=actor, child=child, involvement=involvement, request=request) or changed
+    if changed and outcome == "unchanged":
+        outcome = "updated"
     return RecordOutcome(outcome=outcome, register_id=child.register_id, version=child.version)
 
 

@@ -423,3 +423,44 @@ def test_an_answer_echoing_unstorable_text_is_still_a_4xx(cms):
     again = cms.put("/api/v1/cms/children/WCC-1/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
     assert again.status_code == 400
     assert again["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize("shielded", [False, True])
+def test_a_half_made_record_cannot_tell_whether_an_nhs_number_is_on_the_register(cms, birmingham, shielded):
+    """Issue 15, finding 7: a record missing its statuses used to get 409 for an NHS number
+    another authority holds and 400 for a free one."""
+    theirs = ChildFactory(
+        responsible_local_authority=birmingham, nhs_number=nhs_number_for(8), is_shielded=shielded,
+        shielding_reason="Refuge" if shielded else "",
+    )  # fmt: skip
+    ProtectionStatusFactory(child=theirs)
+    probe = {**RECORD, "statuses": [], "involvements": [], "other_names": []}
+    held = put(cms, "/api/v1/cms/children/PROBE-1/", {**probe, "nhs_number": theirs.nhs_number})
+    free = put(cms, "/api/v1/cms/children/PROBE-2/", {**probe, "nhs_number": nhs_number_for(9)})
+    assert (
+        (held.status_code, held.json())
+        == (free.status_code, free.json())
+        == (
+            400,
+            {"statuses": ["A child new to the register needs at least one status"]},
+        )
+    )
+    batch = post(
+        cms,
+        "/api/v1/cms/batch/",
+        {"records": [{**probe, "la_reference": "P1", "nhs_number": theirs.nhs_number},
+                     {**probe, "la_reference": "P2", "nhs_number": nhs_number_for(9)}]},
+    )  # fmt: skip
+    held_result, free_result = batch.json()["results"]
+    assert held_result["reasons"] == free_result["reasons"]
+    assert Child.objects.count() == 1
+
+    # A record that would otherwise be accepted is refused, and the look-up is audited.
+    refused = put(cms, "/api/v1/cms/children/NEW-1/", {**RECORD, "nhs_number": theirs.nhs_number})
+    assert refused.status_code == 409
+    assert theirs.register_id not in refused.content.decode()
+    event = AuditEvent.objects.get(details__refusal="nhs_number_held_elsewhere")
+    assert event.register_ids == [theirs.register_id] and event.channel == "api"
+    assert event.local_authority_code == birmingham.gss_code
+    assert Child.objects.count() == 1
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.CHILD_CREATED).exists()
