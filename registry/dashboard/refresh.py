@@ -48,7 +48,7 @@ from django.utils import timezone
 from accounts.models import LocalAuthority
 from audit.models import AuditEvent, AuditEventChild, LookupOutcome
 from registry.dashboard import figures
-from registry.matching.selectors import Grade, SearchCriteria, children_matching
+from registry.matching.selectors import Grade, Purpose, SearchCriteria, candidates
 from registry.models import (
     Child,
     ChildTransfer,
@@ -344,7 +344,9 @@ def _pairs_for(child: Child, found_at: datetime.datetime) -> list[DuplicatePair]
         postcode=child.postcode,
     )
     try:
-        outcome = children_matching(criteria=criteria, limit=50)
+        # The matcher looks only at the child's own authority (a manager's own children).
+        same_authority = Child.objects.filter(responsible_local_authority_id=child.responsible_local_authority_id)
+        outcome = candidates(criteria, purpose=Purpose.MANAGER_FIND, within=same_authority)
     except ValueError:
         return []
     pairs = []
