@@ -17,6 +17,6 @@ def sensitivity_from_service(apps, schema_editor):  # type: ignore[no-untyped-de
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registry", "0007_one_current_status_per_kind")]
+    dependencies = [("registry", "0008_dashboard")]
 
     operations = [migrations.RunPython(sensitivity_from_service, migrations.RunPython.noop)]
