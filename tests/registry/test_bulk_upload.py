@@ -281,7 +281,7 @@ def test_the_report_never_copies_a_value_even_one_with_apostrophes(
     report = manager_client.get(reverse("registry:upload-report", args=[bulk.pk])).content.decode()
     for fragment in ("Brienova", "flat", "Quistle", "Arbanville"):
         assert fragment not in report
-    assert "is not a UK postcode" in report
+    assert "Enter a full UK postcode" in report
 
 
 def test_a_nul_byte_in_one_row_rejects_that_row_not_the_upload(
