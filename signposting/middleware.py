@@ -62,16 +62,37 @@ UPLOAD_BODY_LIMITS = {
 }
 
 
-def request_body_limit_for(request: HttpRequest) -> int:
-    """The largest request body the view at this path accepts, in bytes."""
+def request_signed_in_fully(request: HttpRequest) -> bool:
+    """Signed in with a password and a second factor: only such a request may send a file
+    larger than an ordinary form, or have one written to disk."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def upload_file_limit_for(request: HttpRequest) -> int | None:
+    """The largest file the view at this path accepts from this request, in bytes, or
+    None where the view takes no file (or the request is not fully signed in)."""
     try:
         view_name = resolve(request.path_info).view_name
     except Resolver404:
-        return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return None
     setting_name = UPLOAD_BODY_LIMITS.get(view_name)
-    if setting_name is None:
+    if setting_name is None or not request_signed_in_fully(request):
+        return None
+    return int(getattr(settings, setting_name))
+
+
+def request_body_limit_for(request: HttpRequest) -> int:
+    """The largest request body the view at this path accepts from this request, in bytes.
+    An upload page's own limit applies only to a fully signed-in user: anyone else is held
+    to the form limit, which Django keeps in memory, so an anonymous POST spools nothing."""
+    file_limit = upload_file_limit_for(request)
+    if file_limit is None:
         return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-    return int(getattr(settings, setting_name)) + MULTIPART_ALLOWANCE_BYTES
+    return file_limit + MULTIPART_ALLOWANCE_BYTES
 
 
 class RequestSizeLimitMiddleware:

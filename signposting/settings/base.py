@@ -54,6 +54,13 @@ BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=50 * 1024 * 102
 # Every other request body (forms, API JSON) is held in memory: Django's own limit, checked
 # from Content-Length by signposting.middleware.RequestSizeLimitMiddleware before reading.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Every file part passes the gate first: only a user signed in with two factors, on a page
+# that takes a file, may send one, and only up to that page's limit (signposting.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "signposting.uploads.SignedInUploadGate",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 BULK_UPLOAD_BATCH_SIZE = env.int("BULK_UPLOAD_BATCH_SIZE", default=500)
 # Case-management API (registry.intake.api): records per batch request, and how long an
 # Idempotency-Key's stored answer is replayed.
@@ -181,12 +188,14 @@ MIDDLEWARE = [
     # Every view needs a login unless it is marked @login_not_required (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # Refuses an oversized body from its Content-Length before CsrfViewMiddleware's
-    # process_view (or any view) reads it; after authentication so the 413 page has a menu.
-    "signposting.middleware.RequestSizeLimitMiddleware",
     # After authentication and messages, so that the 503 page renders with the user's menu.
     "signposting.middleware.DatabaseUnavailableMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Refuses an oversized body from its Content-Length before CsrfViewMiddleware's
+    # process_view (or any view) reads it; after authentication and OTP, because only a
+    # user signed in with two factors may send an upload-sized body, and so the 413 page
+    # has a menu.
+    "signposting.middleware.RequestSizeLimitMiddleware",
     # Idle and absolute session limits, then two factors for every page but signing in.
     "accounts.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
