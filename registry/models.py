@@ -77,6 +77,15 @@ class Child(NameKeyFields):
             models.Index(fields=["family_name_last_phonetic", "date_of_birth"], name="child_surname_last_dob_idx"),
             models.Index(fields=["name_initials", "date_of_birth"], name="child_initials_dob_idx"),
             models.Index(fields=["given_name_phonetic", "date_of_birth"], name="child_given_dob_idx"),
+            # A date of birth wrong altogether: both name keys, then a range of years of birth.
+            models.Index(
+                fields=["family_name_first_phonetic", "given_name_phonetic", "date_of_birth"],
+                name="child_first_given_dob_idx",
+            ),
+            models.Index(
+                fields=["family_name_last_phonetic", "given_name_phonetic", "date_of_birth"],
+                name="child_last_given_dob_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -313,6 +313,10 @@ def given_name_compare(searched: str, recorded: str) -> tuple[GivenNameAgreement
 
 
 class DateOfBirthAgreement(enum.IntEnum):
+    # Neither a slip nor a swap, but within DATE_OF_BIRTH_WINDOW_YEARS of the date searched:
+    # a wrong day or month altogether, a year off by one or two, an estimated date. Only
+    # children whose family and given name keys both agree are looked at for it.
+    WRONG = 0
     ONE_DIGIT = 1  # one digit of DD/MM/YYYY mistyped
     SWAPPED = 2  # day and month the wrong way round
     EXACT = 3
@@ -338,6 +342,33 @@ def date_of_birth_variants(
     if swapped is not None and swapped != date_of_birth and earliest <= swapped <= latest:
         variants[swapped] = DateOfBirthAgreement.SWAPPED
     return variants
+
+
+# How far a wrong date of birth may be from the one recorded, in years of birth, for a child
+# whose names agree (registry.matching.selectors: the wrong-date block).
+DATE_OF_BIRTH_WINDOW_YEARS = 2
+
+
+def date_of_birth_window(date_of_birth: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last dates of the years of birth within DATE_OF_BIRTH_WINDOW_YEARS of
+    this one: 2015-06-21 -> (2013-01-01, 2017-12-31)."""
+    first = max(date_of_birth.year - DATE_OF_BIRTH_WINDOW_YEARS, datetime.MINYEAR)
+    last = min(date_of_birth.year + DATE_OF_BIRTH_WINDOW_YEARS, datetime.MAXYEAR)
+    return datetime.date(first, 1, 1), datetime.date(last, 12, 31)
+
+
+def date_of_birth_difference(searched: datetime.date, recorded: datetime.date) -> str:
+    """How a wrong date of birth differs, in words a practitioner can check against what
+    they know: "date of birth different by 2 years", "date of birth different: same year,
+    different day and month"."""
+    years = abs(searched.year - recorded.year)
+    if years:
+        return f"date of birth different by {years} year{'s' if years > 1 else ''}"
+    if searched.month == recorded.month:
+        return "date of birth different: same month and year, different day"
+    if searched.day == recorded.day:
+        return "date of birth different: same day and year, different month"
+    return "date of birth different: same year, different day and month"
 
 
 def _date_or_none(*, year: int, month: int, day: int) -> datetime.date | None:

@@ -60,7 +60,9 @@ from registry.matching.keys import (
     FamilyNameAgreement,
     GivenNameAgreement,
     SurnameProfile,
+    date_of_birth_difference,
     date_of_birth_variants,
+    date_of_birth_window,
     family_name_compare,
     family_names_clearly_different,
     given_name_compare,
@@ -183,6 +185,9 @@ class PurposePolicy:
     # decided), before anything else: another authority's child is never listed, never
     # counted towards "too many" and never lowers a grade (see _downgrade_beside_exact).
     scoped: bool = False
+    # Matches found despite a different family name or a wrong date of birth (the
+    # second-chance blocks) are listed. Not for a feed: it acts on a likely match unaided.
+    second_chances: bool = True
 
 
 PURPOSE_POLICIES: dict[Purpose, PurposePolicy] = {
@@ -196,8 +201,14 @@ PURPOSE_POLICIES: dict[Purpose, PurposePolicy] = {
     # A registration is applied or put to review only on an exact or likely match. Three
     # candidates go to review (feeds.ingestion.REVIEW_CANDIDATES_LIMIT); three times that
     # leaves room for the ones the feed sets aside for carrying another NHS number.
-    Purpose.FEED: PurposePolicy(limit=9, weakest=Grade.LIKELY),
+    Purpose.FEED: PurposePolicy(limit=9, weakest=Grade.LIKELY, second_chances=False),
 }
+
+# A second-chance match (family name different, or date of birth wrong) is listed only
+# beside no exact match and when at most this many reach possible: a common name within a
+# five-year window (Oliver Smith, 2013-2017) would otherwise fill the list with strangers
+# and, past the limit, hide the child searched for behind "too many".
+SECOND_CHANCE_LIMIT = 3
 
 
 def candidates(criteria: SearchCriteria, *, purpose: Purpose, within: "QuerySet[Child] | None" = None) -> SearchOutcome:
@@ -222,6 +233,7 @@ def candidates(criteria: SearchCriteria, *, purpose: Purpose, within: "QuerySet[
             within.filter(pk__in=[evaluation.child_id for evaluation in evaluations]).values_list("pk", flat=True)
         )
         evaluations = [evaluation for evaluation in evaluations if evaluation.child_id in managed]
+    evaluations = _second_chances_trim(evaluations, allowed=policy.second_chances)
     _downgrade_beside_exact(evaluations)
     if len(evaluations) > policy.limit:
         return SearchOutcome(matches=[], too_many=True)
@@ -272,6 +284,9 @@ GIVEN_WEIGHTS = {
     GivenNameAgreement.MISSING: 0.0,
 }
 DATE_OF_BIRTH_WEIGHTS = {
+    # Graded by rule, not by weight (see _grade): a wrong date is never better than possible
+    # on names alone.
+    DateOfBirthAgreement.WRONG: 0.0,
     DateOfBirthAgreement.EXACT: 12.0,
     DateOfBirthAgreement.SWAPPED: 8.0,
     DateOfBirthAgreement.ONE_DIGIT: 6.0,
@@ -349,6 +364,7 @@ class _Search:
     sex: str
     postcode: str
     surname_keys: frozenset[str]
+    family_keys: frozenset[str]  # of the family name searched only, for the wrong-date block
     initials: frozenset[str]
     given_phonetic: str
     family_profile: SurnameProfile
@@ -388,6 +404,7 @@ class _Search:
             sex=criteria.sex,
             postcode=criteria.postcode.strip().upper(),
             surname_keys=frozenset(surname_search_keys(family, given)),
+            family_keys=frozenset(surname_search_keys(family)),
             initials=frozenset(initials),
             given_phonetic=name_keys(given_names=given, family_name="").given_name_phonetic,
             family_profile=surname_profile(family),
@@ -406,6 +423,25 @@ class _Search:
         return [date for date, agreement in self.dates.items() if agreement in wanted]
 
     @property
+    def window(self) -> tuple[datetime.date, datetime.date] | None:
+        """The years of birth a wrong date of birth is looked for in (the wrong-date block)."""
+        return date_of_birth_window(self.date_of_birth) if self.date_of_birth else None
+
+    @property
+    def postcode_district(self) -> str:
+        return postcode_district(self.postcode) if self.postcode else ""
+
+    def date_agreement(self, date_of_birth: datetime.date | None) -> DateOfBirthAgreement | None:
+        """How a recorded date of birth agrees with the one searched: a slip or a swap, or
+        WRONG within the window of years; None beyond it."""
+        if date_of_birth is None:
+            return None
+        agreement = self.dates.get(date_of_birth)
+        if agreement is None and self.window and self.window[0] <= date_of_birth <= self.window[1]:
+            return DateOfBirthAgreement.WRONG
+        return agreement
+
+    @property
     def typo_dates(self) -> list[datetime.date]:
         """Dates one digit away: only children whose name keys agree are compared."""
         return [date for date, agreement in self.dates.items() if agreement == DateOfBirthAgreement.ONE_DIGIT]
@@ -419,17 +455,24 @@ class _Search:
                 evaluations.append(evaluation)
         return evaluations
 
-    def worth_comparing(self, *, nhs_number: str, date_of_birth: datetime.date | None, families: Iterable[str]) -> bool:
-        """False only for a child _evaluate would not grade: born on none of the dates, or
-        with a family name different from the one searched (and, for names entered the wrong
-        way round, from the given name searched) in each of its names (`families`).
+    def worth_comparing(
+        self, *, nhs_number: str, date_of_birth: datetime.date | None, families: Iterable[str], postcode: str = "",
+        is_shielded: bool = False,
+    ) -> bool:  # fmt: skip
+        """False only for a child _evaluate would not grade: born on none of the dates nor
+        within the window of years, or with a family name different from the one searched
+        (and, for names entered the wrong way round, from the given name searched) in each
+        of its names (`families`), unless it may be a change of surname (_changed_surname_possible).
         FAMILY_DIFFERENT_IS_FINAL makes that decisive, so most of the ~300 children born on
         the date searched cost one comparison of family names, and a surname shared by
         several costs one in all."""
         if self.nhs_number and nhs_number == self.nhs_number:
             return True
-        if not self.family or date_of_birth not in self.dates:
+        date_agreement = self.date_agreement(date_of_birth)
+        if not self.family or date_agreement is None:
             return False
+        if self._changed_surname_possible(date_agreement, postcode=postcode, is_shielded=is_shielded):
+            return True
         if not FAMILY_DIFFERENT_IS_FINAL:
             return True
         different = FamilyNameAgreement.DIFFERENT
@@ -439,6 +482,18 @@ class _Search:
             if self.given and self._family_agreement(family, swapped=True)[0] != different:
                 return True
         return False
+
+    def _changed_surname_possible(
+        self, date_agreement: DateOfBirthAgreement, *, postcode: str, is_shielded: bool
+    ) -> bool:
+        """The changed-surname block: born on the date searched, in the postcode district
+        searched. A shielded child's postcode never counts (it must not influence a result)."""
+        return (
+            date_agreement == DateOfBirthAgreement.EXACT
+            and bool(self.given and self.postcode and postcode)
+            and not is_shielded
+            and postcode_district(postcode) == self.postcode_district
+        )
 
     def _family_agreement(self, recorded: str, *, swapped: bool) -> tuple[FamilyNameAgreement, float]:
         """family_name_compare of the family name searched (or, swapped, of the first given
@@ -457,7 +512,7 @@ class _Search:
         return agreement
 
     def _evaluate(self, candidate: "_Candidate") -> "_Evaluation":
-        date_agreement = self.dates.get(candidate.date_of_birth) if candidate.date_of_birth else None
+        date_agreement = self.date_agreement(candidate.date_of_birth)
         if self.nhs_number and candidate.nhs_number == self.nhs_number:
             return _Evaluation(
                 candidate.child_id, Grade.EXACT, 1.0, self._nhs_number_reasons(candidate, date_agreement)
@@ -465,13 +520,25 @@ class _Search:
         if date_agreement is None or not self.family:
             return _Evaluation(candidate.child_id, None, 0.0, [])
         best = self._best_name(candidate)
+        changed_surname = False
+        if best.family == FamilyNameAgreement.DIFFERENT and self._changed_surname_possible(
+            date_agreement, postcode=candidate.postcode, is_shielded=candidate.is_shielded
+        ):
+            best = self._changed_surname_evidence(candidate)
+            changed_surname = True
         weight = best.weight + DATE_OF_BIRTH_WEIGHTS[date_agreement]
-        facts = _Facts(name=best, date_of_birth=date_agreement)
+        facts = _Facts(
+            name=best,
+            date_of_birth=date_agreement,
+            changed_surname=changed_surname,
+            dates=(self.date_of_birth, candidate.date_of_birth),
+        )
         if self.nhs_number and candidate.nhs_number:
             weight += NHS_NUMBER_DIFFERS
             facts.nhs_number_differs = True
         if self.sex in _KNOWN_SEXES and candidate.sex in _KNOWN_SEXES:
             facts.sex_differs = self.sex != candidate.sex
+            facts.sex_agrees = not facts.sex_differs
             weight += SEX_DIFFERS if facts.sex_differs else SEX_AGREES
         # A shielded child's postcode must not influence (and so reveal anything through)
         # the result.
@@ -488,7 +555,22 @@ class _Search:
         grade = _grade(weight=weight, facts=facts)
         score = round(max(0.0, min(weight, SCORE_SCALE)) / SCORE_SCALE, 3)
         return _Evaluation(
-            candidate.child_id, grade, score, _reasons(facts, grade) if grade else [], bool(best.name.kind)
+            candidate.child_id,
+            grade,
+            score,
+            _reasons(facts, grade) if grade else [],
+            bool(best.name.kind),
+            second_chance=changed_surname or date_agreement == DateOfBirthAgreement.WRONG,
+        )
+
+    def _changed_surname_evidence(self, candidate: "_Candidate") -> "_NameEvidence":
+        # Only the child's own current name: its given name is the one a new surname keeps.
+        own = candidate.names[0]
+        return _NameEvidence.of(
+            family=(FamilyNameAgreement.DIFFERENT, 0.0),
+            given=given_name_compare(self.given, own.given),
+            name=own,
+            searched_given=self.given_display,
         )
 
     def _nhs_number_reasons(self, candidate: "_Candidate", date_agreement: DateOfBirthAgreement | None) -> list[str]:
@@ -624,7 +706,12 @@ class _Facts:
     date_of_birth: DateOfBirthAgreement
     nhs_number_differs: bool = False
     sex_differs: bool = False
+    sex_agrees: bool = False
     postcode: str = ""  # "same", "district", "different" or "" (not compared)
+    # Found by the changed-surname block: family name different, given name, date of birth
+    # and postcode district agreeing.
+    changed_surname: bool = False
+    dates: tuple[datetime.date | None, datetime.date | None] = (None, None)  # searched, recorded
 
 
 @dataclass
@@ -634,11 +721,20 @@ class _Evaluation:
     score: float
     reasons: list[str]
     matched_other_name: bool = False
+    second_chance: bool = False  # found despite a different family name or a wrong date of birth
+
+
+# What a second-chance match needs of the names that do agree.
+GIVEN_NAME_FOR_CHANGED_SURNAME = frozenset(
+    {GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC}
+)
 
 
 def _grade(*, weight: float, facts: _Facts) -> Grade | None:
     name = facts.name
     contradicted = facts.nhs_number_differs or facts.sex_differs
+    if facts.changed_surname or facts.date_of_birth == DateOfBirthAgreement.WRONG:
+        return _second_chance_grade(facts, contradicted=contradicted)
     if (
         not contradicted
         and not name.swapped
@@ -659,6 +755,38 @@ def _grade(*, weight: float, facts: _Facts) -> Grade | None:
     if weight >= POSSIBLE_MINIMUM:
         return Grade.POSSIBLE
     return None
+
+
+def _second_chance_grade(facts: _Facts, *, contradicted: bool) -> Grade | None:
+    """A child found despite a different family name or a wrong date of birth: possible,
+    for the practitioner to check the difference the reasons name, or nothing. Likely only
+    when the evidence is strong: every other name as written, the same full postcode and
+    the same recorded sex, and nothing contradicting."""
+    name = facts.name
+    if contradicted or name.swapped:
+        return None
+    strong_elsewhere = facts.postcode == "same" and facts.sex_agrees and name.given == GivenNameAgreement.EXACT
+    if facts.changed_surname:
+        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind:
+            return None
+        return Grade.LIKELY if strong_elsewhere else Grade.POSSIBLE
+    if name.family not in FAMILY_NAME_STRONG or name.given not in GIVEN_NAME_STRONG:
+        return None
+    if strong_elsewhere and name.family in FAMILY_AS_WRITTEN and not name.name.kind:
+        return Grade.LIKELY
+    return Grade.POSSIBLE
+
+
+def _second_chances_trim(evaluations: list[_Evaluation], *, allowed: bool) -> list[_Evaluation]:
+    """Second-chance matches are kept only where they can help: the purpose lists them,
+    nothing matched exactly, and at most SECOND_CHANCE_LIMIT of them reached possible."""
+    second = [evaluation for evaluation in evaluations if evaluation.second_chance]
+    if not second:
+        return evaluations
+    exact = any(evaluation.grade == Grade.EXACT for evaluation in evaluations)
+    if allowed and not exact and len(second) <= SECOND_CHANCE_LIMIT:
+        return evaluations
+    return [evaluation for evaluation in evaluations if not evaluation.second_chance]
 
 
 def _downgrade_beside_exact(evaluations: list[_Evaluation]) -> None:
@@ -687,6 +815,7 @@ _GIVEN_REASONS = {
     GivenNameAgreement.WEAK: "given name only partly similar",
     GivenNameAgreement.DIFFERENT: "given name is different",
 }
+CHANGED_SURNAME_REASON = "family name different: check for a change of name"
 _DATE_REASONS = {
     DateOfBirthAgreement.SWAPPED: "day and month of birth swapped",
     DateOfBirthAgreement.ONE_DIGIT: "one digit of the date of birth differs",
@@ -707,6 +836,8 @@ def _reasons(facts: _Facts, grade: Grade) -> list[str]:
             reasons.append("given and family names swapped")
         if name.family == FamilyNameAgreement.EXACT:
             agreeing.append("surname")
+        elif facts.changed_surname:
+            reasons.append(CHANGED_SURNAME_REASON)
         else:
             reasons.append(_FAMILY_REASONS[name.family])
         if name.given == GivenNameAgreement.EXACT:
@@ -717,8 +848,11 @@ def _reasons(facts: _Facts, grade: Grade) -> list[str]:
             reasons.append("no given name to compare")
         else:
             reasons.append(_GIVEN_REASONS[name.given])
+        searched_date, recorded_date = facts.dates
         if facts.date_of_birth == DateOfBirthAgreement.EXACT:
             agreeing.append("date of birth")
+        elif facts.date_of_birth == DateOfBirthAgreement.WRONG and searched_date and recorded_date:
+            reasons.append(date_of_birth_difference(searched_date, recorded_date))
         else:
             reasons.append(_DATE_REASONS[facts.date_of_birth])
         if agreeing:
@@ -804,11 +938,14 @@ class _Conditions:
 
     def add(self, **columns: Any) -> None:
         """One condition: every column (of Child, by field name) equal to its value, or to
-        one of its values when given a list."""
+        one of its values when given a list, or between the two given as a tuple."""
         parts = []
         for name, value in columns.items():
             column = f"c.{_column(Child, name)}"
-            if not isinstance(value, list):
+            if isinstance(value, tuple):
+                parts.append(f"{column} BETWEEN %s AND %s")
+                self.params.extend(value)
+            elif not isinstance(value, list):
                 parts.append(f"{column} = %s")
                 self.params.append(value)
             elif self.arrays:
@@ -842,6 +979,17 @@ def _candidates(search: _Search) -> list[_Candidate]:
         if typo_dates and search.given_phonetic:
             # A family name misspelt in its first letter and a date mistyped too.
             conditions.add(date_of_birth=typo_dates, given_name_phonetic=search.given_phonetic)
+        # A date of birth wrong altogether (a different day or month, the year off by one or
+        # two): family and given name keys both agreeing, born within the window of years.
+        # Ranges on the last column of (key, given key, date of birth) indexes. The
+        # changed-surname block (given name key, the date searched, postcode district) needs
+        # no condition of its own while every child born on the date searched is read above;
+        # (given_name_phonetic, date_of_birth) is its index if that ever changes.
+        window = search.window
+        if window and search.family_keys and search.given_phonetic:
+            keys = sorted(search.family_keys)
+            for key_column in ("family_name_first_phonetic", "family_name_last_phonetic"):
+                conditions.add(**{key_column: keys}, given_name_phonetic=search.given_phonetic, date_of_birth=window)
     if not conditions.sql:
         return []
     # Other names are not looked up by their own keys: with no date of birth on them,
@@ -863,6 +1011,8 @@ def _candidates(search: _Search) -> list[_Candidate]:
             nhs_number=row[1],
             date_of_birth=row[5],
             families=[row[4], *(other[3] or row[4] for other in _other_names(row[9]))],
+            postcode=row[7] or "",
+            is_shielded=bool(row[8]),
         )
     ]
 

@@ -1,0 +1,88 @@
+"""Every condition of search's candidate query is an indexed lookup (PostgreSQL), the
+second-chance blocks of issue 13 included: with sequential scans priced out, the plan
+reads registry_child only through indexes. A condition no index serves would leave a
+sequential scan in the plan whatever it cost. Measured plans on a register of a million
+children: docs/search-query-plans.md."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from registry.matching.keys import name_keys
+from registry.matching.selectors import Purpose, SearchCriteria, candidates
+from registry.models import Child
+from tests.factories import ChildFactory, LocalAuthorityFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's"),
+]
+
+
+GIVEN = ["Amelia", "Noah", "Olivia", "George", "Isla", "Arthur", "Ava", "Muhammad", "Ivy", "Leo"]
+FAMILY = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Wright"]
+
+
+@pytest.fixture
+def register() -> None:
+    """Four thousand children over eight years of birth, so that the planner (its
+    statistics fresh) knows five years of birth are half the register and a name pair few."""
+    authority = LocalAuthorityFactory()
+    children = []
+    for number in range(4000):
+        given, family = GIVEN[number % 10], FAMILY[(number // 10) % 10]
+        children.append(
+            Child(
+                responsible_local_authority=authority,
+                la_reference=f"PLAN-{number}",
+                given_names=given,
+                family_name=family,
+                date_of_birth=datetime.date(2012, 1, 1) + datetime.timedelta(days=number * 8 % 2900),
+                **vars(name_keys(given_names=given, family_name=family)),
+            )
+        )
+    Child.objects.bulk_create(children)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE registry_child")
+
+
+def index_scans(plan: str) -> list[tuple[str, str]]:
+    """(index, its condition) for each index scan in a plan."""
+    lines = plan.splitlines()
+    return [
+        (line.split(" on ")[1].split()[0], lines[number + 1].strip())
+        for number, line in enumerate(lines)
+        if "Index Scan on" in line and number + 1 < len(lines)
+    ]
+
+
+def candidate_query_plan(criteria: SearchCriteria) -> str:
+    with CaptureQueriesContext(connection) as captured:
+        candidates(criteria, purpose=Purpose.SEARCH)
+    sql = next(query["sql"] for query in captured.captured_queries if "registry_othername" in query["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_wrong_date_block_reads_children_through_the_name_keys_and_date_index(register: None) -> None:
+    plan = candidate_query_plan(
+        SearchCriteria(family_name="Patel", given_names="Olivia", date_of_birth=datetime.date(2016, 11, 19))
+    )
+    assert "Seq Scan on registry_child" not in plan, plan
+    # The window of years is read only together with both name keys.
+    ranges = [index for index, condition in index_scans(plan) if "date_of_birth >=" in condition]
+    assert sorted(ranges) == ["child_first_given_dob_idx", "child_last_given_dob_idx"], plan
+
+
+def test_a_search_with_a_postcode_for_a_changed_surname_scans_nothing(register: None) -> None:
+    ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=datetime.date(2016, 4, 2))
+    plan = candidate_query_plan(
+        SearchCriteria(
+            family_name="Osei", given_names="Kayden", date_of_birth=datetime.date(2016, 4, 2), postcode="LS6 2AB"
+        )
+    )
+    assert "Seq Scan on registry_child" not in plan, plan

@@ -1,0 +1,154 @@
+"""Search v2 (issue 13, item 2): children found although the family name searched is a
+different one (a change of surname) or the date of birth is wrong altogether. Such a
+match is "possible" with a reason the practitioner can check, unless the evidence is strong."""
+
+import datetime
+
+import pytest
+
+from registry.matching.keys import date_of_birth_difference, date_of_birth_window
+from registry.matching.selectors import (
+    CHANGED_SURNAME_REASON,
+    SECOND_CHANCE_LIMIT,
+    Grade,
+    Purpose,
+    SearchCriteria,
+    candidates,
+)
+from registry.models import Sex
+from tests.factories import ChildFactory
+
+pytestmark = pytest.mark.django_db
+
+BORN = datetime.date(2016, 4, 2)
+
+
+def search(purpose: Purpose = Purpose.SEARCH, **criteria):
+    criteria.setdefault("date_of_birth", BORN)
+    return candidates(SearchCriteria(**criteria), purpose=purpose)
+
+
+def only_match(outcome):
+    assert not outcome.too_many
+    assert len(outcome.matches) == 1, [(m.child.family_name, m.reasons) for m in outcome.matches]
+    return outcome.matches[0]
+
+
+# --- A change of surname: given name, date of birth and postcode district ---------------------
+
+
+def test_a_child_known_by_a_step_parents_surname_is_a_possible_match_saying_so():
+    child = ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB")
+    match = only_match(search(family_name="Osei", given_names="Kayden", postcode="LS6 4QT"))
+    assert match.child == child
+    assert match.grade == Grade.POSSIBLE
+    assert match.reasons[0] == CHANGED_SURNAME_REASON
+    assert "given name and date of birth match" in match.reasons
+    assert "postcode in the same district but different" in match.reasons
+
+
+def test_a_changed_surname_is_not_found_without_a_postcode_in_the_same_district():
+    ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB")
+    assert search(family_name="Osei", given_names="Kayden").matches == []
+    assert search(family_name="Osei", given_names="Kayden", postcode="LS7 2AB").matches == []
+
+
+def test_a_changed_surname_needs_the_given_name_and_the_exact_date():
+    ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB")
+    assert search(family_name="Osei", given_names="Marcus", postcode="LS6 2AB").matches == []
+    assert search(family_name="Osei", given_names="Kayden", postcode="LS6 2AB",
+                  date_of_birth=datetime.date(2016, 4, 3)).matches == []  # fmt: skip
+
+
+def test_a_changed_surname_with_everything_else_the_same_is_likely():
+    child = ChildFactory(
+        given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB", sex=Sex.MALE
+    )
+    match = only_match(search(family_name="Osei", given_names="Kayden", postcode="LS6 2AB", sex=Sex.MALE))
+    assert match.child == child
+    assert match.grade == Grade.LIKELY
+    assert match.reasons[0] == CHANGED_SURNAME_REASON
+
+
+def test_a_shielded_childs_postcode_never_finds_it_under_another_surname():
+    ChildFactory(
+        given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB", is_shielded=True,
+        shielding_reason="Refuge",
+    )  # fmt: skip
+    assert search(family_name="Osei", given_names="Kayden", postcode="LS6 2AB").matches == []
+
+
+def test_a_feed_never_acts_on_a_changed_surname():
+    ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB", sex=Sex.MALE)
+    outcome = search(Purpose.FEED, family_name="Osei", given_names="Kayden", postcode="LS6 2AB", sex=Sex.MALE)
+    assert outcome.matches == []
+
+
+# --- A wrong date of birth: family and given name keys, a window of years ---------------------
+
+
+def test_a_year_of_birth_two_out_is_a_possible_match_saying_by_how_much():
+    # 2019 for 2021 is two digits: no slip of one key.
+    child = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    match = only_match(search(family_name="Brennan", given_names="Aaliyah", date_of_birth=datetime.date(2021, 12, 30)))
+    assert match.child == child
+    assert match.grade == Grade.POSSIBLE
+    assert match.reasons[0] == "date of birth different by 2 years"
+
+
+def test_a_different_day_and_month_in_the_same_year_is_a_possible_match():
+    child = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=BORN)
+    # Neither one digit nor a swap away: 2 April 2016 recorded, 19 November 2016 searched.
+    match = only_match(search(family_name="Brenan", given_names="Aaliyah", date_of_birth=datetime.date(2016, 11, 19)))
+    assert match.child == child
+    assert match.grade == Grade.POSSIBLE
+    assert "date of birth different: same year, different day and month" in match.reasons
+
+
+def test_a_wrong_date_of_birth_needs_both_names_to_agree():
+    ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=BORN)
+    wrong_date = datetime.date(2015, 9, 14)
+    assert search(family_name="Brennan", given_names="Chloe", date_of_birth=wrong_date).matches == []
+    assert search(family_name="Brennan", date_of_birth=wrong_date).matches == []
+    assert search(family_name="Okafor", given_names="Aaliyah", date_of_birth=wrong_date).matches == []
+
+
+def test_a_wrong_date_with_names_postcode_and_sex_all_the_same_is_likely():
+    child = ChildFactory(
+        given_names="Aaliyah", family_name="Brennan", date_of_birth=BORN, postcode="B15 2TT", sex=Sex.FEMALE
+    )
+    match = only_match(
+        search(family_name="Brennan", given_names="Aaliyah", postcode="B15 2TT", sex=Sex.FEMALE,
+               date_of_birth=datetime.date(2015, 9, 14))
+    )  # fmt: skip
+    assert match.child == child
+    assert match.grade == Grade.LIKELY
+    assert match.reasons[0] == "date of birth different by 1 year"
+
+
+def test_a_wrong_date_of_birth_beside_an_exact_match_is_not_listed():
+    exact = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2015, 9, 14))
+    ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=BORN)
+    outcome = search(family_name="Brennan", given_names="Aaliyah", date_of_birth=datetime.date(2015, 9, 14))
+    assert [match.child for match in outcome.matches] == [exact]
+
+
+def test_many_wrong_date_matches_for_a_common_name_are_dropped_not_too_many():
+    # Children of the same name in neighbouring years say nothing about the one searched:
+    # listing them would hide a real match behind "too many".
+    for day in range(1, SECOND_CHANCE_LIMIT + 2):
+        ChildFactory(given_names="Oliver", family_name="Smith", date_of_birth=datetime.date(2015, 1, day * 3))
+    outcome = search(family_name="Smith", given_names="Oliver", date_of_birth=datetime.date(2016, 8, 20))
+    assert outcome.matches == []
+    assert not outcome.too_many
+
+
+def test_the_wrong_date_window_and_reasons():
+    assert date_of_birth_window(BORN) == (datetime.date(2014, 1, 1), datetime.date(2018, 12, 31))
+    assert date_of_birth_difference(BORN, datetime.date(2017, 4, 2)) == "date of birth different by 1 year"
+    assert date_of_birth_difference(BORN, datetime.date(2016, 4, 20)) == (
+        "date of birth different: same month and year, different day"
+    )
+    assert date_of_birth_difference(BORN, datetime.date(2016, 9, 2)) == (
+        "date of birth different: same day and year, different month"
+    )
