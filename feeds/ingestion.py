@@ -10,7 +10,6 @@ commit a chunk: each locks the file's row and checks the cursor it started from.
 
 import datetime
 import logging
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record, audit_events_deferred
 from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
 from feeds.parsing import (
+    FeedFileUnreadable,
     FeedFileUnsafe,
     OutOfScope,
     Quarantine,
@@ -109,14 +109,15 @@ def feed_file_ingest_run(*, feed_file_id: Any) -> FeedFile | None:
         # FEEDS_MAX_LINE_BYTES): given up before it grows the worker, never retried.
         logger.warning("feed file %s refused while reading: %s", feed_file.pk, unsafe)
         return feed_file_fail(feed_file_id=feed_file.pk, reason=str(unsafe))
-    except (OSError, EOFError, zlib.error) as error:
+    except FeedFileUnreadable as error:
         # The file itself is bad (gzip truncated, a bad CRC, a damaged stream): retrying
-        # cannot help. Chunks already committed stay; the rest is not ingested.
+        # cannot help. Chunks already committed stay; the rest is not ingested. Any other
+        # error (the database, the broker) propagates, and the file is resumed later.
         done = FeedFile.objects.values_list("lines_committed", flat=True).get(pk=feed_file.pk)
-        logger.warning("feed file %s unreadable after %s lines: %s", feed_file.pk, done, type(error).__name__)
+        logger.warning("feed file %s unreadable after %s lines: %s", feed_file.pk, done, error)
         return feed_file_fail(
             feed_file_id=feed_file.pk,
-            reason=f"The file cannot be read past data line {done} (truncated or damaged: {type(error).__name__})",
+            reason=f"The file cannot be read past data line {done} (truncated or damaged: {error})",
         )
 
 
@@ -131,7 +132,7 @@ def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
     today = timezone.localdate()
     context = _Context(event_type=feed_file.event_type, today=today, born_after=born_after(today))
     cursor = feed_file.lines_committed
-    lines = data_lines(path, feed_file.is_gzip, after=cursor)  # raises FeedFileUnsafe
+    lines = data_lines(path, feed_file.is_gzip, after=cursor)  # raises FeedFileUnsafe, FeedFileUnreadable
     for chunks, chunk in enumerate(_chunks(lines, settings.FEEDS_CHUNK_SIZE), start=1):
         if not _chunk_commit_retrying(feed_file_id=feed_file.pk, cursor=cursor, chunk=chunk, context=context):
             logger.info("feed file %s: stopped, or another worker holds the cursor", feed_file.pk)

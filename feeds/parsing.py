@@ -156,21 +156,36 @@ def _bounded_lines(handle: IO[bytes]) -> Iterator[bytes]:
         yield line
 
 
+class FeedFileUnreadable(Exception):
+    """Reading the stored file itself failed (gzip truncated, a bad CRC, a damaged stream,
+    the copy gone): retrying cannot help. Raised only by the reading, so that an OSError
+    from anything else done while a file ingests (the broker, the network) is never taken
+    for a damaged file. The message is the underlying error's type, never file content."""
+
+
 def data_lines(path: Path, is_gzip: bool, *, after: int = 0) -> Iterator[tuple[int, bytes]]:
     """(line number in the file, raw bytes) for each data line after the first `after`
-    data lines. Streams: never holds more than one line. Raises FeedFileUnsafe."""
-    with _open(path, is_gzip) as handle:
-        lines = _bounded_lines(handle)
-        next(lines, None)  # the header
-        for index, line in enumerate(lines, start=1):
-            if index > after:
-                yield index + 1, line
+    data lines. Streams: never holds more than one line. Raises FeedFileUnsafe or
+    FeedFileUnreadable."""
+    try:
+        with _open(path, is_gzip) as handle:
+            lines = _bounded_lines(handle)
+            next(lines, None)  # the header
+            for index, line in enumerate(lines, start=1):
+                if index > after:
+                    yield index + 1, line
+    except (OSError, EOFError, zlib.error) as error:
+        raise FeedFileUnreadable(type(error).__name__) from error
 
 
 def data_line_count(path: Path, is_gzip: bool) -> int:
-    """Data lines in the file. Raises FeedFileUnsafe (this is the first full read)."""
-    with _open(path, is_gzip) as handle:
-        return max(0, sum(1 for _ in _bounded_lines(handle)) - 1)  # less the header
+    """Data lines in the file. Raises FeedFileUnsafe or FeedFileUnreadable (this is the
+    first full read)."""
+    try:
+        with _open(path, is_gzip) as handle:
+            return max(0, sum(1 for _ in _bounded_lines(handle)) - 1)  # less the header
+    except (OSError, EOFError, zlib.error) as error:
+        raise FeedFileUnreadable(type(error).__name__) from error
 
 
 def _date(value: str) -> datetime.date:

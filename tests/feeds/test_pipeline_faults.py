@@ -83,6 +83,26 @@ def test_a_damaged_gzip_is_failed_with_its_reason_and_not_retried(content):
     assert AuditEvent.objects.filter(action=AuditEvent.Action.FEED_FILE_FAILED).count() == 1
 
 
+def test_a_broker_or_network_error_while_a_file_ingests_does_not_fail_the_file(settings, monkeypatch):
+    # A chunk committed, then something that is not the file failed with an OSError (the
+    # broker refusing a connection, as when Redis restarts): the file is not damaged and
+    # must be resumed, not failed as unreadable.
+    settings.FEEDS_CHUNK_SIZE = 2
+
+    def broker_down(feed_file_id, chunks_committed):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("feeds.ingestion.after_chunk", broker_down)
+    receipt = receive(_rows(5))
+    with pytest.raises(ConnectionRefusedError):
+        feed_file_ingest_run(feed_file_id=receipt.feed_file.pk)
+    feed_file = FeedFile.objects.get(pk=receipt.feed_file.pk)
+    assert feed_file.state != FeedFile.State.FAILED and feed_file.lines_committed == 2
+    monkeypatch.setattr("feeds.ingestion.after_chunk", lambda *args: None)
+    resumed = feed_file_ingest_run(feed_file_id=feed_file.pk)
+    assert resumed.state == FeedFile.State.DONE and resumed.lines_committed == 5
+
+
 def test_a_file_delivered_too_often_without_finishing_is_failed(settings):
     settings.FEEDS_MAX_DELIVERIES = 3
     receipt = receive(_rows(2))
