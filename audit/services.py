@@ -17,7 +17,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.chain import CONTENT_FIELDS, chain_head, event_content, link_hash
-from audit.models import AnomalyFlag, AuditChainAnchor, AuditEvent, AuditEventAuthority, AuditEventChild
+from audit.models import (
+    AnomalyFlag,
+    AuditChainAnchor,
+    AuditEvent,
+    AuditEventAuthority,
+    AuditEventChild,
+    LookupOutcome,
+)
 
 # Events recorded inside audit_events_deferred(), each with its children's authorities,
 # waiting to be written at its end.
@@ -198,6 +205,32 @@ def _children_index(event: AuditEvent, child_authority_codes: Mapping[str, str])
         for register_id in register_ids
     )
     return {code for code in authorities.values() if code}
+
+
+def personal_data_read_record(
+    *,
+    actor: Actor,
+    request: HttpRequest | None,
+    register_ids: list[str],
+    page: str,
+    child_authority_codes: Mapping[str, str],
+) -> AuditEvent:
+    """Audit a page that shows children's personal data outside the practitioners' search
+    and record view (a register manager's list and record, a form filled with a child's
+    details, a feed review, a removal confirmation, a version-conflict page). Call it before
+    rendering: if the event cannot be written the error propagates and the page is not shown
+    (DatabaseUnavailableMiddleware answers 503), as for a search."""
+    with transaction.atomic():
+        return audit_event_record(
+            action=AuditEvent.Action.CHILD_VIEWED,
+            actor=actor,
+            request=request,
+            register_ids=register_ids,
+            child_authority_codes=child_authority_codes,
+            outcome=LookupOutcome.VIEWED,
+            details={"page": page},
+            channel="web",
+        )
 
 
 def auditor_action_record(

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
+from audit.services import personal_data_read_record
 from registry.children import selectors, services
 from registry.lookups.services import manager_find_perform
 from registry.maintenance.duplicates import (
@@ -87,6 +88,25 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/unavailable.html", status=503)
 
 
+def _page_name(template: str) -> str:
+    return template.rsplit("/", 1)[-1].removesuffix(".html")
+
+
+def _read_audited(request: HttpRequest, children: list[Child], *, page: str) -> None:
+    """Every page that shows a manager children's personal data is a read of it: audited
+    before it is rendered, and not shown if the audit cannot be written (the DatabaseError
+    propagates: DatabaseUnavailableMiddleware answers 503)."""
+    if not children:
+        return
+    personal_data_read_record(
+        actor=_user(request),
+        request=request,
+        register_ids=[child.register_id for child in children],
+        page=page,
+        child_authority_codes={child.register_id: child.responsible_local_authority.gss_code for child in children},
+    )
+
+
 def _change(
     request: HttpRequest,
     *,
@@ -108,6 +128,7 @@ def _change(
             form.refresh_version(conflict.current_version)
             form.add_error(None, CONFLICT_MESSAGE)
             current = _child_or_404(request, child.register_id)
+            _read_audited(request, [current], page=f"{_page_name(template)}_conflict")
             return render(request, template, {**context, "form": form, "child": current, "conflict": True}, status=409)
         except ValidationError as invalid:
             _form_errors_from(form, invalid)
@@ -116,6 +137,7 @@ def _change(
         else:
             messages.success(request, success)
             return redirect(redirect_to or _manage_url(child))
+    _read_audited(request, [child], page=_page_name(template))
     return render(request, template, {**context, "form": form, "child": child})
 
 
@@ -136,6 +158,7 @@ def children(request: HttpRequest) -> HttpResponse:
         context["found"] = manager_find_perform(actor=user, find=form.find(), request=request)
         return render(request, "registry/manage/children.html", context)
     page = Paginator(selectors.managed_children_page(user=user), CHILDREN_PER_PAGE).get_page(request.GET.get("page"))
+    _read_audited(request, list(page.object_list), page="manage_children")
     context |= {"page": page, "page_numbers": page.paginator.get_elided_page_range(page.number)}
     return render(request, "registry/manage/children.html", context)
 
@@ -280,6 +303,7 @@ def child_manage(request: HttpRequest, register_id: str) -> HttpResponse:
     # outside that service (registry.children.selectors.involvement_visible_to): only counted.
     visible = [i for i in involvements if selectors.involvement_visible_to(involvement=i, user=user)]
     context = {"child": child, "involvements": visible, "hidden_involvements": len(involvements) - len(visible)}
+    _read_audited(request, [child], page="manage_child")
     return render(request, "registry/manage/child.html", context)
 
 
@@ -467,6 +491,7 @@ def child_transfer(request: HttpRequest, register_id: str) -> HttpResponse:
     if request.method == "POST" and "confirmed" not in request.POST and form.is_valid():
         # A transfer cannot be undone by this manager: ask once more, naming where it goes.
         replay = [(name, values) for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"]
+        _read_audited(request, [child], page="child_transfer_confirm")
         return render(
             request, "registry/manage/child_transfer_confirm.html", {"child": child, "form": form, "replay": replay}
         )
