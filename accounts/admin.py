@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from knox.models import AuthToken
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
+from accounts.services import system_tokens_revoke
 
 
 def system_administrators_only(request: HttpRequest) -> bool:
@@ -58,7 +62,7 @@ ACCESS_FIELDS = (
 # django-stubs types UserAdmin for AbstractUser subclasses only; ours is AbstractBaseUser.
 class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     ordering = ["email"]
-    list_display = ["email", "full_name", "local_authority", "organisation", "is_active"]
+    list_display = ["email", "full_name", "local_authority", "organisation", "is_active", "is_system_account"]
     list_filter = ["is_active", "groups", "local_authority"]
     search_fields = ["email", "full_name"]
     fieldsets = (
@@ -66,6 +70,46 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         ("Person", {"fields": ("full_name", "job_title", "phone", "organisation", "local_authority")}),
         ("Access (changed through the user admin pages and services, which audit it)", {"fields": ACCESS_FIELDS}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
+        # A case-management system, not a person (docs/cms-api.md): set only by
+        # create_cms_account, shown here, never changed.
+        ("Kind", {"fields": ("is_system_account",)}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
-    readonly_fields = (*ACCESS_FIELDS, "last_login", "date_joined")
+    readonly_fields = (*ACCESS_FIELDS, "last_login", "date_joined", "is_system_account")
+
+
+# Plain-text REST framework tokens are accepted nowhere (migration accounts 0006 deleted
+# them); the app stays installed only for that migration, so its admin is not offered.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+# Knox's own admin would issue tokens to anyone, unaudited. Here tokens are only listed and
+# revoked (audited, accounts.services.system_tokens_revoke); they are issued by command.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class SystemTokenAdmin(admin.ModelAdmin[AuthToken]):
+    list_display = ["token_key", "user", "created", "expiry"]
+    search_fields = ["token_key", "user__email"]
+    fields = ("token_key", "user", "created", "expiry")
+    readonly_fields = ("token_key", "user", "created", "expiry")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuthToken | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: AuthToken) -> None:
+        self._revoke(request, [obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AuthToken]) -> None:
+        self._revoke(request, list(queryset.select_related("user")))
+
+    def _revoke(self, request: HttpRequest, tokens: list[AuthToken]) -> None:
+        assert isinstance(request.user, User)
+        keys_by_account: dict[int, tuple[User, list[str]]] = {}
+        for token in tokens:
+            keys_by_account.setdefault(token.user.pk, (token.user, []))[1].append(token.token_key)
+        for account, keys in keys_by_account.values():
+            system_tokens_revoke(account=account, revoked_by=request.user, token_keys=keys, request=request)

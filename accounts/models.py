@@ -134,6 +134,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # Django admin access; granted only with the system administrator role (services).
     is_staff = models.BooleanField(default=False)
+    # A local authority's case-management system, not a person: it holds only the register
+    # manager role for its one authority, signs in with an API token on the case-management
+    # API only, and is never listed, changed or invited by user admins (accounts.services).
+    is_system_account = models.BooleanField(default=False, editable=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()

@@ -96,6 +96,9 @@ def users_managed_by(*, admin: User) -> QuerySet[User]:
     authorities = local_authorities_for_role(user=admin, role=Role.LA_USER_ADMIN)
     return (
         User.objects.filter(Q(local_authority__in=authorities) | Q(organisation__local_authority__in=authorities))
+        # Case-management system accounts are not people: no user admin lists, changes,
+        # invites or grants roles to them (issue 15, finding 2).
+        .exclude(is_system_account=True)
         .select_related("organisation", "local_authority")
         .prefetch_related("groups")
         .distinct()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
+from knox.models import AuthToken
 
 from accounts.models import DeactivationReason, Invitation, LocalAuthority, Organisation, User
 from accounts.roles import ROLES_REQUIRING_SCOPE, SCOPE_PERMISSION, Role
@@ -50,6 +51,10 @@ def user_grant_role(*, user: User, role: Role, local_authority: LocalAuthority |
     authority's data (None means national, allowed only for unscoped roles and auditors)."""
     if role in ROLES_REQUIRING_SCOPE and local_authority is None:
         raise ValidationError(f"A {role.label.lower()} must be given a local authority")
+    if user.is_system_account and (role != Role.REGISTER_MANAGER or granted_by is not None):
+        # A system account keeps the one role it was made with: a person's role would turn
+        # its token into a credential for that person's pages and searches.
+        raise ValidationError("A case-management system account cannot be given a role")
     with transaction.atomic():
         user.groups.add(role_group(role))
         permission = SCOPE_PERMISSION.get(role)
@@ -84,8 +89,10 @@ def user_create(
     training_completed_on: datetime.date | None = None,
     expires_on: datetime.date | None = None,
     created_by: User | None = None,
+    is_system_account: bool = False,
 ) -> User:
-    """Create a user with their roles. Scoped roles are scoped to the user's own authority."""
+    """Create a user with their roles. Scoped roles are scoped to the user's own authority.
+    A system account (a case-management system) may hold only the register manager role."""
     if (
         organisation is not None
         and local_authority is not None
@@ -103,6 +110,7 @@ def user_create(
             job_title=job_title,
             training_completed_on=training_completed_on,
             expires_on=expires_on,
+            is_system_account=is_system_account,
         )
         audit_event_record(
             action=AuditEvent.Action.USER_CREATED,
@@ -500,3 +508,60 @@ def session_expired_record(*, user: User, reason: str, request: HttpRequest | No
             request=request,
             details={"reason": reason},
         )
+
+
+# --- Case-management system accounts' API tokens (issue 15, finding 2) ----------------------
+# django-rest-knox keeps only a SHA-512 digest of each token and its expiry; revoking
+# deletes the row. Tokens are issued by command (create_cms_account, issue_cms_token) and
+# revoked by command (revoke_cms_tokens) or in the Django admin; each is audited here, in
+# the same transaction, naming the token by its key (the first characters knox keeps in
+# clear to find the row), never the token itself.
+
+
+def system_token_issue(
+    *, account: User, issued_by: User | None, days: int | None = None, request: HttpRequest | None = None
+) -> tuple[str, datetime.datetime]:
+    """A new token for an active system account, and when it expires (after `days`, else
+    CMS_TOKEN_DAYS). The token exists only in the return value: show it once. Earlier
+    tokens keep working until they expire or are revoked, so a system can switch without a
+    gap. `issued_by` is None on the server's command line."""
+    if not account.is_system_account or not account.is_active:
+        raise ValidationError("Tokens are issued only to active case-management system accounts")
+    with transaction.atomic():
+        instance, token = AuthToken.objects.create(
+            user=account, expiry=datetime.timedelta(days=days or settings.CMS_TOKEN_DAYS)
+        )
+        assert instance.expiry is not None  # always given an expiry above
+        _record(
+            event=AuditEvent.Action.API_TOKEN_ISSUED,
+            actor=issued_by,
+            subject=account,
+            request=request,
+            authority=account.local_authority,
+            details={"token_key": instance.token_key, "expires_at": instance.expiry.isoformat()},
+        )
+    return token, instance.expiry
+
+
+def system_tokens_revoke(
+    *, account: User, revoked_by: User | None, token_keys: list[str] | None = None, request: HttpRequest | None = None
+) -> int:
+    """Revoke the account's tokens with these keys, or all of them; audited as one event
+    naming the keys revoked (none revoked, nothing audited). Returns how many."""
+    with transaction.atomic():
+        tokens = AuthToken.objects.select_for_update().filter(user=account)
+        if token_keys is not None:
+            tokens = tokens.filter(token_key__in=token_keys)
+        revoked = sorted(tokens.values_list("token_key", flat=True))
+        if not revoked:
+            return 0
+        AuthToken.objects.filter(user=account, token_key__in=revoked).delete()
+        _record(
+            event=AuditEvent.Action.API_TOKEN_REVOKED,
+            actor=revoked_by,
+            subject=account,
+            request=request,
+            authority=account.local_authority,
+            details={"token_keys": revoked},
+        )
+    return len(revoked)

@@ -221,7 +221,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
         except ValidationError:
             return render(request, "registration/invitation_unusable.html", status=410)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.PeopleOnlyBackend")
         return redirect("accounts:two_factor_enrol")
     return render(request, "registration/invitation_accept.html", {"form": form, "invited": invitation.user})
 

@@ -107,6 +107,9 @@ class AuditEvent(models.Model):
         # The dashboard (issue 17).
         INVOLVEMENT_CONFIRMED = "involvement_confirmed", "Involvement confirmed as still current"
         DUPLICATE_PAIR_DISMISSED = "duplicate_pair_dismissed", "Possible duplicate marked as two different children"
+        # Case-management system accounts' API tokens (issue 15, finding 2).
+        API_TOKEN_ISSUED = "api_token_issued", "API token issued to a case-management system"
+        API_TOKEN_REVOKED = "api_token_revoked", "API tokens of a case-management system revoked"
 
     # Set by audit_event_record before the row is hashed (auto_now_add would set it too late).
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)

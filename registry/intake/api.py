@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -242,6 +243,18 @@ COMMON_ERRORS = {
 }
 
 
+class SystemTokenAuthentication(KnoxTokenAuthentication):
+    """A case-management system account's token: stored as a hash, expiring, revocable
+    (django-rest-knox; issued by `manage.py issue_cms_token`). A person's account is
+    refused even if it somehow holds one: tokens are for systems only, and only here."""
+
+    def validate_user(self, auth_token: Any) -> tuple[User, Any]:
+        user, token = super().validate_user(auth_token)
+        if not user.is_system_account:
+            raise AuthenticationFailed("Invalid token.")
+        return user, token
+
+
 class IsCaseManagementAccount(BasePermission):
     message = "This API is for case-management system accounts: a register manager of exactly one local authority."
 
@@ -257,8 +270,9 @@ def _errors(error: DjangoValidationError) -> dict[str, Any]:
 
 
 class CmsView(APIView):
-    # Tokens only: a browser session (and so a person at a browser) can never call these.
-    authentication_classes = [TokenAuthentication]
+    # System accounts' tokens only: a browser session (and so a person at a browser) can
+    # never call these, and these tokens are accepted nowhere else.
+    authentication_classes = [SystemTokenAuthentication]
     permission_classes = [IsCaseManagementAccount]
 
     def handle_exception(self, exc: Exception) -> Response:

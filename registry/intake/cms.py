@@ -1,7 +1,8 @@
 """Writes from local authorities' case-management systems (the API in registry.intake.api).
 
-A case-management system account is a user who holds the register-manager role over
-exactly one local authority and signs in with a REST framework token only. It names
+A case-management system account is a system account (not a person) that holds the
+register-manager role over exactly one local authority and calls with a hashed, expiring
+token (django-rest-knox) that is accepted on this API only. It names
 children by its authority's own reference (`la_reference`), so every lookup here is made
 within that authority: another authority's children are never found, read or written.
 
@@ -82,8 +83,11 @@ class RecordOutcome:
 
 def cms_account_authority(*, user: User) -> LocalAuthority | None:
     """The one authority a case-management account writes for, or None if the user is not
-    a register manager of exactly one authority (a national or multi-authority user cannot
+    a system account (accounts.models.User.is_system_account) holding the register manager
+    role of exactly one authority (a national or multi-authority user cannot
     say which authority its references belong to)."""
+    if not user.is_system_account:
+        return None
     authorities = list(local_authorities_for_role(user=user, role=Role.REGISTER_MANAGER)[:2])
     return authorities[0] if len(authorities) == 1 else None
 

@@ -66,6 +66,8 @@ BULK_UPLOAD_BATCH_SIZE = env.int("BULK_UPLOAD_BATCH_SIZE", default=500)
 # Idempotency-Key's stored answer is replayed.
 CMS_BATCH_MAX_RECORDS = env.int("CMS_BATCH_MAX_RECORDS", default=1000)
 CMS_IDEMPOTENCY_KEY_HOURS = env.int("CMS_IDEMPOTENCY_KEY_HOURS", default=48)
+# How long a case-management system's API token lasts before a new one must be issued.
+CMS_TOKEN_DAYS = env.int("CMS_TOKEN_DAYS", default=90)
 
 # --- GRO feeds (issue 5) ---------------------------------------------------------------------
 # Files dropped here are picked up by beat (feeds.tasks.feeds_inbox_scan); received files are
@@ -160,7 +162,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Kept only so that migration accounts 0006 can delete the plain-text tokens it held.
     "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
@@ -255,7 +259,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First, so that a locked-out account is refused before its password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PeopleOnlyBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # The register has no anonymous users; guardian must not create one.
@@ -365,14 +369,20 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- REST framework ------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
-    ],
+    # People use the API through their signed-in, two-factor-verified session only. The
+    # case-management API alone accepts a system account's token (registry.intake.api).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "signposting.api.exception_handler",
+}
+REST_KNOX = {
+    # Tokens are issued by a command with their own expiry (CMS_TOKEN_DAYS) and never
+    # extended by use: a leaked token dies on its date.
+    "AUTO_REFRESH": False,
+    "TOKEN_TTL": datetime.timedelta(days=CMS_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Child protection signposting register API",

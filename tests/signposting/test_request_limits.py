@@ -6,7 +6,6 @@ import json
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
@@ -27,9 +26,9 @@ class UnreadableBody(io.RawIOBase):
 
 @pytest.fixture
 def api():
+    # A practitioner's signed-in, two-factor-verified session: people have no API tokens.
     client = APIClient()
-    token = Token.objects.create(user=UserFactory(roles=[Role.PRACTITIONER]))
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.force_login(UserFactory(roles=[Role.PRACTITIONER]))
     return client
 
 

@@ -3,18 +3,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from accounts.models import LocalAuthority, User
 from accounts.roles import Role
-from accounts.services import user_create
+from accounts.services import system_token_issue, user_create
 
 
 class Command(BaseCommand):
     help = (
         "Create the account a local authority's case-management system uses for the API "
-        "(docs/cms-api.md): a register manager of that one authority, with no password, and "
-        "print its token once."
+        "(docs/cms-api.md): a system account, register manager of that one authority, with no "
+        "password, and print its first token (hashed at rest, expiring) once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,10 +38,14 @@ class Command(BaseCommand):
                     roles=[Role.REGISTER_MANAGER],
                     local_authority=authority,
                     password=None,
+                    is_system_account=True,
                 )
-                token = Token.objects.create(user=account)
+                token, expires = system_token_issue(account=account, issued_by=None)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         self.stdout.write(f"Created case-management account {account.email} for {authority.name}.")
-        self.stdout.write("Its token is shown once; give it to the system's operators by a secure channel:")
-        self.stdout.write(token.key)
+        self.stdout.write(
+            f"Its token expires on {expires:%d %B %Y}. It is shown once and only its hash is kept; "
+            "give it to the system's operators by a secure channel:"
+        )
+        self.stdout.write(token)
