@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -253,6 +254,23 @@ class SystemTokenAuthentication(KnoxTokenAuthentication):
         if not user.is_system_account:
             raise AuthenticationFailed("Invalid token.")
         return user, token
+
+
+# drf-spectacular registers extensions in an untyped __init_subclass__, which strict mypy reports.
+class SystemTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """How the schema describes the case-management API's token, so that its callers (and
+    `check --deploy`, which reports an undescribed authenticator) know what to send."""
+
+    target_class = SystemTokenAuthentication
+    name = "systemAccountToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'A case-management system account\'s token, prefixed "Token " (docs/cms-api.md)',
+        }
 
 
 class IsCaseManagementAccount(BasePermission):
