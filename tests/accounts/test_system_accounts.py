@@ -171,3 +171,10 @@ def test_the_migration_marks_system_accounts_strips_person_roles_and_revokes_pla
     assert system.is_system_account and system.roles == [Role.REGISTER_MANAGER]
     assert not person.is_system_account and person.roles == [Role.PRACTITIONER]
     assert not Token.objects.exists()
+
+
+def test_a_session_a_system_account_somehow_holds_is_not_signed_in(client, westminster):
+    account, _token = create_account(westminster)
+    client.force_login(account, backend="accounts.backends.PeopleOnlyBackend")
+    response = client.get("/manage/children/")
+    assert response.status_code == 302 and "/sign-in/" in response.url
