@@ -152,3 +152,40 @@ def test_the_wrong_date_window_and_reasons():
     assert date_of_birth_difference(BORN, datetime.date(2016, 9, 2)) == (
         "date of birth different: same day and year, different month"
     )
+
+
+# --- The reasons reach the practitioner: the results page and the API ----------------------
+
+
+@pytest.fixture
+def practitioner():
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(roles=[Role.PRACTITIONER])
+
+
+def test_the_results_page_shows_why_a_child_with_another_surname_may_be_the_one(client, practitioner):
+    ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB")
+    client.force_login(practitioner)
+    page = client.post(
+        "/search/",
+        {"family_name": "Osei", "given_names": "Kayden", "dob_day": "2", "dob_month": "4", "dob_year": "2016",
+         "postcode": "LS6 4QT", "reason": "assessment"},
+        follow=True,
+    ).content.decode()  # fmt: skip
+    assert "Kayden Whitfield" in page and "Possible" in page
+    assert "Family name different: check for a change of name" in page
+
+
+def test_the_api_gives_the_wrong_date_of_birth_as_a_reason(practitioner):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=practitioner).key}")
+    body = {"family_name": "Brennan", "given_names": "Aaliyah", "date_of_birth": "2021-12-30", "reason": "assessment"}
+    [result] = api.post("/api/v1/search/", body, format="json").json()["results"]
+    assert result["grade"] == "possible"
+    assert result["reasons"][0] == "date of birth different by 2 years"
