@@ -63,6 +63,7 @@ from registry.matching.keys import (
     date_of_birth_difference,
     date_of_birth_variants,
     date_of_birth_window,
+    date_of_birth_wrong_plausibly,
     family_name_compare,
     family_names_clearly_different,
     given_name_compare,
@@ -434,11 +435,15 @@ class _Search:
 
     def date_agreement(self, date_of_birth: datetime.date | None) -> DateOfBirthAgreement | None:
         """How a recorded date of birth agrees with the one searched: a slip or a swap, or
-        WRONG within the window of years; None beyond it."""
+        WRONG when date_of_birth_wrong_plausibly says so; None otherwise."""
         if date_of_birth is None:
             return None
         agreement = self.dates.get(date_of_birth)
-        if agreement is None and self.window and self.window[0] <= date_of_birth <= self.window[1]:
+        if (
+            agreement is None
+            and self.date_of_birth
+            and date_of_birth_wrong_plausibly(self.date_of_birth, date_of_birth)
+        ):
             return DateOfBirthAgreement.WRONG
         return agreement
 

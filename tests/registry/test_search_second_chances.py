@@ -119,11 +119,18 @@ def test_a_wrong_date_with_names_postcode_and_sex_all_the_same_is_likely():
     )
     match = only_match(
         search(family_name="Brennan", given_names="Aaliyah", postcode="B15 2TT", sex=Sex.FEMALE,
-               date_of_birth=datetime.date(2015, 9, 14))
+               date_of_birth=datetime.date(2016, 9, 14))
     )  # fmt: skip
     assert match.child == child
     assert match.grade == Grade.LIKELY
-    assert match.reasons[0] == "date of birth different by 1 year"
+    assert match.reasons[0] == "date of birth different: same year, different day and month"
+
+
+def test_a_namesake_born_in_another_year_on_another_day_is_not_shown():
+    # Within the window of years, but neither the same year nor the same birthday: as
+    # likely a namesake as the child searched for.
+    ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    assert search(family_name="Brennan", given_names="Aaliyah", date_of_birth=datetime.date(2021, 3, 14)).matches == []
 
 
 def test_a_wrong_date_of_birth_beside_an_exact_match_is_not_listed():
