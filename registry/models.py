@@ -178,6 +178,16 @@ class ProtectionStatus(models.Model):
     class Meta:
         verbose_name_plural = "protection statuses"
         ordering = ["-start_date"]
+        # A practitioner's search for an unborn child by the mother
+        # (registry.matching.selectors.unborn_search): pre-birth plans only.
+        indexes = [
+            models.Index(
+                fields=["mother_nhs_number"], condition=Q(kind="unborn_cpp"), name="status_unborn_mother_nhs_idx"
+            ),
+            models.Index(
+                fields=["mother_date_of_birth"], condition=Q(kind="unborn_cpp"), name="status_unborn_mother_dob_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),

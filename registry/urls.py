@@ -15,6 +15,7 @@ MANAGE_CHILD = rf"^manage/children/(?P<register_id>{REGISTER_ID_PATTERN})/"
 urlpatterns = [
     path("search/", views.search, name="search"),
     path("search/results/", views.search_results, name="search-results"),
+    path("search/unborn/", views.search_unborn, name="search-unborn"),
     path("notifications/", views.notifications, name="notifications"),
     re_path(rf"{CHILD}$", views.child_detail, name="child"),
     re_path(rf"{CHILD}working-with/$", views.involvement_start, name="involvement-start"),

@@ -21,9 +21,27 @@ from registry.lookups.services import (
     search_invalid_record,
     search_perform,
     search_throttled_record,
+    unborn_search_perform,
 )
 from registry.lookups.throttling import SEARCH_THROTTLES
-from registry.matching.selectors import SearchCriteria, SearchMatch
+from registry.matching.selectors import SearchCriteria, SearchMatch, UnbornSearchCriteria
+
+
+class MotherSerializer(serializers.Serializer[dict[str, Any]]):
+    """The mother of an unborn child on a pre-birth plan: her NHS number, or her family
+    name and date of birth (given name to narrow)."""
+
+    nhs_number = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
+    family_name = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    given_names = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate_nhs_number(self, value: str) -> str:
+        return nhs_number_validated(value)
+
+    def validate_date_of_birth(self, value: Any) -> Any:
+        date_not_future(value, message="The mother's date of birth must be today or in the past")
+        return value
 
 
 class SearchRequestSerializer(serializers.Serializer[dict[str, Any]]):
@@ -33,6 +51,16 @@ class SearchRequestSerializer(serializers.Serializer[dict[str, Any]]):
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     sex = serializers.ChoiceField(choices=SEX_CHOICES, required=False, allow_blank=True, default="")
     postcode = serializers.CharField(required=False, allow_blank=True, max_length=10, default="")
+    mother = MotherSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="To search for an unborn child on a pre-birth plan by the mother's details, instead of the "
+        "child's: her NHS number, or her family name and date of birth. Give no child's details with it.",
+    )
+    expected_delivery_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Only with `mother`: narrows an unborn search"
+    )
     reason = serializers.ChoiceField(choices=LookupReason.choices)
     reason_detail = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
@@ -49,10 +77,38 @@ class SearchRequestSerializer(serializers.Serializer[dict[str, Any]]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["reason"] == LookupReason.OTHER and not attrs.get("reason_detail", "").strip():
             raise serializers.ValidationError({"reason_detail": "Give the reason when the reason is 'other'"})
+        mother = attrs.get("mother") or {}
+        if any(mother.values()):
+            child_given = [name for name in CHILD_ONLY_FIELDS if attrs.get(name)]
+            if child_given:
+                raise serializers.ValidationError(
+                    {"mother": "Search by the mother's details or by the child's, not both: remove "
+                     + ", ".join(child_given)}
+                )  # fmt: skip
+        elif attrs.get("expected_delivery_date"):
+            raise serializers.ValidationError(
+                {"expected_delivery_date": "Give the mother's details with an expected delivery date"}
+            )
         return attrs
+
+    def unborn_criteria(self) -> UnbornSearchCriteria | None:
+        """The criteria of a search by the mother, or None for a search for a child."""
+        data = self.validated_data
+        mother = data.get("mother") or {}
+        if not any(mother.values()):
+            return None
+        return UnbornSearchCriteria.from_values(
+            {
+                **{f"mother_{name}": value for name, value in mother.items()},
+                "expected_delivery_date": data.get("expected_delivery_date"),
+                "postcode": data.get("postcode"),
+            }
+        )
 
 
 CRITERIA_FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex", "postcode")
+# The child's own details, which a search by the mother does not take (the postcode it does).
+CHILD_ONLY_FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex")
 
 
 SHIELDED_MAY_MATCH = "A shielded record may match: contact the responsible authority"
@@ -135,9 +191,26 @@ class ErrorSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
 
 
+def _submitted(raw: dict[str, Any]) -> dict[str, str]:
+    """What was typed, for the audit of a search refused before it was made: the child's
+    details, and the mother's (as mother_*) for a search for an unborn child."""
+    submitted = {key: str(value)[:100] for key, value in raw.items() if key in CRITERIA_FIELDS and value}
+    mother = raw.get("mother")
+    if isinstance(mother, dict):
+        for key in ("nhs_number", "family_name", "given_names", "date_of_birth"):
+            if mother.get(key):
+                submitted[f"mother_{key}"] = str(mother[key])[:100]
+    if raw.get("expected_delivery_date"):
+        submitted["expected_delivery_date"] = str(raw["expected_delivery_date"])[:100]
+    return submitted
+
+
 class SearchView(APIView):
     """Search the register by NHS number, or family name and date of birth (with given
-    name, sex and postcode to narrow). A reason is required; the call is audited."""
+    name, sex and postcode to narrow); or, for an unborn child on a pre-birth plan, by the
+    mother's details (`mother`: her NHS number, or her family name and date of birth, with
+    `expected_delivery_date` and `postcode` to narrow). A reason is required; the call is
+    audited."""
 
     # The same per-user limits as the search page; an attempt over them is audited.
     throttle_classes = SEARCH_THROTTLES
@@ -153,7 +226,7 @@ class SearchView(APIView):
         stated = raw.get("reason")
         search_throttled_record(
             actor=user,
-            submitted={key: str(value)[:100] for key, value in raw.items() if key in CRITERIA_FIELDS and value},
+            submitted=_submitted(raw),
             reason=LookupReasonGiven(str(stated) if stated in LookupReason.values else ""),
             retry_after=seconds,
             request=request._request,
@@ -183,7 +256,7 @@ class SearchView(APIView):
             stated = raw.get("reason")
             search_invalid_record(
                 actor=user,
-                submitted={key: str(value)[:100] for key, value in raw.items() if key in CRITERIA_FIELDS and value},
+                submitted=_submitted(raw),
                 reason=LookupReasonGiven(str(stated) if stated in LookupReason.values else ""),
                 errors=[f"{field}: {error}" for field, errors in serializer.errors.items() for error in errors],
                 request=request._request,
@@ -192,14 +265,21 @@ class SearchView(APIView):
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         data = serializer.validated_data
         not_allowed = lookup_refusal(user=user)
+        reason = LookupReasonGiven(data["reason"], data["reason_detail"].strip())
+        unborn = serializer.unborn_criteria()
         try:
-            outcome, event = search_perform(
-                actor=user,
-                criteria=SearchCriteria.from_values(data),
-                reason=LookupReasonGiven(data["reason"], data["reason_detail"].strip()),
-                request=request._request,
-                channel="api",
-            )
+            if unborn is not None:
+                outcome, event = unborn_search_perform(
+                    actor=user, criteria=unborn, reason=reason, request=request._request, channel="api"
+                )
+            else:
+                outcome, event = search_perform(
+                    actor=user,
+                    criteria=SearchCriteria.from_values(data),
+                    reason=reason,
+                    request=request._request,
+                    channel="api",
+                )
         except LookupRefused as refused:
             code = status.HTTP_403_FORBIDDEN if not_allowed else status.HTTP_400_BAD_REQUEST
             return Response({"detail": str(refused)}, status=code)

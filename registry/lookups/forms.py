@@ -5,7 +5,7 @@ from django import forms
 from audit.models import LookupReason
 from registry.children.form_fields import NhsNumberField, PostcodeField
 from registry.identity import sex_choices
-from registry.matching.selectors import SearchCriteria
+from registry.matching.selectors import SearchCriteria, UnbornSearchCriteria
 from registry.models import ServiceType
 from signposting.govuk import GovukDateField
 
@@ -63,6 +63,48 @@ class SearchForm(LookupReasonForm):
         """What was typed, for the audit of a search refused because of a bad field."""
         names = ("nhs_number", "family_name", "given_names", "dob_day", "dob_month", "dob_year", "sex", "postcode")
         return {name: str(self.data.get(name, ""))[:100] for name in names if self.data.get(name)}
+
+
+class UnbornSearchForm(LookupReasonForm):
+    """A search for an unborn child on a pre-birth plan by the mother's details."""
+
+    mother_nhs_number = NhsNumberField(
+        label="Mother's NHS number", required=False, help_text="For example, 943 476 5919"
+    )
+    mother_family_name = forms.CharField(label="Mother's family name", required=False, max_length=100)
+    mother_given_names = forms.CharField(label="Mother's given name (optional)", required=False, max_length=100)
+    mother_dob = GovukDateField(
+        label="Mother's date of birth",
+        required=False,
+        past_only=True,
+        suffixes=("_day", "_month", "_year"),
+        help_text="For example, 14 8 1994",
+    )
+    expected_delivery = GovukDateField(
+        label="Expected delivery date (optional)",
+        required=False,
+        suffixes=("_day", "_month", "_year"),
+        help_text="If you know it. A baby born in the last few weeks is found too. For example, 3 2 2027",
+    )
+    postcode = PostcodeField(label="Postcode (optional)", required=False, help_text="For example, SW1A 1AA")
+
+    SUBMITTED = (
+        "mother_nhs_number", "mother_family_name", "mother_given_names", "mother_dob_day", "mother_dob_month",
+        "mother_dob_year", "expected_delivery_day", "expected_delivery_month", "expected_delivery_year", "postcode",
+    )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        cleaned["mother_date_of_birth"] = cleaned.get("mother_dob")
+        cleaned["expected_delivery_date"] = cleaned.get("expected_delivery")
+        return cleaned
+
+    def criteria(self) -> UnbornSearchCriteria:
+        return UnbornSearchCriteria.from_values(self.cleaned_data)
+
+    def submitted_criteria(self) -> dict[str, str]:
+        """What was typed, for the audit of a search refused because of a bad field."""
+        return {name: str(self.data.get(name, ""))[:100] for name in self.SUBMITTED if self.data.get(name)}
 
 
 class InvolvementStartForm(forms.Form):

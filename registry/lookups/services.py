@@ -6,6 +6,7 @@ if the event cannot be written, the lookup fails and nothing is shown (fail clos
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,8 +25,11 @@ from registry.matching.selectors import (
     SearchCriteria,
     SearchMatch,
     SearchOutcome,
+    UnbornSearchCriteria,
     candidates,
     criteria_sufficient,
+    unborn_criteria_sufficient,
+    unborn_search,
 )
 from registry.models import AccessNotice, Child
 
@@ -46,10 +50,15 @@ class LookupReasonGiven:
     detail: str = ""
 
 
-def _criteria_for_audit(criteria: SearchCriteria) -> dict[str, Any]:
+# Marks the audit event of a search for an unborn child by the mother (details.purpose).
+UNBORN_SEARCH = "unborn_by_mother"
+
+
+def _criteria_for_audit(criteria: SearchCriteria | UnbornSearchCriteria) -> dict[str, Any]:
     values = asdict(criteria)
-    if values["date_of_birth"]:
-        values["date_of_birth"] = values["date_of_birth"].isoformat()
+    for key, value in values.items():
+        if isinstance(value, datetime.date):
+            values[key] = value.isoformat()
     return {key: value for key, value in values.items() if value}
 
 
@@ -68,13 +77,48 @@ def search_perform(
         "channel": channel,
     }
     refusal = lookup_refusal(user=actor) or criteria_sufficient(criteria)
+    return _search_audited(
+        audit=audit, refusal=refusal, run=lambda: candidates(criteria, purpose=Purpose.SEARCH), reason=reason
+    )
+
+
+def unborn_search_perform(
+    *, actor: User, criteria: UnbornSearchCriteria, reason: LookupReasonGiven, request: HttpRequest | None,
+    channel: str,
+) -> tuple[SearchOutcome, AuditEvent]:  # fmt: skip
+    """Search for an unborn child on a pre-birth plan by the mother's details, for a
+    practitioner, audited exactly as search_perform (the mother's details as typed, the
+    register IDs returned, the outcome; details.purpose UNBORN_SEARCH). Raises
+    LookupRefused (audited) when the user may not search or the details are too thin."""
+    audit: dict[str, Any] = {
+        "action": AuditEvent.Action.SEARCH,
+        "actor": actor,
+        "request": request,
+        "reason": reason.reason,
+        "reason_detail": reason.detail,
+        "criteria": _criteria_for_audit(criteria),
+        "channel": channel,
+    }
+    refusal = lookup_refusal(user=actor) or unborn_criteria_sufficient(criteria)
+    return _search_audited(
+        audit=audit, refusal=refusal, run=lambda: unborn_search(criteria), reason=reason, purpose=UNBORN_SEARCH
+    )
+
+
+def _search_audited(
+    *, audit: dict[str, Any], refusal: str | None, run: Callable[[], SearchOutcome], reason: LookupReasonGiven,
+    purpose: str = "",
+) -> tuple[SearchOutcome, AuditEvent]:  # fmt: skip
+    """Run a search inside the transaction that audits it (fail closed); a refused search
+    and a failed one are audited too."""
+    purpose_details = {"purpose": purpose} if purpose else {}
     if refusal:
         with transaction.atomic():
-            audit_event_record(**audit, outcome=LookupOutcome.REFUSED, details={"refusal": refusal})
+            audit_event_record(**audit, outcome=LookupOutcome.REFUSED, details={"refusal": refusal, **purpose_details})
         raise LookupRefused(refusal)
     try:
         with transaction.atomic():
-            outcome = candidates(criteria, purpose=Purpose.SEARCH)
+            outcome = run()
             if outcome.too_many:
                 result = LookupOutcome.TOO_MANY
             else:
@@ -87,15 +131,17 @@ def search_perform(
                     match.child.register_id: match.child.responsible_local_authority.gss_code
                     for match in outcome.matches
                 },
-                details=_search_details(outcome),
+                details={**_search_details(outcome), **purpose_details},
             )
-            _withheld_matches_notify(actor=actor, outcome=outcome, reason=reason)
+            _withheld_matches_notify(actor=audit["actor"], outcome=outcome, reason=reason)
     except Exception as error:
         # Record that a search was attempted even though it failed, in its own transaction;
         # if even that fails the error propagates and the user sees the failure page.
-        logger.exception("search failed (request %s)", getattr(request, "request_id", "-"))
+        logger.exception("search failed (request %s)", getattr(audit["request"], "request_id", "-"))
         with transaction.atomic():
-            audit_event_record(**audit, outcome=LookupOutcome.FAILED, details={"error": type(error).__name__})
+            audit_event_record(
+                **audit, outcome=LookupOutcome.FAILED, details={"error": type(error).__name__, **purpose_details}
+            )
         raise
     return outcome, event
 
@@ -177,6 +223,8 @@ class KeptSearch:
     event: AuditEvent
     criteria: SearchCriteria
     outcome: SearchOutcome
+    # Set instead of criteria for a search for an unborn child by the mother.
+    mother: UnbornSearchCriteria | None = None
 
 
 def search_results_keep(*, event: AuditEvent, outcome: SearchOutcome) -> dict[str, Any]:
@@ -214,6 +262,25 @@ def _criteria_from_audit(criteria: dict[str, Any]) -> SearchCriteria:
     )
 
 
+def _date_or_none(value: object) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _unborn_criteria_from_audit(criteria: dict[str, Any]) -> UnbornSearchCriteria:
+    return UnbornSearchCriteria(
+        mother_nhs_number=str(criteria.get("mother_nhs_number", "")),
+        mother_family_name=str(criteria.get("mother_family_name", "")),
+        mother_given_names=str(criteria.get("mother_given_names", "")),
+        mother_date_of_birth=_date_or_none(criteria.get("mother_date_of_birth")),
+        expected_delivery_date=_date_or_none(criteria.get("expected_delivery_date")),
+        postcode=str(criteria.get("postcode", "")),
+    )
+
+
+def is_unborn_search(event: AuditEvent) -> bool:
+    return bool(event.details.get("purpose") == UNBORN_SEARCH)
+
+
 def search_kept(*, actor: User, kept: object) -> KeptSearch | None:
     """The actor's own search that the session kept, as it was answered, for the results
     page; None if there is none or it is older than LOOKUP_REASON_LIFETIME. It is the same
@@ -241,6 +308,10 @@ def search_kept(*, actor: User, kept: object) -> KeptSearch | None:
         if register_id in children
     ]
     outcome = SearchOutcome(matches=matches, too_many=event.outcome == LookupOutcome.TOO_MANY)
+    if is_unborn_search(event):
+        return KeptSearch(
+            event=event, criteria=SearchCriteria(), outcome=outcome, mother=_unborn_criteria_from_audit(event.criteria)
+        )
     return KeptSearch(event=event, criteria=_criteria_from_audit(event.criteria), outcome=outcome)
 
 
@@ -250,7 +321,7 @@ def search_form_values(*, actor: User, kept: object) -> dict[str, Any]:
     if not isinstance(kept, dict):
         return {}
     event = _recent_search(actor=actor, event_id=kept.get("event"))
-    if event is None:
+    if event is None or is_unborn_search(event):
         return {}
     criteria = _criteria_from_audit(event.criteria)
     values: dict[str, Any] = {
@@ -266,6 +337,27 @@ def search_form_values(*, actor: User, kept: object) -> dict[str, Any]:
         # The form's GOV.UK date field shows a date in its day, month and year boxes.
         values["dob"] = criteria.date_of_birth
     return values
+
+
+def unborn_search_form_values(*, actor: User, kept: object) -> dict[str, Any]:
+    """The kept search for an unborn child as the unborn search form's initial values, for
+    "Change search"; empty if the kept search is not one."""
+    if not isinstance(kept, dict):
+        return {}
+    event = _recent_search(actor=actor, event_id=kept.get("event"))
+    if event is None or not is_unborn_search(event):
+        return {}
+    criteria = _unborn_criteria_from_audit(event.criteria)
+    return {
+        "mother_nhs_number": criteria.mother_nhs_number,
+        "mother_family_name": criteria.mother_family_name,
+        "mother_given_names": criteria.mother_given_names,
+        "mother_dob": criteria.mother_date_of_birth,
+        "expected_delivery": criteria.expected_delivery_date,
+        "postcode": criteria.postcode,
+        "reason": event.reason,
+        "reason_detail": event.reason_detail,
+    }
 
 
 def search_event_for_view(*, actor: User, event_id: int | None, register_id: str) -> AuditEvent | None:

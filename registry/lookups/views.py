@@ -20,7 +20,7 @@ from accounts.selectors import lookup_refusal
 from audit.models import AuditEvent, LookupReason
 from registry.children.selectors import managed_child_exists, service_type_for_user
 from registry.children.services import InvolvementRefused, practitioner_involvement_end, practitioner_involvement_start
-from registry.lookups.forms import InvolvementStartForm, LookupReasonForm, SearchForm
+from registry.lookups.forms import InvolvementStartForm, LookupReasonForm, SearchForm, UnbornSearchForm
 from registry.lookups.services import (
     LookupReasonGiven,
     LookupRefused,
@@ -32,6 +32,8 @@ from registry.lookups.services import (
     search_perform,
     search_results_keep,
     search_throttled_record,
+    unborn_search_form_values,
+    unborn_search_perform,
 )
 from registry.lookups.throttling import search_throttle_wait
 from registry.models import Child, Involvement, Notification
@@ -102,6 +104,47 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
+def search_unborn(request: HttpRequest) -> HttpResponse:
+    """Search for an unborn child on a pre-birth plan by the mother's details: the same
+    reason, audit, throttle and results page as a search for a child."""
+    user = _user(request)
+    refusal = lookup_refusal(user=user)
+    if refusal:
+        return render(request, "registry/search_refused.html", {"refusal": refusal}, status=403)
+    if request.method == "GET":
+        initial = (
+            unborn_search_form_values(actor=user, kept=request.session.get(LAST_SEARCH_SESSION_KEY))
+            if "change" in request.GET
+            else {}
+        )
+        return render(request, "registry/search_unborn.html", {"form": UnbornSearchForm(initial=initial)})
+    form = UnbornSearchForm(request.POST)
+    wait = search_throttle_wait(request=request)
+    if wait is not None:
+        return _throttled(request, user=user, form=form, wait=wait)
+    try:
+        if not form.is_valid():
+            errors = [str(error) for error_list in form.errors.values() for error in error_list]
+            search_invalid_record(
+                actor=user, submitted=form.submitted_criteria(), reason=_reason(form), errors=errors, request=request,
+                channel="web",
+            )  # fmt: skip
+            return render(request, "registry/search_unborn.html", {"form": form})
+        try:
+            outcome, event = unborn_search_perform(
+                actor=user, criteria=form.criteria(), reason=_reason(form), request=request, channel="web"
+            )
+        except LookupRefused as refused:
+            form.add_error(None, str(refused))
+            return render(request, "registry/search_unborn.html", {"form": form})
+    except DatabaseError:
+        return _unavailable(request)
+    request.session[LAST_SEARCH_SESSION_KEY] = search_results_keep(event=event, outcome=outcome)
+    return redirect("registry:search-results")
+
+
+@never_cache
 @require_safe
 def search_results(request: HttpRequest) -> HttpResponse:
     """The results of the user's own most recent search, for as long as its reason lasts."""
@@ -119,11 +162,11 @@ def search_results(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registry/search_results.html",
-        {"outcome": kept.outcome, "event": kept.event, "criteria": kept.criteria},
+        {"outcome": kept.outcome, "event": kept.event, "criteria": kept.criteria, "mother": kept.mother},
     )
 
 
-def _throttled(request: HttpRequest, *, user: User, form: SearchForm, wait: int) -> HttpResponse:
+def _throttled(request: HttpRequest, *, user: User, form: SearchForm | UnbornSearchForm, wait: int) -> HttpResponse:
     """Over the search limit: audited as a refused search, answered 429 with how long to wait."""
     try:
         search_throttled_record(

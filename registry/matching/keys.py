@@ -357,6 +357,19 @@ def date_of_birth_window(date_of_birth: datetime.date) -> tuple[datetime.date, d
     return datetime.date(first, 1, 1), datetime.date(last, 12, 31)
 
 
+def date_of_birth_wrong_plausibly(searched: datetime.date, recorded: datetime.date) -> bool:
+    """A wrong date of birth worth showing for a child whose names agree: a wrong day or
+    month in the same year, or the same day and month with the year off by one or two.
+    Any other date in the window is as likely a namesake as the child (measured on
+    bench/search_quality.py: the whole window showed a namesake or a stranger as possible
+    in a fifth of searches for children not on the register)."""
+    if searched.year == recorded.year:
+        return True
+    return (searched.month, searched.day) == (recorded.month, recorded.day) and (
+        abs(searched.year - recorded.year) <= DATE_OF_BIRTH_WINDOW_YEARS
+    )
+
+
 def date_of_birth_difference(searched: datetime.date, recorded: datetime.date) -> str:
     """How a wrong date of birth differs, in words a practitioner can check against what
     they know: "date of birth different by 2 years", "date of birth different: same year,

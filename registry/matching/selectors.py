@@ -63,6 +63,7 @@ from registry.matching.keys import (
     date_of_birth_difference,
     date_of_birth_variants,
     date_of_birth_window,
+    date_of_birth_wrong_plausibly,
     family_name_compare,
     family_names_clearly_different,
     given_name_compare,
@@ -73,6 +74,7 @@ from registry.matching.keys import (
     surname_search_keys,
     surname_units,
 )
+from registry.matching.nicknames import given_names_are_variants
 from registry.models import Child, OtherName, ProtectionStatus, Sex
 
 
@@ -433,11 +435,15 @@ class _Search:
 
     def date_agreement(self, date_of_birth: datetime.date | None) -> DateOfBirthAgreement | None:
         """How a recorded date of birth agrees with the one searched: a slip or a swap, or
-        WRONG within the window of years; None beyond it."""
+        WRONG when date_of_birth_wrong_plausibly says so; None otherwise."""
         if date_of_birth is None:
             return None
         agreement = self.dates.get(date_of_birth)
-        if agreement is None and self.window and self.window[0] <= date_of_birth <= self.window[1]:
+        if (
+            agreement is None
+            and self.date_of_birth
+            and date_of_birth_wrong_plausibly(self.date_of_birth, date_of_birth)
+        ):
             return DateOfBirthAgreement.WRONG
         return agreement
 
@@ -1142,3 +1148,177 @@ def _expecting_around(plan: ProtectionStatus, born_on: datetime.date) -> bool:
         and plan.expected_delivery_date is not None
         and abs(plan.expected_delivery_date - born_on) <= EXPECTED_DELIVERY_WINDOW
     )
+
+
+# --- Unborn children: a practitioner's search by the mother's details -----------------------
+
+# A baby born this recently may still be recorded as unborn, or have been recorded as born
+# only days ago: a search by the mother finds it either way.
+RECENTLY_BORN = datetime.timedelta(weeks=12)
+
+
+@dataclass(frozen=True)
+class UnbornSearchCriteria:
+    """A practitioner's search for an unborn child on a pre-birth plan, by the mother: her
+    NHS number, or her family name and date of birth (given name to narrow), with the
+    expected delivery date and a postcode as extra evidence."""
+
+    mother_nhs_number: str = ""  # normalised 10 digits, checksum already validated, or ""
+    mother_family_name: str = ""
+    mother_given_names: str = ""
+    mother_date_of_birth: datetime.date | None = None
+    expected_delivery_date: datetime.date | None = None
+    postcode: str = ""  # normalised or ""
+
+    FIELDS = (
+        "mother_nhs_number", "mother_family_name", "mother_given_names", "mother_date_of_birth",
+        "expected_delivery_date", "postcode",
+    )  # fmt: skip
+    DATES = ("mother_date_of_birth", "expected_delivery_date")
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> "UnbornSearchCriteria":
+        """As SearchCriteria.from_values: cleaned values from a form or serializer, tidied
+        alike (missing becomes empty, text stripped, NHS number without spaces)."""
+        text = {name: str(values.get(name) or "").strip() for name in cls.FIELDS if name not in cls.DATES}
+        dates: dict[str, datetime.date | None] = {}
+        for name in cls.DATES:
+            value = values.get(name) or None
+            if value is not None and not isinstance(value, datetime.date):
+                raise TypeError(f"{name} must be a date, not {type(value).__name__}")
+            dates[name] = value
+        return cls(
+            mother_nhs_number="".join(text["mother_nhs_number"].split()),
+            mother_family_name=text["mother_family_name"],
+            mother_given_names=text["mother_given_names"],
+            mother_date_of_birth=dates["mother_date_of_birth"],
+            expected_delivery_date=dates["expected_delivery_date"],
+            postcode=text["postcode"],
+        )
+
+    @property
+    def mother(self) -> MotherIdentity:
+        return MotherIdentity(
+            nhs_number=self.mother_nhs_number,
+            given_names=self.mother_given_names,
+            family_names=(self.mother_family_name,) if self.mother_family_name else (),
+            date_of_birth=self.mother_date_of_birth,
+        )
+
+
+def unborn_criteria_sufficient(criteria: UnbornSearchCriteria) -> str | None:
+    """None if the mother's details may be searched, else a plain-English message saying why
+    not: her NHS number alone, or her family name and date of birth."""
+    if criteria.mother_nhs_number:
+        return None
+    has_family_name = bool(name_normalise(criteria.mother_family_name))
+    if has_family_name and criteria.mother_date_of_birth:
+        return None
+    if has_family_name:
+        return "Enter the mother's date of birth as well as her family name, or search by her NHS number"
+    if criteria.mother_date_of_birth:
+        return "Enter the mother's family name as well as her date of birth, or search by her NHS number"
+    return "Enter the mother's family name and date of birth, or search by her NHS number"
+
+
+def unborn_search(criteria: UnbornSearchCriteria, *, purpose: Purpose = Purpose.SEARCH) -> SearchOutcome:
+    """Unborn children (and babies born in the last RECENTLY_BORN) whose pre-birth plan
+    names this mother, best first, graded and with reasons, as SearchMatch so that every
+    page and the API show them as they show children. Raises ValueError if
+    unborn_criteria_sufficient() refuses the criteria.
+
+    Plans are read by the mother's NHS number or date of birth (partial indexes on unborn
+    plans). Grades: her details agree by mothers_agree (the rule the duplicate check and
+    birth registrations use): likely, never exact (a mother's details never prove which
+    pregnancy). Her surname spelt differently, or different altogether (a change of name)
+    with her given name and date of birth the same: possible, saying so. An expected
+    delivery date typed and more than EXPECTED_DELIVERY_WINDOW from the plan's: possible
+    at best. A shielded child's postcode is never compared. More than the purpose's limit:
+    too many, nothing listed."""
+    policy = PURPOSE_POLICIES[purpose]
+    refusal = unborn_criteria_sufficient(criteria)
+    if refusal:
+        raise ValueError(refusal)
+    wanted = models.Q()
+    if criteria.mother_nhs_number:
+        wanted |= models.Q(mother_nhs_number=criteria.mother_nhs_number)
+    if criteria.mother_date_of_birth and name_normalise(criteria.mother_family_name):
+        wanted |= models.Q(mother_date_of_birth=criteria.mother_date_of_birth)
+    recently = timezone.localdate() - RECENTLY_BORN
+    plans = (
+        ProtectionStatus.objects.filter(wanted, kind=ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN)
+        .filter(models.Q(child__date_of_birth__isnull=True) | models.Q(child__date_of_birth__gte=recently))
+        .select_related("child__responsible_local_authority")
+        .order_by("child_id", "-start_date")
+    )
+    matches: dict[int, SearchMatch] = {}
+    for plan in plans:
+        if plan.child_id in matches:
+            continue  # the latest plan of each child speaks for it
+        graded = _unborn_grade(criteria, plan)
+        if graded is not None:
+            grade, score, reasons = graded
+            matches[plan.child_id] = SearchMatch(child=plan.child, grade=grade, score=score, reasons=reasons)
+    found = sorted(matches.values(), key=lambda match: (_GRADE_RANK[match.grade], -match.score, match.child.pk))
+    if len(found) > policy.limit:
+        return SearchOutcome(matches=[], too_many=True)
+    return SearchOutcome(matches=found, too_many=False)
+
+
+def _unborn_grade(criteria: UnbornSearchCriteria, plan: ProtectionStatus) -> tuple[Grade, float, list[str]] | None:
+    agreed = mothers_agree(mother=criteria.mother, plan=plan)
+    if agreed is not None:
+        grade, score, reasons = Grade.LIKELY, 0.9, agreed
+        typed_family = name_normalise(criteria.mother_family_name)
+        if criteria.mother_nhs_number and typed_family and typed_family != name_normalise(plan.mother_family_name):
+            # Found by her NHS number: a surname that disagrees is worth a second look.
+            reasons.append("mother's surname is different")
+    else:
+        loosely = _mother_loosely(criteria, plan)
+        if loosely is None:
+            return None
+        grade, score, reasons = Grade.POSSIBLE, 0.6, loosely
+    if criteria.expected_delivery_date and plan.expected_delivery_date:
+        days = (plan.expected_delivery_date - criteria.expected_delivery_date).days
+        if abs(days) <= EXPECTED_DELIVERY_WINDOW.days:
+            reasons.append(
+                f"expected delivery date within {abs(days)} days" if days else "expected delivery date matches"
+            )
+        else:
+            grade, score = Grade.POSSIBLE, score - 0.2
+            reasons.append(f"expected delivery date differs by {abs(days) // 7} weeks: check it is the same pregnancy")
+    child = plan.child
+    if child.date_of_birth:
+        reasons.append(f"born {child.date_of_birth:%-d %B %Y}")
+    if criteria.postcode and child.postcode and not child.is_shielded:
+        reasons.append("postcode matches" if child.postcode == criteria.postcode else "different postcode")
+    return grade, score, reasons
+
+
+def _mother_loosely(criteria: UnbornSearchCriteria, plan: ProtectionStatus) -> list[str] | None:
+    """Her date of birth and given name the same and her surname spelt differently or
+    changed: worth checking. Two NHS numbers known and different are two women."""
+    if criteria.mother_nhs_number and plan.mother_nhs_number:
+        return None
+    given, plan_given = _first_name(criteria.mother_given_names), _first_name(plan.mother_given_names)
+    if not (
+        criteria.mother_date_of_birth
+        and criteria.mother_date_of_birth == plan.mother_date_of_birth
+        and given
+        and (given == plan_given or given_names_are_variants(given, plan_given))
+    ):
+        return None
+    searched = surname_profile(name_normalise(criteria.mother_family_name))
+    recorded = surname_profile(name_normalise(plan.mother_family_name))
+    agreement, _ = family_name_compare(searched, recorded)
+    if agreement == FamilyNameAgreement.EXACT:
+        reasons = ["mother's surname matches"]
+    elif agreement >= FamilyNameAgreement.SIMILAR:
+        reasons = ["mother's surname spelt differently"]
+    else:
+        reasons = ["mother's family name different: check for a change of name"]
+    if given == plan_given:
+        reasons.append("mother's given name and date of birth match")
+    else:
+        reasons += ["mother's given name is a short form or another spelling", "mother's date of birth matches"]
+    return reasons

@@ -343,11 +343,11 @@ def test_a_first_letter_typo_with_a_mistyped_date_is_still_found():
     assert match_for(outcome, child).grade == Grade.POSSIBLE
 
 
-def test_a_date_of_birth_two_digits_out_is_only_possible_with_the_difference_named():
-    # Once missed altogether; now the wrong-date block finds it (tests/registry/test_search_second_chances.py).
-    child = ChildFactory(given_names="Arjun", family_name="Patel", date_of_birth=BORN)
-    outcome = search(family_name="Patel", given_names="Arjun", date_of_birth=datetime.date(2017, 5, 2))
-    assert_found(outcome, child, Grade.POSSIBLE, "date of birth different by 1 year")
+def test_a_date_of_birth_with_the_year_and_the_month_wrong_is_not_matched():
+    # As likely a namesake as the child: the wrong-date block shows only a wrong day or
+    # month in the same year, or the year alone wrong (tests/registry/test_search_second_chances.py).
+    ChildFactory(given_names="Arjun", family_name="Patel", date_of_birth=BORN)
+    assert search(family_name="Patel", given_names="Arjun", date_of_birth=datetime.date(2017, 5, 2)).matches == []
 
 
 def test_a_date_of_birth_three_years_out_is_not_matched():

@@ -86,3 +86,43 @@ def test_a_search_with_a_postcode_for_a_changed_surname_scans_nothing(register: 
         )
     )
     assert "Seq Scan on registry_child" not in plan, plan
+
+
+def test_the_search_by_the_mother_reads_pre_birth_plans_through_their_partial_indexes(register: None) -> None:
+    from registry.matching.selectors import UnbornSearchCriteria, unborn_search
+    from registry.models import ProtectionStatus
+    from tests.factories import nhs_number_for
+
+    # One child in five unborn, each with a pre-birth plan naming a different mother.
+    unborn = Child.objects.filter(la_reference__regex=r"[05]$")
+    unborn.update(date_of_birth=None)
+    ProtectionStatus.objects.bulk_create(
+        ProtectionStatus(
+            child=child,
+            kind=ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN,
+            start_date=datetime.date(2026, 10, 1),
+            expected_delivery_date=datetime.date(2027, 2, 3),
+            responsible_local_authority_id=child.responsible_local_authority_id,
+            mother_family_name=child.family_name,
+            mother_date_of_birth=datetime.date(1980, 1, 1) + datetime.timedelta(days=child.pk % 7000),
+            mother_nhs_number=nhs_number_for(child.pk),
+        )
+        for child in unborn
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE registry_child")
+        cursor.execute("ANALYZE registry_protectionstatus")
+
+    criteria = UnbornSearchCriteria(
+        mother_nhs_number="9434765919", mother_family_name="Okafor", mother_date_of_birth=datetime.date(1997, 8, 14)
+    )
+    with CaptureQueriesContext(connection) as captured:
+        unborn_search(criteria)
+    [sql] = [query["sql"] for query in captured.captured_queries if "registry_protectionstatus" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan, plan
+    assert "status_unborn_mother_nhs_idx" in plan, plan
+    assert "status_unborn_mother_dob_idx" in plan, plan

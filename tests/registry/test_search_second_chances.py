@@ -119,11 +119,18 @@ def test_a_wrong_date_with_names_postcode_and_sex_all_the_same_is_likely():
     )
     match = only_match(
         search(family_name="Brennan", given_names="Aaliyah", postcode="B15 2TT", sex=Sex.FEMALE,
-               date_of_birth=datetime.date(2015, 9, 14))
+               date_of_birth=datetime.date(2016, 9, 14))
     )  # fmt: skip
     assert match.child == child
     assert match.grade == Grade.LIKELY
-    assert match.reasons[0] == "date of birth different by 1 year"
+    assert match.reasons[0] == "date of birth different: same year, different day and month"
+
+
+def test_a_namesake_born_in_another_year_on_another_day_is_not_shown():
+    # Within the window of years, but neither the same year nor the same birthday: as
+    # likely a namesake as the child searched for.
+    ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    assert search(family_name="Brennan", given_names="Aaliyah", date_of_birth=datetime.date(2021, 3, 14)).matches == []
 
 
 def test_a_wrong_date_of_birth_beside_an_exact_match_is_not_listed():
@@ -152,3 +159,40 @@ def test_the_wrong_date_window_and_reasons():
     assert date_of_birth_difference(BORN, datetime.date(2016, 9, 2)) == (
         "date of birth different: same day and year, different month"
     )
+
+
+# --- The reasons reach the practitioner: the results page and the API ----------------------
+
+
+@pytest.fixture
+def practitioner():
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(roles=[Role.PRACTITIONER])
+
+
+def test_the_results_page_shows_why_a_child_with_another_surname_may_be_the_one(client, practitioner):
+    ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB")
+    client.force_login(practitioner)
+    page = client.post(
+        "/search/",
+        {"family_name": "Osei", "given_names": "Kayden", "dob_day": "2", "dob_month": "4", "dob_year": "2016",
+         "postcode": "LS6 4QT", "reason": "assessment"},
+        follow=True,
+    ).content.decode()  # fmt: skip
+    assert "Kayden Whitfield" in page and "Possible" in page
+    assert "Family name different: check for a change of name" in page
+
+
+def test_the_api_gives_the_wrong_date_of_birth_as_a_reason(practitioner):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=practitioner).key}")
+    body = {"family_name": "Brennan", "given_names": "Aaliyah", "date_of_birth": "2021-12-30", "reason": "assessment"}
+    [result] = api.post("/api/v1/search/", body, format="json").json()["results"]
+    assert result["grade"] == "possible"
+    assert result["reasons"][0] == "date of birth different by 2 years"
