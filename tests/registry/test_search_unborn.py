@@ -5,7 +5,6 @@ lookup (reason required, what was typed recorded, shielding as for children)."""
 import datetime
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
@@ -200,7 +199,7 @@ def test_someone_who_may_not_search_is_refused(client, plan):
 @pytest.fixture
 def api(practitioner):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=practitioner).key}")
+    client.force_login(practitioner)  # practitioners' API: the two-factor-verified session
     return client
 
 
