@@ -3,12 +3,15 @@
 import datetime
 import logging
 import smtplib
+import time
+from importlib import import_module
 from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -19,7 +22,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import DeactivationReason, Invitation, LocalAuthority, Organisation, User
+from accounts.models import DeactivationReason, Invitation, LocalAuthority, Organisation, User, UserSession
 from accounts.roles import ROLES_REQUIRING_SCOPE, SCOPE_PERMISSION, Role
 from accounts.selectors import (
     ROLES_GRANTABLE_BY_USER_ADMIN,
@@ -32,7 +35,7 @@ from accounts.selectors import (
     user_may_act_on_authority,
     users_due_suspension,
 )
-from accounts.sessions import sessions_end_for_user
+from accounts.sessions import LAST_SEEN_AT, SIGNED_IN_AT
 from accounts.tokens import token_hash, token_new
 from audit.models import AuditEvent
 from audit.services import audit_event_record
@@ -500,3 +503,50 @@ def session_expired_record(*, user: User, reason: str, request: HttpRequest | No
             request=request,
             details={"reason": reason},
         )
+
+
+# --- Sessions: which sessions belong to whom, so that all of a user's can be ended ------------
+
+
+def session_start(*, session: SessionBase, user: User) -> None:
+    """Stamp a newly signed-in session and remember that it belongs to `user`."""
+    now = time.time()
+    session[SIGNED_IN_AT] = now
+    session[LAST_SEEN_AT] = now
+    if session.session_key is None:
+        session.save()
+    UserSession.objects.get_or_create(session_key=session.session_key, defaults={"user": user})
+
+
+def session_key_rotated(*, session: SessionBase, user: User, previous_key: str | None) -> None:
+    """Follow a session to its new key after cycle_key()."""
+    if previous_key:
+        UserSession.objects.filter(session_key=previous_key).delete()
+    if session.session_key is None:
+        session.save()
+    UserSession.objects.get_or_create(session_key=session.session_key, defaults={"user": user})
+
+
+def sessions_end_for_user(*, user: User) -> int:
+    """Delete every session of `user` from the session store, wherever they are signed in.
+    Returns how many were ended."""
+    engine = import_module(settings.SESSION_ENGINE)
+    store = engine.SessionStore()
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store.delete(key)
+    UserSession.objects.filter(user=user).delete()
+    return len(keys)
+
+
+def session_forget(*, session_key: str) -> None:
+    """The session has ended (signed out): it no longer belongs to anyone."""
+    UserSession.objects.filter(session_key=session_key).delete()
+
+
+def two_factor_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator being set up: the user's unconfirmed one, or a new one. It signs
+    nobody in until two_factor_enrol confirms it with a code."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=False
+    )

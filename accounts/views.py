@@ -51,7 +51,7 @@ from accounts.selectors import (
     user_managed_by,
     users_managed_by,
 )
-from accounts.sessions import session_key_rotated
+from accounts.services import session_key_rotated
 
 BACKUP_CODES_SESSION_KEY = "accounts_backup_codes"
 
@@ -161,9 +161,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     user = _signed_in_user(request)
     if user_has_two_factor(user=user):
         return redirect("accounts:two_factor_verify")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-        user=user, name="Authenticator app", confirmed=False
-    )
+    device = services.two_factor_device_pending(user=user)
     form = TwoFactorEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = services.two_factor_enrol(user=user, device=device, token=form.cleaned_data["code"], request=request)

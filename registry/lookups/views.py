@@ -20,6 +20,7 @@ from accounts.selectors import lookup_refusal
 from audit.models import AuditEvent, LookupReason
 from registry.children.selectors import managed_child_exists, service_type_for_user
 from registry.children.services import InvolvementRefused, practitioner_involvement_end, practitioner_involvement_start
+from registry.children.services_notifications import notifications_mark_read
 from registry.lookups.forms import InvolvementStartForm, LookupReasonForm, SearchForm
 from registry.lookups.services import (
     LookupReasonGiven,
@@ -260,7 +261,7 @@ def involvement_end(request: HttpRequest, register_id: str) -> HttpResponse:
 def notifications(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if request.method == "POST":
-        Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+        notifications_mark_read(user=user)
         return redirect("registry:notifications")
     items = Notification.objects.filter(recipient=user).select_related("child")[:100]
     context: dict[str, Any] = {"notifications": items, "unread": sum(1 for item in items if item.read_at is None)}

@@ -22,14 +22,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from registry.children import selectors, services
 from registry.lookups.services import manager_find_perform
-from registry.maintenance.duplicates import (
-    DIFFERENT_CHILD,
-    HELD_ELSEWHERE,
-    SAME,
-    DuplicateCheck,
-    duplicate_check_perform,
-    duplicate_decision_record,
-)
+from registry.maintenance.duplicates import DIFFERENT_CHILD, HELD_ELSEWHERE, SAME, DuplicateCheck
 from registry.maintenance.forms import (
     ChildAddForm,
     ChildFindForm,
@@ -44,6 +37,7 @@ from registry.maintenance.forms import (
     TransferForm,
     VersionedForm,
 )
+from registry.maintenance.services import duplicate_check_perform, duplicate_decision_record
 from registry.models import Child
 
 CHILDREN_PER_PAGE = 25
