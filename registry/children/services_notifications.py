@@ -9,6 +9,8 @@ and people's work contacts, never the child's name.
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from types import ModuleType
 
 from django.conf import settings
@@ -26,15 +28,40 @@ from registry.models import AccessNotice, Child, ChildTransfer, Involvement, Not
 
 logger = logging.getLogger(__name__)
 
-NOTIFICATION_EMAIL_SUBJECTS: dict[str, str] = {
-    Notification.Kind.TRANSFERRED_IN: "Signposting register: a child has transferred to your authority",
-    Notification.Kind.TRANSFERRED_OUT: "Signposting register: a child has transferred out of your authority",
+# Each kind's email: its subject and the line that ends it. Removal-due notices are shown in
+# the app only (notification_send(email=False)).
+_SEE_WHO = "Sign in to the register to see who is involved and how to reach them."
+_SEE_RECORD = "Sign in to the register to see the record."
+NOTIFICATION_EMAILS: dict[str, tuple[str, str]] = {
+    Notification.Kind.INVOLVEMENT_MATCH: (
+        "Child protection signposting register: another practitioner is involved",
+        _SEE_WHO,
+    ),
+    Notification.Kind.TRANSFERRED_IN: ("Signposting register: a child has transferred to your authority", _SEE_WHO),
+    Notification.Kind.TRANSFERRED_OUT: (
+        "Signposting register: a child has transferred out of your authority",
+        _SEE_WHO,
+    ),
+    Notification.Kind.DEATH_REGISTERED: (
+        "Child protection signposting register: a death has been registered",
+        _SEE_RECORD,
+    ),
+    Notification.Kind.DEATH_CANCELLED: (
+        "Child protection signposting register: a death registration was cancelled",
+        _SEE_RECORD,
+    ),
+    Notification.Kind.FEED_REVIEW: ("Child protection signposting register: a registration needs review", _SEE_RECORD),
 }
-LIFE_EVENT_EMAIL_SUBJECTS: dict[str, str] = {
-    Notification.Kind.DEATH_REGISTERED: "Child protection signposting register: a death has been registered",
-    Notification.Kind.DEATH_CANCELLED: "Child protection signposting register: a death registration was cancelled",
-    Notification.Kind.FEED_REVIEW: "Child protection signposting register: a registration needs review",
-}
+_DEFAULT_EMAIL = ("Child protection signposting register", _SEE_RECORD)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One in-app notification to be written: to whom, about which child, saying what."""
+
+    recipient_id: int
+    child_id: int
+    message: str
 
 
 def _tasks() -> ModuleType:
@@ -48,6 +75,20 @@ def _tasks() -> ModuleType:
 # --- In-app notifications (emailed on commit) ---------------------------------------------
 
 
+def notification_send(*, kind: str, notices: Iterable[Notice], email: bool = True) -> list[Notification]:
+    """Write in-app notifications of one kind in the caller's transaction (one per recipient
+    and child: a repeated one is written once) and, unless `email` is False, email each once
+    the transaction commits. Every notification the register makes is written here."""
+    unique = {(notice.recipient_id, notice.child_id): notice for notice in notices}
+    notifications = Notification.objects.bulk_create(
+        Notification(recipient_id=notice.recipient_id, child_id=notice.child_id, kind=kind, message=notice.message)
+        for notice in unique.values()
+    )
+    if notifications and email:
+        _tasks().notification_emails_send.delay_on_commit([notification.pk for notification in notifications])
+    return notifications
+
+
 def _authority_register_managers(child: Child) -> list[User]:
     return users_with_role_for_authority(role=Role.REGISTER_MANAGER, local_authority=child.responsible_local_authority)
 
@@ -56,7 +97,6 @@ def involvement_match_notify(*, child: Child, new_involvement: Involvement, othe
     """A further practitioner is working with the child: tell every practitioner involved
     (the newcomer included) and the responsible authority's register managers, in the app
     and by email; and tell the authority's secure mailbox."""
-    tasks = _tasks()
     newcomer = new_involvement.practitioner
     assert newcomer is not None
     organisation = newcomer.organisation.name if newcomer.organisation else "no organisation recorded"
@@ -86,20 +126,19 @@ def involvement_match_notify(*, child: Child, new_involvement: Involvement, othe
                 f"{newcomer.full_name} ({organisation}) is now working with child {child.register_id}, "
                 f"who has {len(others) + 1} practitioners or services involved.",
             )
-    notifications = Notification.objects.bulk_create(
-        Notification(recipient_id=user_id, child=child, kind=Notification.Kind.INVOLVEMENT_MATCH, message=message)
-        for user_id, message in recipients.items()
+    notification_send(
+        kind=Notification.Kind.INVOLVEMENT_MATCH,
+        notices=[
+            Notice(recipient_id=user_id, child_id=child.pk, message=message) for user_id, message in recipients.items()
+        ],
     )
-    ids = [notification.pk for notification in notifications]
-    tasks.notification_emails_send.delay_on_commit(ids)
     if not sensitive:
-        tasks.authority_involvement_email_send.delay_on_commit(new_involvement.pk)
+        _tasks().authority_involvement_email_send.delay_on_commit(new_involvement.pk)
 
 
 def child_transfer_notify(*, transfer: ChildTransfer) -> None:
     """In-app notifications to both authorities' register managers, emailed on commit, and
     an email to each authority's secure mailbox. Messages name the register ID only."""
-    tasks = _tasks()
     child = transfer.child
     when = f"{transfer.transferred_on:%-d %B %Y}"
     sides = [
@@ -116,15 +155,13 @@ def child_transfer_notify(*, transfer: ChildTransfer) -> None:
             f"{transfer.from_local_authority.name} ({when}). Check their statuses and involvements.",
         ),
     ]
-    notifications = [
-        Notification(recipient=manager, child=child, kind=kind, message=message)
-        for authority, kind, message in sides
-        for manager in users_with_role_for_authority(role=Role.REGISTER_MANAGER, local_authority=authority)
-    ]
-    created = Notification.objects.bulk_create(notifications)
-    if created:
-        tasks.notification_emails_send.delay_on_commit([notification.pk for notification in created])
-    tasks.child_transfer_emails_send.delay_on_commit(transfer.pk)
+    for authority, kind, message in sides:
+        managers = users_with_role_for_authority(role=Role.REGISTER_MANAGER, local_authority=authority)
+        notification_send(
+            kind=kind,
+            notices=[Notice(recipient_id=manager.pk, child_id=child.pk, message=message) for manager in managers],
+        )
+    _tasks().child_transfer_emails_send.delay_on_commit(transfer.pk)
 
 
 def register_managers_notify_review(*, child: Child, message: str) -> None:
@@ -132,10 +169,15 @@ def register_managers_notify_review(*, child: Child, message: str) -> None:
     managers = users_with_role_for_authority(
         role=Role.REGISTER_MANAGER, local_authority=child.responsible_local_authority
     )
-    _life_event_notification_rows(child=child, kind=Notification.Kind.FEED_REVIEW, recipients=managers, message=message)
+    notification_send(
+        kind=Notification.Kind.FEED_REVIEW,
+        notices=[Notice(recipient_id=manager.pk, child_id=child.pk, message=message) for manager in managers],
+    )
 
 
 def life_event_notify(*, child: Child, kind: str, message: str) -> None:
+    """Tell the practitioners now involved with the child and the responsible authority's
+    register managers of a registered death, or of its cancellation."""
     practitioners = [
         involvement.practitioner
         for involvement in Involvement.objects.filter(
@@ -146,17 +188,12 @@ def life_event_notify(*, child: Child, kind: str, message: str) -> None:
     managers = users_with_role_for_authority(
         role=Role.REGISTER_MANAGER, local_authority=child.responsible_local_authority
     )
-    _life_event_notification_rows(child=child, kind=kind, recipients=[*practitioners, *managers], message=message)
-
-
-def _life_event_notification_rows(*, child: Child, kind: str, recipients: list[User], message: str) -> None:
-    unique = {user.pk: user for user in recipients}
-    notifications = Notification.objects.bulk_create(
-        Notification(recipient_id=user_id, child=child, kind=kind, message=message) for user_id in unique
+    notification_send(
+        kind=kind,
+        notices=[
+            Notice(recipient_id=user.pk, child_id=child.pk, message=message) for user in [*practitioners, *managers]
+        ],
     )
-    if notifications:
-        ids = [notification.pk for notification in notifications]
-        _tasks().life_event_emails_send.delay_on_commit(ids)
 
 
 def notifications_mark_read(*, user: User) -> int:
@@ -168,8 +205,8 @@ def notifications_mark_read(*, user: User) -> int:
 
 
 def notification_email_deliver(*, notification_id: int) -> bool:
-    """Email one involvement or transfer notification, unless it has been emailed: the row
-    is claimed with a conditional UPDATE first. True if this call sent it."""
+    """Email one notification, unless it has been emailed: the row is claimed with a
+    conditional UPDATE first, so two workers never send it twice. True if this call sent it."""
     notification = (
         Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).select_related("recipient").first()
     )
@@ -181,37 +218,11 @@ def notification_email_deliver(*, notification_id: int) -> bool:
         )
         if not claimed:
             return False  # another worker sent it
+        subject, closing = NOTIFICATION_EMAILS.get(notification.kind, _DEFAULT_EMAIL)
         # Sent inside the transaction: if sending fails, the claim rolls back and a retry sends it.
         send_mail(
-            subject=NOTIFICATION_EMAIL_SUBJECTS.get(
-                notification.kind, "Child protection signposting register: another practitioner is involved"
-            ),
-            message=(
-                f"{notification.message}\n\nSign in to the register to see who is involved and how to reach them."
-            ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[notification.recipient.email],
-        )
-    return True
-
-
-def life_event_email_deliver(*, notification_id: int) -> bool:
-    """Email one life-event notification (death, cancelled death, review), unless it has
-    been emailed: the row is claimed with a conditional UPDATE first. True if sent."""
-    notification = (
-        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).select_related("recipient").first()
-    )
-    if notification is None:
-        return False
-    with transaction.atomic():
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
-        )
-        if not claimed:
-            return False
-        send_mail(
-            subject=LIFE_EVENT_EMAIL_SUBJECTS.get(notification.kind, "Child protection signposting register"),
-            message=f"{notification.message}\n\nSign in to the register to see the record.",
+            subject=subject,
+            message=f"{notification.message}\n\n{closing}",
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[notification.recipient.email],
         )

@@ -13,16 +13,11 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notification_emails_send(notification_ids: list[int]) -> int:
-    """Email each notification not yet emailed. Returns how many were sent."""
+    """Email each notification not yet emailed, once, whatever its kind (the one email task
+    for every notification). Returns how many were sent."""
     sent = sum(notifications.notification_email_deliver(notification_id=pk) for pk in notification_ids)
     logger.info("notification emails sent: %s", sent)
     return sent
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def life_event_emails_send(notification_ids: list[int]) -> int:
-    """Email each life-event notification not yet emailed, once. Returns how many were sent."""
-    return sum(notifications.life_event_email_deliver(notification_id=pk) for pk in notification_ids)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
