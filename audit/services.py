@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.actor import Channel, request_channel
 from audit.chain import CONTENT_FIELDS, chain_head, event_content, link_hash
 from audit.models import AnomalyFlag, AuditChainAnchor, AuditEvent, AuditEventAuthority, AuditEventChild
 
@@ -133,7 +134,10 @@ def audit_event_record(
         reason_detail=_storable(reason_detail),
         criteria=_storable(criteria or {}),
         outcome=outcome,
-        channel=channel,
+        # One rule for every caller: what a caller says, else the request's way in. A
+        # service that writes for a page and for the API records each correctly.
+        channel=channel
+        or (request_channel(request) if request is not None else Channel.SYSTEM if actor is None else ""),
     )
     pending = _deferred_events.get()
     if pending is not None:
