@@ -11,8 +11,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import ModuleType
+from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
@@ -64,12 +65,11 @@ class Notice:
     message: str
 
 
-def _tasks() -> ModuleType:
-    # The tasks module imports this one (each task calls a service here), so the services
-    # that queue a task import it when they run, not when this module loads.
-    from registry.children import tasks
-
-    return tasks
+def _task(name: str) -> Any:
+    # By the task's registered name, not by import: registry.children.tasks imports this
+    # module (each task calls a service here), and the import would close a cycle. The
+    # tasks are registered in every process by signposting.apps.
+    return current_app.tasks[f"registry.children.tasks.{name}"]
 
 
 # --- In-app notifications (emailed on commit) ---------------------------------------------
@@ -85,7 +85,7 @@ def notification_send(*, kind: str, notices: Iterable[Notice], email: bool = Tru
         for notice in unique.values()
     )
     if notifications and email:
-        _tasks().notification_emails_send.delay_on_commit([notification.pk for notification in notifications])
+        _task("notification_emails_send").delay_on_commit([notification.pk for notification in notifications])
     return notifications
 
 
@@ -133,7 +133,7 @@ def involvement_match_notify(*, child: Child, new_involvement: Involvement, othe
         ],
     )
     if not sensitive:
-        _tasks().authority_involvement_email_send.delay_on_commit(new_involvement.pk)
+        _task("authority_involvement_email_send").delay_on_commit(new_involvement.pk)
 
 
 def child_transfer_notify(*, transfer: ChildTransfer) -> None:
@@ -161,7 +161,7 @@ def child_transfer_notify(*, transfer: ChildTransfer) -> None:
             kind=kind,
             notices=[Notice(recipient_id=manager.pk, child_id=child.pk, message=message) for manager in managers],
         )
-    _tasks().child_transfer_emails_send.delay_on_commit(transfer.pk)
+    _task("child_transfer_emails_send").delay_on_commit(transfer.pk)
 
 
 def register_managers_notify_review(*, child: Child, message: str) -> None:
