@@ -550,3 +550,19 @@ def two_factor_device_pending(*, user: User) -> TOTPDevice:
     return TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
         user=user, name="Authenticator app", confirmed=False
     )
+
+
+def user_home_postcode_set(*, user: User, home_postcode: str, request: HttpRequest | None = None) -> None:
+    """Record (or, with "", remove) the user's own home postcode, which the anomaly rule
+    compares with their look-ups. The audit says whether one is held, never the postcode."""
+    with transaction.atomic():
+        user.home_postcode = home_postcode
+        user.save(update_fields=["home_postcode"])
+        _record(
+            event=AuditEvent.Action.HOME_POSTCODE_SET,
+            actor=user,
+            subject=user,
+            request=request,
+            authority=user.local_authority,
+            details={"home_postcode_held": bool(home_postcode)},
+        )

@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services
 from accounts.forms import (
     ExpiryForm,
+    HomePostcodeForm,
     InviteForm,
     NewPasswordForm,
     PasswordChangeForm,
@@ -235,6 +236,17 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your password has been changed. Sign in with your new password.")
         return redirect("accounts:login")
     return render(request, "registration/password_change.html", {"form": form})
+
+
+def your_details(request: HttpRequest) -> HttpResponse:
+    """The user's own details they may record themselves: their home postcode."""
+    user = _signed_in_user(request)
+    form = HomePostcodeForm(request.POST or None, initial={"home_postcode": user.home_postcode})
+    if request.method == "POST" and form.is_valid():
+        services.user_home_postcode_set(user=user, home_postcode=form.cleaned_data["home_postcode"], request=request)
+        messages.success(request, "Your details have been saved")
+        return redirect("accounts:your_details")
+    return render(request, "accounts/your_details.html", {"form": form})
 
 
 @require_POST

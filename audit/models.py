@@ -85,6 +85,7 @@ class AuditEvent(models.Model):
         TWO_FACTOR_RESET = "two_factor_reset", "Two-factor authenticator reset"
         USER_UNLOCKED = "user_unlocked", "Locked-out user unlocked"
         PASSWORD_CHANGED = "password_changed", "Password changed"
+        HOME_POSTCODE_SET = "home_postcode_set", "Own home postcode recorded"
         SESSION_EXPIRED = "session_expired", "Session expired"
         # Removal and retention (issue 6).
         CHILD_REMOVED = "child_removed", "Child removed from the register"

@@ -14,7 +14,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import SensitiveCategory
-from signposting.govuk import DATE_MONTH_FIRST, DATE_WHOLE_IN_ONE_BOX, InputValueError, date_from_parts
+from signposting.govuk import (
+    DATE_MONTH_FIRST,
+    DATE_WHOLE_IN_ONE_BOX,
+    POSTCODE_SHAPE,
+    InputValueError,
+    date_from_parts,
+    postcode_clean,
+)
 
 # The date rule is kept with the GOV.UK date field (see "Dates" below) and exported from
 # here as part of the identity contract.
@@ -104,21 +111,9 @@ def validate_nhs_number(value: str) -> None:
 
 
 # --- Postcode --------------------------------------------------------------------------
-
-POSTCODE_SHAPE = "Enter a full UK postcode, like SW1A 1AA"
-_POSTCODE_PATTERN = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
-
-
-def postcode_clean(value: str | None) -> str:
-    """Upper case with one space before the inward code ("sw1a1aa" -> "SW1A 1AA"), or "" if
-    none was given."""
-    compact = re.sub(r"\s+", "", value or "").upper()
-    if not compact:
-        return ""
-    match = _POSTCODE_PATTERN.match(compact)
-    if not match:
-        raise IdentityValueError("postcode", POSTCODE_SHAPE)
-    return f"{match.group(1)} {match.group(2)}"
+# postcode_clean and its message are kept with the GOV.UK pieces (signposting.govuk), like
+# the date rule, because a user's own home postcode (accounts) follows the same rule and
+# accounts never imports registry; they are part of this contract all the same.
 
 
 def postcode_district(postcode: str) -> str:
