@@ -14,6 +14,7 @@ from accounts.models import LocalAuthority
 from registry.children.eligibility import child_eligibility
 from registry.identity import (
     IdentityValueError,
+    date_from_text,
     nhs_number_clean,
     postcode_clean,
     sex_from_code,
@@ -109,9 +110,11 @@ def _parse_date(value: str, field_name: str, *, required: bool) -> datetime.date
             raise RowError(field_name, "is required")
         return None
     try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise RowError(field_name, "is not a date in the form YYYY-MM-DD", value=value) from None
+        return date_from_text(value, label=field_name)
+    except IdentityValueError as error:
+        # The message names the field ("date_of_birth must be a real date"), so it is the
+        # whole reason, without the value quoted before it.
+        raise RowError(field_name, error.message) from None
 
 
 def _identity(clean: Callable[[str], T], value: str) -> T:
