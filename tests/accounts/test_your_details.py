@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from audit.anomalies import anomalies_scan
 from audit.models import AnomalyFlag, AnomalyRule, AuditEvent
+from audit.services_anomalies import anomalies_scan
 from tests.audit.factories_audit import practitioner_of, search_recorded
 
 pytestmark = pytest.mark.django_db
