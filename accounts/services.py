@@ -152,7 +152,6 @@ def _record(
         request=request,
         local_authority_code=authority.gss_code if authority else "",
         details=details,
-        channel="web" if request is not None else "",
     )
 
 
@@ -565,4 +564,28 @@ def user_home_postcode_set(*, user: User, home_postcode: str, request: HttpReque
             request=request,
             authority=user.local_authority,
             details={"home_postcode_held": bool(home_postcode)},
+        )
+
+
+# The person's own details a system administrator may correct in the Django admin. Their
+# access (roles, activity, authority, organisation, dates) is changed only by the services
+# above; the admin shows it read-only (accounts/admin.py).
+USER_DETAIL_FIELDS = ("email", "full_name", "job_title", "phone")
+
+
+def user_details_correct(*, admin: User, user: User, fields: list[str], request: HttpRequest | None = None) -> None:
+    """Save a correction of `user`'s own details (already set on it by the admin's form) and
+    audit it in the same transaction: which fields changed, never their values."""
+    changed = sorted(set(fields) & set(USER_DETAIL_FIELDS))
+    if not changed:
+        return
+    with transaction.atomic():
+        user.save(update_fields=changed)
+        _record(
+            event=AuditEvent.Action.USER_DETAILS_CORRECTED,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=user.local_authority,
+            details={"fields": changed},
         )
