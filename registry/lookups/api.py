@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import lookup_refusal
+from audit.actor import Actor
 from audit.models import LookupReason
 from registry.children.api_fields import date_not_future, nhs_number_validated, postcode_validated
 from registry.lookups.forms import SEX_CHOICES
@@ -152,12 +153,10 @@ class SearchView(APIView):
             raw = {}
         stated = raw.get("reason")
         search_throttled_record(
-            actor=user,
+            by=Actor.from_request(request._request, user=user),
             submitted={key: str(value)[:100] for key, value in raw.items() if key in CRITERIA_FIELDS and value},
             reason=LookupReasonGiven(str(stated) if stated in LookupReason.values else ""),
             retry_after=seconds,
-            request=request._request,
-            channel="api",
         )
         raise Throttled(
             wait=seconds,
@@ -182,23 +181,19 @@ class SearchView(APIView):
             raw = request.data if isinstance(request.data, dict) else {}
             stated = raw.get("reason")
             search_invalid_record(
-                actor=user,
+                by=Actor.from_request(request._request, user=user),
                 submitted={key: str(value)[:100] for key, value in raw.items() if key in CRITERIA_FIELDS and value},
                 reason=LookupReasonGiven(str(stated) if stated in LookupReason.values else ""),
                 errors=[f"{field}: {error}" for field, errors in serializer.errors.items() for error in errors],
-                request=request._request,
-                channel="api",
             )
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         data = serializer.validated_data
         not_allowed = lookup_refusal(user=user)
         try:
             outcome, event = search_perform(
-                actor=user,
+                by=Actor.from_request(request._request, user=user),
                 criteria=SearchCriteria.from_values(data),
                 reason=LookupReasonGiven(data["reason"], data["reason_detail"].strip()),
-                request=request._request,
-                channel="api",
             )
         except LookupRefused as refused:
             code = status.HTTP_403_FORBIDDEN if not_allowed else status.HTTP_400_BAD_REQUEST

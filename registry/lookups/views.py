@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import User
 from accounts.selectors import lookup_refusal
+from audit.actor import Actor
 from audit.models import AuditEvent, LookupReason
 from registry.children.selectors import managed_child_exists, service_type_for_user
 from registry.children.services import InvolvementRefused, practitioner_involvement_end, practitioner_involvement_start
@@ -84,13 +85,15 @@ def search(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             errors = [str(error) for error_list in form.errors.values() for error in error_list]
             search_invalid_record(
-                actor=user, submitted=form.submitted_criteria(), reason=_reason(form), errors=errors, request=request,
-                channel="web",
-            )  # fmt: skip
+                by=Actor.from_request(request, user=user),
+                submitted=form.submitted_criteria(),
+                reason=_reason(form),
+                errors=errors,
+            )
             return render(request, "registry/search.html", {"form": form})
         try:
             outcome, event = search_perform(
-                actor=user, criteria=form.criteria(), reason=_reason(form), request=request, channel="web"
+                by=Actor.from_request(request, user=user), criteria=form.criteria(), reason=_reason(form)
             )
         except LookupRefused as refused:
             form.add_error(None, str(refused))
@@ -128,9 +131,11 @@ def _throttled(request: HttpRequest, *, user: User, form: SearchForm, wait: int)
     """Over the search limit: audited as a refused search, answered 429 with how long to wait."""
     try:
         search_throttled_record(
-            actor=user, submitted=form.submitted_criteria(), reason=_reason(form), retry_after=wait, request=request,
-            channel="web",
-        )  # fmt: skip
+            by=Actor.from_request(request, user=user),
+            submitted=form.submitted_criteria(),
+            reason=_reason(form),
+            retry_after=wait,
+        )
     except DatabaseError:
         return _unavailable(request)
     response = render(request, "registry/search_throttled.html", {"wait_seconds": wait}, status=429)
@@ -168,11 +173,9 @@ def child_detail(request: HttpRequest, register_id: str) -> HttpResponse:
                 return render(request, "registry/child_reason.html", {"form": form, "register_id": register_id})
             reason = _reason(form)
         signpost = child_view(
-            actor=user,
+            by=Actor.from_request(request, user=user),
             register_id=register_id,
             reason=reason,
-            request=request,
-            channel="web",
             search_event=search_event,
         )
     except DatabaseError:

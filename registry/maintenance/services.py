@@ -4,9 +4,9 @@ duplicate check a manager runs before adding a child, and of their decision abou
 import datetime
 
 from django.db import transaction
-from django.http import HttpRequest
 
 from accounts.models import User
+from audit.actor import Actor
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.selectors import child_authority_codes
@@ -21,17 +21,17 @@ def _typed(proposed: ProposedChild) -> dict[str, str]:
     }
 
 
-def duplicate_check_perform(*, actor: User, proposed: ProposedChild, request: HttpRequest | None) -> DuplicateCheck:
+def duplicate_check_perform(*, by: Actor[User], proposed: ProposedChild) -> DuplicateCheck:
     """Run the check and audit it as a search with the purpose "duplicate_check": the
     values typed (as for any search, so that a look-up by NHS number is visible to
-    auditors) and the register IDs that came back."""
+    auditors) and the register IDs that came back. `by` is the manager's actor context."""
+    assert by.user is not None, "only a signed-in manager checks for duplicates"
     with transaction.atomic():
-        check = possible_duplicates(user=actor, proposed=proposed)
+        check = possible_duplicates(user=by.user, proposed=proposed)
         typed = _typed(proposed)
         audit_event_record(
             action=AuditEvent.Action.SEARCH,
-            actor=actor,
-            request=request,
+            actor=by,
             criteria=typed,
             register_ids=check.register_ids,
             child_authority_codes=child_authority_codes(register_ids=check.register_ids),
@@ -43,22 +43,18 @@ def duplicate_check_perform(*, actor: User, proposed: ProposedChild, request: Ht
             outcome=LookupOutcome.TOO_MANY
             if check.too_many
             else (LookupOutcome.RESULTS if check.register_ids else LookupOutcome.NO_RESULTS),
-            channel="web",
         )
     return check
 
 
-def duplicate_decision_record(
-    *, actor: User, check: DuplicateCheck, held_by: PossibleDuplicate, request: HttpRequest | None
-) -> None:
+def duplicate_decision_record(*, by: Actor[User], check: DuplicateCheck, held_by: PossibleDuplicate) -> None:
     """The manager says the child is one another authority already holds: nothing is
     written but this decision, so that the authority can be asked for a transfer."""
     held = check.held_elsewhere.get(held_by.local_authority.gss_code, [])
     with transaction.atomic():
         audit_event_record(
             action=AuditEvent.Action.SEARCH,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=held,
             child_authority_codes=child_authority_codes(register_ids=held),
             local_authority_code=held_by.local_authority.gss_code,
@@ -68,5 +64,4 @@ def duplicate_decision_record(
                 "register_ids_shown": check.register_ids,
             },
             outcome=LookupOutcome.RESULTS,
-            channel="web",
         )

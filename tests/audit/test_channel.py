@@ -5,7 +5,9 @@ manager uses a form, "feed" for a GRO feed's effect and "system" for scheduled w
 import pytest
 from django.urls import reverse
 
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
+from audit.services import audit_event_record
 from registry.removal.services import removal_run
 from tests.registry.factories_maintenance import child_on_plan, register_manager
 from tests.registry.test_cms_api import RECORD, cms_client, put
@@ -41,3 +43,22 @@ def test_a_web_form_write_is_audited_with_the_web_channel(client, westminster):
 def test_scheduled_work_is_audited_with_the_system_channel():
     removal_run(actor=None, dry_run=True)
     assert AuditEvent.objects.get(action=AuditEvent.Action.REMOVAL_DRY_RUN).channel == "system"
+
+
+def test_the_actor_context_carries_user_request_and_channel_to_the_event(rf, westminster):
+    manager = register_manager(westminster)
+    request = rf.post("/api/v1/search/", REMOTE_ADDR="192.0.2.7")
+    by = Actor.from_request(request, user=manager)
+    assert (by.user, by.channel, by.request) == (manager, Channel.API, request)
+    event = audit_event_record(action=AuditEvent.Action.SEARCH, actor=by)
+    assert (event.actor_id, event.channel, event.ip_address) == (manager.pk, "api", "192.0.2.7")
+
+
+def test_no_event_is_written_with_an_empty_channel(westminster):
+    # A user's action that no request started (a command run for them) is the system's way
+    # in, not "" as before; a context built for a feed says so.
+    manager = register_manager(westminster)
+    assert audit_event_record(action=AuditEvent.Action.SEARCH, actor=manager).channel == "system"
+    feed = Actor.system(channel=Channel.FEED)
+    assert audit_event_record(action=AuditEvent.Action.FEED_FILE_INGESTED, actor=feed).channel == "feed"
+    assert not AuditEvent.objects.filter(channel="").exists()
