@@ -1,14 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
-from accounts.services import system_tokens_revoke
+from accounts.services import USER_DETAIL_FIELDS, system_tokens_revoke, user_details_correct
 
 
 def system_administrators_only(request: HttpRequest) -> bool:
@@ -35,12 +37,29 @@ class LocalAuthorityAdmin(admin.ModelAdmin[LocalAuthority]):
     list_display = ["name", "gss_code", "office_hours_phone", "out_of_hours_phone"]
     search_fields = ["name", "gss_code"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: LocalAuthority | None = None) -> list[str]:
+        # Scopes, the audit trail's authority index and the register key on the GSS code:
+        # once an authority exists its code is fixed.
+        return ["gss_code"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: LocalAuthority | None = None) -> bool:
+        return False  # users, children and audit events name it
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "kind", "code", "local_authority"]
     list_filter = ["kind", "local_authority"]
     search_fields = ["name", "code"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Organisation | None = None) -> list[str]:
+        # An organisation's sensitive service decides which involvements its people see,
+        # and its authority whose user admins manage them: access, so fixed once it has
+        # people (set when it is created).
+        return ["sensitive_service", "local_authority"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Organisation | None = None) -> bool:
+        return False
 
 
 # Who may do what, and until when: each change of these is an audited action in
@@ -74,8 +93,34 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         # create_cms_account, shown here, never changed.
         ("Kind", {"fields": ("is_system_account",)}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
-    readonly_fields = (*ACCESS_FIELDS, "last_login", "date_joined", "is_system_account")
+    # The authority and organisation decide who manages the user and what they may see.
+    readonly_fields = (
+        *ACCESS_FIELDS,
+        "organisation",
+        "local_authority",
+        "last_login",
+        "date_joined",
+        "is_system_account",
+    )
+
+    # People are invited by user admins or created with `manage.py create_user`, passwords are
+    # set by the person through a one-time link, and accounts are deactivated, never deleted
+    # (the trail names them): each is an audited service, which these admin pages would bypass.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return False
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        raise PermissionDenied("Passwords are set by their owner through a one-time link")
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool) -> None:
+        """A correction of the person's own details, saved and audited by accounts.services."""
+        assert change  # there is no add page
+        assert isinstance(request.user, User)
+        fields = [name for name in form.changed_data if name in USER_DETAIL_FIELDS]
+        user_details_correct(admin=request.user, user=obj, fields=fields, request=request)
 
 
 # Plain-text REST framework tokens are accepted nowhere (migration accounts 0006 deleted

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Organisation
 from accounts.roles import Role
-from signposting.govuk import GovukDateField
+from signposting.govuk import POSTCODE_SHAPE, GovukDateField, InputValueError, postcode_clean
 
 
 class SignInForm(AuthenticationForm):
@@ -181,3 +181,24 @@ class TrainingForm(DateForm):
 class ExpiryForm(DateForm):
     label = "Access expiry date"
     allow_blank = True
+
+
+class HomePostcodeForm(forms.Form):
+    """A user's own home postcode: compared with the postcodes they search for and the
+    records they open, so that a look-up near home is flagged to the auditors. It follows
+    the children's postcode rule (signposting.govuk.postcode_clean), so the two compare."""
+
+    home_postcode = forms.CharField(
+        label="Your home postcode",
+        required=False,
+        max_length=10,
+        error_messages={"max_length": POSTCODE_SHAPE},
+        help_text="Used only to flag look-ups of children who live near your home, for your authority's auditors. "
+        "Leave it empty to remove it.",
+    )
+
+    def clean_home_postcode(self) -> str:
+        try:
+            return postcode_clean(self.cleaned_data["home_postcode"])
+        except InputValueError as error:
+            raise forms.ValidationError(error.message) from None

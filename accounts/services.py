@@ -3,12 +3,15 @@
 import datetime
 import logging
 import smtplib
+import time
+from importlib import import_module
 from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -20,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 from knox.models import AuthToken
 
-from accounts.models import DeactivationReason, Invitation, LocalAuthority, Organisation, User
+from accounts.models import DeactivationReason, Invitation, LocalAuthority, Organisation, User, UserSession
 from accounts.roles import ROLES_REQUIRING_SCOPE, SCOPE_PERMISSION, Role
 from accounts.selectors import (
     ROLES_GRANTABLE_BY_USER_ADMIN,
@@ -33,7 +36,7 @@ from accounts.selectors import (
     user_may_act_on_authority,
     users_due_suspension,
 )
-from accounts.sessions import sessions_end_for_user
+from accounts.sessions import LAST_SEEN_AT, SIGNED_IN_AT
 from accounts.tokens import token_hash, token_new
 from audit.models import AuditEvent
 from audit.services import audit_event_record
@@ -157,7 +160,6 @@ def _record(
         request=request,
         local_authority_code=authority.gss_code if authority else "",
         details=details,
-        channel="web" if request is not None else "",
     )
 
 
@@ -565,3 +567,90 @@ def system_tokens_revoke(
             details={"token_keys": revoked},
         )
     return len(revoked)
+
+
+# --- Sessions: which sessions belong to whom, so that all of a user's can be ended ------------
+
+
+def session_start(*, session: SessionBase, user: User) -> None:
+    """Stamp a newly signed-in session and remember that it belongs to `user`."""
+    now = time.time()
+    session[SIGNED_IN_AT] = now
+    session[LAST_SEEN_AT] = now
+    if session.session_key is None:
+        session.save()
+    UserSession.objects.get_or_create(session_key=session.session_key, defaults={"user": user})
+
+
+def session_key_rotated(*, session: SessionBase, user: User, previous_key: str | None) -> None:
+    """Follow a session to its new key after cycle_key()."""
+    if previous_key:
+        UserSession.objects.filter(session_key=previous_key).delete()
+    if session.session_key is None:
+        session.save()
+    UserSession.objects.get_or_create(session_key=session.session_key, defaults={"user": user})
+
+
+def sessions_end_for_user(*, user: User) -> int:
+    """Delete every session of `user` from the session store, wherever they are signed in.
+    Returns how many were ended."""
+    engine = import_module(settings.SESSION_ENGINE)
+    store = engine.SessionStore()
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store.delete(key)
+    UserSession.objects.filter(user=user).delete()
+    return len(keys)
+
+
+def session_forget(*, session_key: str) -> None:
+    """The session has ended (signed out): it no longer belongs to anyone."""
+    UserSession.objects.filter(session_key=session_key).delete()
+
+
+def two_factor_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator being set up: the user's unconfirmed one, or a new one. It signs
+    nobody in until two_factor_enrol confirms it with a code."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=False
+    )
+
+
+def user_home_postcode_set(*, user: User, home_postcode: str, request: HttpRequest | None = None) -> None:
+    """Record (or, with "", remove) the user's own home postcode, which the anomaly rule
+    compares with their look-ups. The audit says whether one is held, never the postcode."""
+    with transaction.atomic():
+        user.home_postcode = home_postcode
+        user.save(update_fields=["home_postcode"])
+        _record(
+            event=AuditEvent.Action.HOME_POSTCODE_SET,
+            actor=user,
+            subject=user,
+            request=request,
+            authority=user.local_authority,
+            details={"home_postcode_held": bool(home_postcode)},
+        )
+
+
+# The person's own details a system administrator may correct in the Django admin. Their
+# access (roles, activity, authority, organisation, dates) is changed only by the services
+# above; the admin shows it read-only (accounts/admin.py).
+USER_DETAIL_FIELDS = ("email", "full_name", "job_title", "phone")
+
+
+def user_details_correct(*, admin: User, user: User, fields: list[str], request: HttpRequest | None = None) -> None:
+    """Save a correction of `user`'s own details (already set on it by the admin's form) and
+    audit it in the same transaction: which fields changed, never their values."""
+    changed = sorted(set(fields) & set(USER_DETAIL_FIELDS))
+    if not changed:
+        return
+    with transaction.atomic():
+        user.save(update_fields=changed)
+        _record(
+            event=AuditEvent.Action.USER_DETAILS_CORRECTED,
+            actor=admin,
+            subject=user,
+            request=request,
+            authority=user.local_authority,
+            details={"fields": changed},
+        )

@@ -1,6 +1,6 @@
 """Sign-in and sign-out are recorded in the audit trail. The handlers translate the auth
 signals into audit events, and stamp a new session with its sign-in time and owner
-(accounts.sessions); they hold no other logic."""
+(accounts.services); they hold no other logic."""
 
 from typing import Any
 
@@ -9,8 +9,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from accounts.lockout import sign_in_failure_by_address_record
-from accounts.models import User, UserSession
-from accounts.sessions import session_start
+from accounts.models import User
+from accounts.services import session_forget, session_start
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
@@ -27,7 +27,7 @@ def record_sign_out(sender: Any, request: HttpRequest, user: User | None, **kwar
     if user is not None:
         audit_event_record(action=AuditEvent.Action.LOGGED_OUT, actor=user, request=request)
     if request.session.session_key:
-        UserSession.objects.filter(session_key=request.session.session_key).delete()
+        session_forget(session_key=request.session.session_key)
 
 
 @receiver(user_login_failed)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-out/", views.SignOutView.as_view(), name="logout"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("account/password/", views.password_change, name="password_change"),
+    path("account/details/", views.your_details, name="your_details"),
     path("session/keep-alive/", views.session_keep_alive, name="session_keep_alive"),
     path("users/", views.user_list, name="user_list"),
     path("users/invite/", views.user_invite, name="user_invite"),

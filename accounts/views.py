@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services
 from accounts.forms import (
     ExpiryForm,
+    HomePostcodeForm,
     InviteForm,
     NewPasswordForm,
     PasswordChangeForm,
@@ -51,7 +52,7 @@ from accounts.selectors import (
     user_managed_by,
     users_managed_by,
 )
-from accounts.sessions import session_key_rotated
+from accounts.services import session_key_rotated
 
 BACKUP_CODES_SESSION_KEY = "accounts_backup_codes"
 
@@ -161,9 +162,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     user = _signed_in_user(request)
     if user_has_two_factor(user=user):
         return redirect("accounts:two_factor_verify")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-        user=user, name="Authenticator app", confirmed=False
-    )
+    device = services.two_factor_device_pending(user=user)
     form = TwoFactorEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = services.two_factor_enrol(user=user, device=device, token=form.cleaned_data["code"], request=request)
@@ -237,6 +236,17 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your password has been changed. Sign in with your new password.")
         return redirect("accounts:login")
     return render(request, "registration/password_change.html", {"form": form})
+
+
+def your_details(request: HttpRequest) -> HttpResponse:
+    """The user's own details they may record themselves: their home postcode."""
+    user = _signed_in_user(request)
+    form = HomePostcodeForm(request.POST or None, initial={"home_postcode": user.home_postcode})
+    if request.method == "POST" and form.is_valid():
+        services.user_home_postcode_set(user=user, home_postcode=form.cleaned_data["home_postcode"], request=request)
+        messages.success(request, "Your details have been saved")
+        return redirect("accounts:your_details")
+    return render(request, "accounts/your_details.html", {"form": form})
 
 
 @require_POST

@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
 
 from accounts.models import User
-from audit.models import AnomalyFlag, AnomalyRule, AnomalyScan, AuditEvent, LookupReason
+from audit.models import AnomalyFlag, AnomalyRule, AuditEvent, LookupReason
 from audit.register_reader import register_reader
 
 LOOKUP_ACTIONS = (AuditEvent.Action.SEARCH, AuditEvent.Action.CHILD_VIEWED)
@@ -150,7 +149,7 @@ def daily_volume_explanation(*, actor: User, day: datetime.date, up_to_event_id:
     return None
 
 
-def _daily_volume_flags(events: Iterable[AuditEvent]) -> list[AnomalyFlag]:
+def daily_volume_flags(events: Iterable[AuditEvent]) -> list[AnomalyFlag]:
     # The latest search per user and day in this chunk stands for that day's volume.
     latest: dict[tuple[int, datetime.date], AuditEvent] = {}
     for event in events:
@@ -169,27 +168,3 @@ def _daily_volume_flags(events: Iterable[AuditEvent]) -> list[AnomalyFlag]:
                 AnomalyFlag(event=event, actor_id=actor_id, rule=AnomalyRule.DAILY_VOLUME, explanation=explanation)
             )
     return flags
-
-
-def anomalies_scan(*, chunk: int = SCAN_CHUNK) -> int:
-    """Read the trail from where the last scan stopped and raise flags; returns how many.
-    Concurrent scans queue on the scan row, so each event is read once."""
-    raised = 0
-    while True:
-        with transaction.atomic():
-            scan, _ = AnomalyScan.objects.select_for_update().get_or_create(pk=1)
-            events = list(
-                AuditEvent.objects.filter(id__gt=scan.last_event_id).select_related("actor").order_by("id")[:chunk]
-            )
-            if not events:
-                return raised
-            flags = [
-                AnomalyFlag(event=event, actor=event.actor, rule=rule, explanation=explanation)
-                for event in events
-                for rule, explanation in rules_for_event(event)
-            ]
-            flags += _daily_volume_flags(events)
-            AnomalyFlag.objects.bulk_create(flags, ignore_conflicts=True)
-            raised += len(flags)
-            scan.last_event_id = events[-1].pk
-            scan.save(update_fields=["last_event_id"])

@@ -85,6 +85,8 @@ class AuditEvent(models.Model):
         TWO_FACTOR_RESET = "two_factor_reset", "Two-factor authenticator reset"
         USER_UNLOCKED = "user_unlocked", "Locked-out user unlocked"
         PASSWORD_CHANGED = "password_changed", "Password changed"
+        HOME_POSTCODE_SET = "home_postcode_set", "Own home postcode recorded"
+        USER_DETAILS_CORRECTED = "user_details_corrected", "User's details corrected by a system administrator"
         SESSION_EXPIRED = "session_expired", "Session expired"
         # Removal and retention (issue 6).
         CHILD_REMOVED = "child_removed", "Child removed from the register"
@@ -134,7 +136,7 @@ class AuditEvent(models.Model):
     reason_detail = models.CharField(max_length=200, blank=True)
     criteria = models.JSONField(default=dict, blank=True)
     outcome = models.CharField(max_length=20, choices=LookupOutcome.choices, blank=True)
-    channel = models.CharField(max_length=10, blank=True, help_text="web or api")
+    channel = models.CharField(max_length=10, blank=True, help_text="web, api, feed or system (audit.actor.Channel)")
     # Tamper evidence (docs/audit.md): chain_hash = SHA-256(previous_hash + canonical content);
     # previous_hash is the chain_hash of the event before it (by id). Set on insert by the
     # database trigger (PostgreSQL) or by audit_event_record (SQLite), never by callers.

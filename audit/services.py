@@ -9,13 +9,14 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.actor import ActingUser, Actor, Channel, request_channel
 from audit.chain import CONTENT_FIELDS, chain_head, event_content, link_hash
 from audit.models import (
     AnomalyFlag,
@@ -56,28 +57,6 @@ def audit_events_deferred() -> Iterator[None]:
         _event_write(event, child_authority_codes)
 
 
-class _Authority(Protocol):
-    @property
-    def gss_code(self) -> str: ...
-
-
-class Actor(Protocol):
-    """Whoever acted, as the trail snapshots them. The user model (settings.AUTH_USER_MODEL)
-    has this shape; typed by shape so that the trail imports no other app."""
-
-    @property
-    def pk(self) -> Any: ...
-
-    @property
-    def organisation_id(self) -> int | None: ...
-
-    @property
-    def role_names(self) -> set[str]: ...
-
-    @property
-    def local_authority(self) -> _Authority | None: ...
-
-
 def _client_ip(request: HttpRequest | None) -> str | None:
     """The client's address. Behind N trusted proxies (TRUSTED_PROXY_COUNT), it is the Nth
     address from the right of X-Forwarded-For: the left part can be forged by the client."""
@@ -100,11 +79,11 @@ def request_client_ip(request: HttpRequest | None) -> str | None:
 def audit_event_record(
     *,
     action: AuditEvent.Action,
-    actor: Actor | None,
+    actor: Actor[ActingUser] | ActingUser | None,
     request: HttpRequest | None = None,
     register_ids: list[str] | None = None,
     child_authority_codes: Mapping[str, str] | None = None,
-    subject_user: Actor | None = None,
+    subject_user: ActingUser | None = None,
     local_authority_code: str = "",
     details: dict[str, Any] | None = None,
     reason: str = "",
@@ -121,14 +100,24 @@ def audit_event_record(
     event happened, so that an auditor scoped to that authority sees the event: the caller
     says which, in `child_authority_codes` (register ID -> GSS code); for an event naming one
     child, `local_authority_code` is that child's authority unless the mapping says
-    otherwise. The trail does not look children up: it cannot know the register."""
-    authority = actor.local_authority if actor else None
+    otherwise. The trail does not look children up: it cannot know the register.
+
+    `actor` is the actor context (audit.actor.Actor: user, request, channel), or, from a
+    caller not yet passing one, the user alone. The channel is never empty: what the caller
+    names, else the context's, else the request's way in, else "system"."""
+    if isinstance(actor, Actor):
+        request = request or actor.request
+        channel = channel or actor.channel
+        user: ActingUser | None = actor.user
+    else:
+        user = actor
+    authority = user.local_authority if user else None
     event = AuditEvent(
         occurred_at=timezone.now(),
         action=action,
-        actor_id=actor.pk if actor else None,
-        actor_roles=sorted(actor.role_names) if actor else [],
-        actor_organisation_id=actor.organisation_id if actor else None,
+        actor_id=user.pk if user else None,
+        actor_roles=sorted(user.role_names) if user else [],
+        actor_organisation_id=user.organisation_id if user else None,
         actor_local_authority_code=authority.gss_code if authority else "",
         ip_address=_client_ip(request),
         request_id=getattr(request, "request_id", "") if request else "",
@@ -140,7 +129,10 @@ def audit_event_record(
         reason_detail=_storable(reason_detail),
         criteria=_storable(criteria or {}),
         outcome=outcome,
-        channel=channel,
+        # One rule for every caller: what a caller says, else the request's way in. A
+        # service that writes for a page and for the API records each correctly; work
+        # that no request started is the system's.
+        channel=channel or (request_channel(request) if request is not None else Channel.SYSTEM),
     )
     pending = _deferred_events.get()
     if pending is not None:
@@ -209,8 +201,7 @@ def _children_index(event: AuditEvent, child_authority_codes: Mapping[str, str])
 
 def personal_data_read_record(
     *,
-    actor: Actor,
-    request: HttpRequest | None,
+    by: Actor[ActingUser],
     register_ids: list[str],
     page: str,
     child_authority_codes: Mapping[str, str],
@@ -223,25 +214,23 @@ def personal_data_read_record(
     with transaction.atomic():
         return audit_event_record(
             action=AuditEvent.Action.CHILD_VIEWED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=register_ids,
             child_authority_codes=child_authority_codes,
             outcome=LookupOutcome.VIEWED,
             details={"page": page},
-            channel="web",
         )
 
 
 def auditor_action_record(
     *,
     action: AuditEvent.Action,
-    auditor: Actor,
+    auditor: ActingUser,
     request: HttpRequest | None,
     criteria: dict[str, Any] | None = None,
     register_ids: list[str] | None = None,
     child_authority_codes: Mapping[str, str] | None = None,
-    subject_user: Actor | None = None,
+    subject_user: ActingUser | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Audit what an auditor looked at or searched for: the audit of the auditors."""
@@ -263,7 +252,9 @@ class FlagAlreadyReviewed(Exception):
     """Another auditor reviewed the flag first."""
 
 
-def anomaly_flag_review(*, flag: AnomalyFlag, reviewer: Actor, note: str, request: HttpRequest | None) -> AnomalyFlag:
+def anomaly_flag_review(
+    *, flag: AnomalyFlag, reviewer: ActingUser, note: str, request: HttpRequest | None
+) -> AnomalyFlag:
     """Mark a flag reviewed with the auditor's note, once; audited in the same transaction."""
     note = note.strip()
     if not note:

@@ -9,10 +9,10 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import Role
-from audit.anomalies import anomalies_scan
 from audit.chain import chain_verify
 from audit.models import AuditEvent
 from audit.services import audit_event_record, chain_anchor_record
+from audit.services_anomalies import anomalies_scan
 
 logger = logging.getLogger(__name__)
 

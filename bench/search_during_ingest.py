@@ -63,7 +63,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.services import user_create
-from accounts.sessions import session_start
+from accounts.services import session_start
 from registry.models import Child
 engine = import_module(settings.SESSION_ENGINE)
 authority = LocalAuthority.objects.order_by("pk").first()

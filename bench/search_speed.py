@@ -73,7 +73,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from accounts.sessions import session_start
+from accounts.services import session_start
 from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.services import user_create

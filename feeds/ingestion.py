@@ -37,14 +37,14 @@ from feeds.parsing import (
     parse_line,
 )
 from feeds.services import feed_file_fail
-from registry.children.life_events import (
+from registry.children.selectors import child_authority_codes
+from registry.children.services import (
     FEED_CHANNEL,
     child_death_correction_notify,
     child_death_record,
     child_death_reverse,
-    register_managers_notify_review,
 )
-from registry.children.selectors import child_authority_codes
+from registry.children.services_notifications import register_managers_notify_review
 from registry.matching.selectors import (
     Grade,
     MotherIdentity,

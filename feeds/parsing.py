@@ -17,7 +17,7 @@ from typing import IO, cast
 from django.conf import settings
 
 from feeds.models import EventType, RecordStatus
-from registry.identity import IdentityValueError, nhs_number_clean, postcode_clean, sex_from_code
+from registry.identity import IdentityValueError, date_from_text, nhs_number_clean, postcode_clean, sex_from_code
 
 DEATH_COLUMNS = (
     "registration_district", "sub_district", "entry_number", "registration_date", "forenames", "surname",
@@ -188,26 +188,18 @@ def data_line_count(path: Path, is_gzip: bool) -> int:
         raise FeedFileUnreadable(type(error).__name__) from error
 
 
-def _date(value: str) -> datetime.date:
-    if len(value) == 10 and value[4] == "-":
-        return datetime.date.fromisoformat(value)
-    if len(value) == 10 and value[2] == "/" and value[5] == "/":
-        return datetime.date(int(value[6:]), int(value[3:5]), int(value[:2]))
-    raise ValueError(value)
-
-
 class _Refused(Exception):
     pass
 
 
 def _checked_date(name: str, value: str, today: datetime.date) -> datetime.date | None:
-    if not value:
-        return None
+    # The one date rule (registry.identity.date_from_text, through date_from_parts): the
+    # GRO writes YYYY-MM-DD or DD/MM/YYYY; its message becomes the quarantine reason.
     try:
-        parsed = _date(value)
-    except ValueError:
-        raise _Refused(f"{name} is not a real date (use YYYY-MM-DD)") from None
-    if parsed > today:
+        parsed = date_from_text(value, label=name, day_first=True)
+    except IdentityValueError as error:
+        raise _Refused(error.message) from None
+    if parsed is not None and parsed > today:
         raise _Refused(f"{name} is in the future")
     return parsed
 
@@ -243,9 +235,9 @@ def _parse(event_type: str, line_number: int, raw: bytes, today: datetime.date, 
         raise _Refused(f"wrong number of columns: {len(values)}, expected {len(columns)}")
     row = {name: value.strip() for name, value in zip(columns, values, strict=True)}
     try:
-        date_of_birth = _date(row["date_of_birth"]) if row["date_of_birth"] else None
-    except ValueError:
-        date_of_birth = None
+        date_of_birth = date_from_text(row["date_of_birth"], label="date_of_birth", day_first=True)
+    except IdentityValueError:
+        date_of_birth = None  # refused below, with the reason, unless out of scope otherwise
     if date_of_birth is not None and date_of_birth < born_after:
         return OutOfScope(line_number)
     for name in REQUIRED[event_type]:

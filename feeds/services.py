@@ -20,7 +20,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event_record
 from feeds.models import EventType, FeedFile, FeedMatch, Registration
 from feeds.parsing import HeaderRefused, file_event_type, file_is_gzip
-from registry.children.life_events import FEED_CHANNEL, child_birth_confirm, child_death_record
+from registry.children.services import FEED_CHANNEL, child_birth_confirm, child_death_record
 
 ACTION_FILE_RECEIVED = AuditEvent.Action.FEED_FILE_RECEIVED
 ACTION_FILE_REPEATED = AuditEvent.Action.FEED_FILE_REPEATED
@@ -161,7 +161,7 @@ def _decision_source(match: FeedMatch) -> dict[str, Any]:
 
 def feed_match_confirm(*, match: FeedMatch, actor: User, request: HttpRequest | None = None) -> FeedMatch:
     """A register manager confirms that a registration concerns this child: the death is
-    recorded, or the birth becomes the child's record (registry.children.life_events). The
+    recorded, or the birth becomes the child's record (registry.children.services). The
     registration's other candidates are withdrawn. Raises ValidationError with a message
     to show if it can no longer be confirmed."""
     with transaction.atomic():

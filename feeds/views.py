@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from accounts.roles import Role
+from audit.actor import Actor
 from audit.services import personal_data_read_record
 from feeds.forms import FeedUploadForm, ReviewDecisionForm
 from feeds.models import FeedFile
@@ -142,8 +143,7 @@ def review_decide(request: HttpRequest, match_id: int) -> HttpResponse:
     # The comparison shows the child's and the registration's personal details: audited
     # before it is shown, and not shown if the audit cannot be written (503).
     personal_data_read_record(
-        actor=user,
-        request=request,
+        by=Actor.from_request(request, user=user),
         register_ids=[match.child.register_id],
         page="feed_review",
         child_authority_codes={match.child.register_id: match.child.responsible_local_authority.gss_code},

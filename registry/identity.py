@@ -7,6 +7,7 @@ an import RowError, a feed Quarantine). Nothing here reads the database.
 
 Register IDs live here too: they are the one identifier the register itself gives a child."""
 
+import datetime
 import re
 import secrets
 
@@ -14,16 +15,42 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import SensitiveCategory
-from signposting.govuk import DATE_MONTH_FIRST, DATE_WHOLE_IN_ONE_BOX, InputValueError, date_from_parts
+from signposting.govuk import (
+    DATE_MONTH_FIRST,
+    DATE_WHOLE_IN_ONE_BOX,
+    POSTCODE_SHAPE,
+    InputValueError,
+    date_from_parts,
+    postcode_clean,
+)
 
 # The date rule is kept with the GOV.UK date field (see "Dates" below) and exported from
 # here as part of the identity contract.
 __all__ = [
-    "DATE_MONTH_FIRST", "DATE_WHOLE_IN_ONE_BOX", "NHS_NUMBER_CHECK_DIGIT", "NHS_NUMBER_SHAPE", "POSTCODE_SHAPE",
-    "REGISTER_ID_ALPHABET", "REGISTER_ID_PATTERN", "SENSITIVE_UNKNOWN", "SEX_UNKNOWN_CODE", "IdentityValueError",
-    "Sex", "date_from_parts", "involvement_sensitivity", "nhs_number_check_digit", "nhs_number_clean",
-    "nhs_number_is_valid", "postcode_clean", "postcode_district", "register_id_generate", "sex_choices",
-    "sex_from_code", "validate_nhs_number",
+    "DATE_MONTH_FIRST",
+    "DATE_NOT_ISO",
+    "DATE_WHOLE_IN_ONE_BOX",
+    "NHS_NUMBER_CHECK_DIGIT",
+    "NHS_NUMBER_SHAPE",
+    "POSTCODE_SHAPE",
+    "REGISTER_ID_ALPHABET",
+    "REGISTER_ID_PATTERN",
+    "SENSITIVE_UNKNOWN",
+    "SEX_UNKNOWN_CODE",
+    "IdentityValueError",
+    "Sex",
+    "date_from_parts",
+    "date_from_text",
+    "involvement_sensitivity",
+    "nhs_number_check_digit",
+    "nhs_number_clean",
+    "nhs_number_is_valid",
+    "postcode_clean",
+    "postcode_district",
+    "register_id_generate",
+    "sex_choices",
+    "sex_from_code",
+    "validate_nhs_number",
 ]  # fmt: skip
 
 # Crockford's base32 without I, L, O, U: readable aloud over the phone, no ambiguous glyphs.
@@ -104,21 +131,9 @@ def validate_nhs_number(value: str) -> None:
 
 
 # --- Postcode --------------------------------------------------------------------------
-
-POSTCODE_SHAPE = "Enter a full UK postcode, like SW1A 1AA"
-_POSTCODE_PATTERN = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
-
-
-def postcode_clean(value: str | None) -> str:
-    """Upper case with one space before the inward code ("sw1a1aa" -> "SW1A 1AA"), or "" if
-    none was given."""
-    compact = re.sub(r"\s+", "", value or "").upper()
-    if not compact:
-        return ""
-    match = _POSTCODE_PATTERN.match(compact)
-    if not match:
-        raise IdentityValueError("postcode", POSTCODE_SHAPE)
-    return f"{match.group(1)} {match.group(2)}"
+# postcode_clean and its message are kept with the GOV.UK pieces (signposting.govuk), like
+# the date rule, because a user's own home postcode (accounts) follows the same rule and
+# accounts never imports registry; they are part of this contract all the same.
 
 
 def postcode_district(postcode: str) -> str:
@@ -160,6 +175,30 @@ def sex_choices(*, not_known_label: str | None = None) -> list[tuple[str, str]]:
 # date_from_parts (and its messages) live in the leaf module signposting.govuk with the
 # GOV.UK date field, because accounts and audit forms use them and never import registry.
 # They are part of this contract all the same, and raise this contract's one error type.
+
+# A date a file writes as text: ISO (YYYY-MM-DD) from the CSV import and the GRO, and the
+# GRO's day-first DD/MM/YYYY. Only the shape is read here; whether it is a real date is
+# date_from_parts's rule, the same as for a date typed into the three boxes.
+DATE_NOT_ISO = "is not a date in the form YYYY-MM-DD"
+_DATE_ISO = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})")
+_DATE_DAY_FIRST = re.compile(r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})")
+
+
+def date_from_text(
+    value: str | None, *, label: str, not_after: datetime.date | None = None, day_first: bool = False
+) -> datetime.date | None:
+    """The date a file wrote as YYYY-MM-DD (or, with `day_first`, DD/MM/YYYY), or None if
+    empty. A value of another shape is refused with "<label> is not a date in the form
+    YYYY-MM-DD" (field "date"); the parts then go through date_from_parts, so "2019-02-30"
+    gets the one message "<label> must be a real date"."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    match = _DATE_ISO.fullmatch(text) or (_DATE_DAY_FIRST.fullmatch(text) if day_first else None)
+    if match is None:
+        raise IdentityValueError("date", f"{label} {DATE_NOT_ISO}")
+    return date_from_parts(day=match["day"], month=match["month"], year=match["year"], label=label, not_after=not_after)
+
 
 # --- Sensitive services ----------------------------------------------------------------
 

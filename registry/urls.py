@@ -43,7 +43,7 @@ urlpatterns = [
         name="manage-involvement-end",
     ),
     re_path(rf"{MANAGE_CHILD}transfer/$", maintenance_views.child_transfer, name="manage-transfer"),
-    # Bulk upload of the import file by register managers (issue 4, registry/intake/uploads.py).
+    # Bulk upload of the import file by register managers (issue 4, registry/intake/services.py).
     path("uploads/", upload_views.upload_list, name="uploads"),
     path("uploads/new/", upload_views.upload_new, name="upload-new"),
     path("uploads/<uuid:upload_id>/", upload_views.upload_detail, name="upload"),

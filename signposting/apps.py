@@ -11,4 +11,5 @@ class SignpostingConfig(AppConfig):
         # module imports its service, so the service cannot import it back), and a name is
         # known only once its module is imported. Not at the top: the tasks read models.
         import feeds.tasks  # noqa: F401
+        import registry.children.tasks
         import registry.intake.tasks  # noqa: F401

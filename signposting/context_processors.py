@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from accounts.roles import Role
-from registry.children.notifications import unread_notifications_count
+from registry.children.selectors import unread_notifications_count
 
 
 def service(request: HttpRequest) -> dict[str, Any]:

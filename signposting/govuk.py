@@ -1,11 +1,12 @@
 """GOV.UK Design System form pieces shared by every app: the date input (three boxes for
-day, month and year) as one form field and widget, and the rule that turns the three
-boxes into a date.
+day, month and year) as one form field and widget, the rule that turns the three boxes
+into a date, and the UK postcode rule.
 
 A leaf module: it imports Django only, never an app, so that registry, accounts, audit and
 feeds can all use it (an import-linter contract keeps it so). The date rule lives here, not
 in registry, because auditors' and user admins' forms need it too and those apps never
-import registry; registry.identity re-exports it as part of the identity contract."""
+import registry; the postcode rule for the same reason (a user's own home postcode is
+typed in accounts). registry.identity re-exports both as part of the identity contract."""
 
 import datetime
 import re
@@ -28,6 +29,26 @@ class InputValueError(ValueError):
         self.field = field
         self.message = message
 
+
+# --- Postcode --------------------------------------------------------------------------
+
+POSTCODE_SHAPE = "Enter a full UK postcode, like SW1A 1AA"
+_POSTCODE_PATTERN = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+
+
+def postcode_clean(value: str | None) -> str:
+    """Upper case with one space before the inward code ("sw1a1aa" -> "SW1A 1AA"), or "" if
+    none was given."""
+    compact = re.sub(r"\s+", "", value or "").upper()
+    if not compact:
+        return ""
+    match = _POSTCODE_PATTERN.match(compact)
+    if not match:
+        raise InputValueError("postcode", POSTCODE_SHAPE)
+    return f"{match.group(1)} {match.group(2)}"
+
+
+# --- Dates -----------------------------------------------------------------------------
 
 DATE_EARLIEST_YEAR = 1900
 DATE_WHOLE_IN_ONE_BOX = "Enter the date as day, month, year, for example 21 6 2024"

@@ -9,7 +9,7 @@ from accounts.models import LocalAuthority, Organisation, SensitiveCategory, Use
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
 from registry.identity import postcode_district
-from registry.models import Child, ChildTransfer, Involvement, ProtectionStatus, ServiceType
+from registry.models import Child, ChildTransfer, Involvement, Notification, ProtectionStatus, ServiceType
 
 
 def children_on_register_count(*, local_authority: LocalAuthority) -> int:
@@ -274,3 +274,7 @@ def practitioner_for_involvement(*, email: str) -> User | None:
     if user is None or not user.has_role(Role.PRACTITIONER):
         return None
     return user
+
+
+def unread_notifications_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

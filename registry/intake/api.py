@@ -2,7 +2,7 @@
 
 Serializers list every field they accept: a field they do not list (the local authority,
 register ID, version, audit fields, or any other) is refused with a 400, never ignored, so a
-system that thinks it set one finds out. Views parse, then call registry.intake.cms; each write is
+system that thinks it set one finds out. Views parse, then call registry.intake.services; each write is
 audited there in the same transaction. Errors are 4xx with a message.
 """
 
@@ -26,16 +26,14 @@ from rest_framework.views import APIView
 
 from accounts.models import LocalAuthority, User
 from registry.children.api_fields import date_not_future, nhs_number_validated, postcode_validated
-from registry.intake.cms import (
+from registry.intake.selectors import cms_account_authority, cms_child_for_reference, request_fingerprint
+from registry.intake.services import (
     CmsRefused,
     IdempotencyKeyReused,
-    cms_account_authority,
-    cms_child_for_reference,
     cms_child_upsert,
     cms_refusal_record,
     idempotent_call,
     involvement_upsert,
-    request_fingerprint,
     status_upsert,
 )
 from registry.models import OtherName, ProtectionStatus, ServiceType, Sex
@@ -308,7 +306,7 @@ class CmsView(APIView):
         return user, authority
 
     def write_once(self, request: Request, perform: Any) -> Response:
-        """Answer through the Idempotency-Key ledger (registry.intake.cms.idempotent_call)."""
+        """Answer through the Idempotency-Key ledger (registry.intake.services.idempotent_call)."""
         key = request.headers.get("Idempotency-Key", "")
         if not IDEMPOTENCY_KEY_PATTERN.match(key):
             return Response(

@@ -3,13 +3,12 @@ Each task takes ids and is safe to run twice."""
 
 from celery import shared_task
 
-from registry.intake.cms import idempotency_records_purge
-from registry.intake.uploads import bulk_upload_process
+from registry.intake.services import bulk_upload_process, idempotency_records_purge
 
 
 @shared_task(acks_late=True)
 def bulk_upload_process_task(upload_id: str) -> bool:
-    """Process a register manager's uploaded import file (registry.intake.uploads). Safe to run
+    """Process a register manager's uploaded import file (registry.intake.services). Safe to run
     twice: an upload already finished or being processed is left alone."""
     return bulk_upload_process(upload_id=upload_id) is not None
 

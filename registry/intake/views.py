@@ -1,4 +1,4 @@
-"""Register managers' bulk upload pages (registry.intake.uploads): upload an import file, watch it
+"""Register managers' bulk upload pages (registry.intake.services): upload an import file, watch it
 being processed, download its validation report. An upload of another authority is a 404."""
 
 from typing import Any
@@ -15,14 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import LocalAuthority, User
-from registry.intake.uploads import (
-    bulk_upload_create,
+from registry.intake.selectors import (
     bulk_upload_for_user,
     bulk_upload_report_csv,
     bulk_upload_status,
     bulk_uploads_for_user,
     upload_authorities_for_user,
 )
+from registry.intake.services import bulk_upload_create
 
 UPLOADS_LISTED = 20
 

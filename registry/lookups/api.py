@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import lookup_refusal
+from audit.actor import Actor
 from audit.models import LookupReason
 from registry.children.api_fields import date_not_future, nhs_number_validated, postcode_validated
 from registry.lookups.forms import SEX_CHOICES
@@ -225,12 +226,10 @@ class SearchView(APIView):
             raw = {}
         stated = raw.get("reason")
         search_throttled_record(
-            actor=user,
+            by=Actor.from_request(request._request, user=user),
             submitted=_submitted(raw),
             reason=LookupReasonGiven(str(stated) if stated in LookupReason.values else ""),
             retry_after=seconds,
-            request=request._request,
-            channel="api",
         )
         raise Throttled(
             wait=seconds,
@@ -255,12 +254,10 @@ class SearchView(APIView):
             raw = request.data if isinstance(request.data, dict) else {}
             stated = raw.get("reason")
             search_invalid_record(
-                actor=user,
+                by=Actor.from_request(request._request, user=user),
                 submitted=_submitted(raw),
                 reason=LookupReasonGiven(str(stated) if stated in LookupReason.values else ""),
                 errors=[f"{field}: {error}" for field, errors in serializer.errors.items() for error in errors],
-                request=request._request,
-                channel="api",
             )
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         data = serializer.validated_data
@@ -268,18 +265,11 @@ class SearchView(APIView):
         reason = LookupReasonGiven(data["reason"], data["reason_detail"].strip())
         unborn = serializer.unborn_criteria()
         try:
+            by = Actor.from_request(request._request, user=user)
             if unborn is not None:
-                outcome, event = unborn_search_perform(
-                    actor=user, criteria=unborn, reason=reason, request=request._request, channel="api"
-                )
+                outcome, event = unborn_search_perform(by=by, criteria=unborn, reason=reason)
             else:
-                outcome, event = search_perform(
-                    actor=user,
-                    criteria=SearchCriteria.from_values(data),
-                    reason=reason,
-                    request=request._request,
-                    channel="api",
-                )
+                outcome, event = search_perform(by=by, criteria=SearchCriteria.from_values(data), reason=reason)
         except LookupRefused as refused:
             code = status.HTTP_403_FORBIDDEN if not_allowed else status.HTTP_400_BAD_REQUEST
             return Response({"detail": str(refused)}, status=code)

@@ -11,11 +11,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import lookup_refusal
+from audit.actor import Actor
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.selectors import ChildSignpost, child_signpost, children_managed_by, managed_children_page
@@ -62,52 +62,57 @@ def _criteria_for_audit(criteria: SearchCriteria | UnbornSearchCriteria) -> dict
     return {key: value for key, value in values.items() if value}
 
 
+def _signed_in(by: Actor[User]) -> User:
+    # A look-up is always a person's: the views and the API build the context from a
+    # signed-in request.
+    assert by.user is not None, "a look-up needs a signed-in user"
+    return by.user
+
+
 def search_perform(
-    *, actor: User, criteria: SearchCriteria, reason: LookupReasonGiven, request: HttpRequest | None, channel: str
+    *, by: Actor[User], criteria: SearchCriteria, reason: LookupReasonGiven
 ) -> tuple[SearchOutcome, AuditEvent]:
     """Search the register for a practitioner and audit it. Raises LookupRefused (audited)
-    when the user may not search or the criteria are too thin."""
+    when the user may not search or the criteria are too thin. `by` is the actor context
+    (user, request, channel), passed whole to every audit event."""
+    actor = _signed_in(by)
     audit: dict[str, Any] = {
         "action": AuditEvent.Action.SEARCH,
-        "actor": actor,
-        "request": request,
+        "actor": by,
         "reason": reason.reason,
         "reason_detail": reason.detail,
         "criteria": _criteria_for_audit(criteria),
-        "channel": channel,
     }
     refusal = lookup_refusal(user=actor) or criteria_sufficient(criteria)
     return _search_audited(
-        audit=audit, refusal=refusal, run=lambda: candidates(criteria, purpose=Purpose.SEARCH), reason=reason
+        by=by, audit=audit, refusal=refusal, run=lambda: candidates(criteria, purpose=Purpose.SEARCH), reason=reason
     )
 
 
 def unborn_search_perform(
-    *, actor: User, criteria: UnbornSearchCriteria, reason: LookupReasonGiven, request: HttpRequest | None,
-    channel: str,
-) -> tuple[SearchOutcome, AuditEvent]:  # fmt: skip
+    *, by: Actor[User], criteria: UnbornSearchCriteria, reason: LookupReasonGiven
+) -> tuple[SearchOutcome, AuditEvent]:
     """Search for an unborn child on a pre-birth plan by the mother's details, for a
     practitioner, audited exactly as search_perform (the mother's details as typed, the
     register IDs returned, the outcome; details.purpose UNBORN_SEARCH). Raises
     LookupRefused (audited) when the user may not search or the details are too thin."""
+    actor = _signed_in(by)
     audit: dict[str, Any] = {
         "action": AuditEvent.Action.SEARCH,
-        "actor": actor,
-        "request": request,
+        "actor": by,
         "reason": reason.reason,
         "reason_detail": reason.detail,
         "criteria": _criteria_for_audit(criteria),
-        "channel": channel,
     }
     refusal = lookup_refusal(user=actor) or unborn_criteria_sufficient(criteria)
     return _search_audited(
-        audit=audit, refusal=refusal, run=lambda: unborn_search(criteria), reason=reason, purpose=UNBORN_SEARCH
+        by=by, audit=audit, refusal=refusal, run=lambda: unborn_search(criteria), reason=reason, purpose=UNBORN_SEARCH
     )
 
 
 def _search_audited(
-    *, audit: dict[str, Any], refusal: str | None, run: Callable[[], SearchOutcome], reason: LookupReasonGiven,
-    purpose: str = "",
+    *, by: Actor[User], audit: dict[str, Any], refusal: str | None, run: Callable[[], SearchOutcome],
+    reason: LookupReasonGiven, purpose: str = "",
 ) -> tuple[SearchOutcome, AuditEvent]:  # fmt: skip
     """Run a search inside the transaction that audits it (fail closed); a refused search
     and a failed one are audited too."""
@@ -133,11 +138,11 @@ def _search_audited(
                 },
                 details={**_search_details(outcome), **purpose_details},
             )
-            _withheld_matches_notify(actor=audit["actor"], outcome=outcome, reason=reason)
+            _withheld_matches_notify(actor=_signed_in(by), outcome=outcome, reason=reason)
     except Exception as error:
         # Record that a search was attempted even though it failed, in its own transaction;
         # if even that fails the error propagates and the user sees the failure page.
-        logger.exception("search failed (request %s)", getattr(audit["request"], "request_id", "-"))
+        logger.exception("search failed (request %s)", getattr(by.request, "request_id", "-"))
         with transaction.atomic():
             audit_event_record(
                 **audit, outcome=LookupOutcome.FAILED, details={"error": type(error).__name__, **purpose_details}
@@ -168,49 +173,33 @@ def _withheld_matches_notify(*, actor: User, outcome: SearchOutcome, reason: Loo
 
 
 def search_invalid_record(
-    *,
-    actor: User,
-    submitted: dict[str, str],
-    reason: LookupReasonGiven,
-    errors: list[str],
-    request: HttpRequest | None,
-    channel: str,
+    *, by: Actor[User], submitted: dict[str, str], reason: LookupReasonGiven, errors: list[str]
 ) -> AuditEvent:
     """Audit a search refused because a field was not valid: it is still a search."""
     with transaction.atomic():
         return audit_event_record(
             action=AuditEvent.Action.SEARCH,
-            actor=actor,
-            request=request,
+            actor=by,
             reason=reason.reason,
             reason_detail=reason.detail,
             criteria=submitted,
-            channel=channel,
             outcome=LookupOutcome.REFUSED,
             details={"refusal": "; ".join(errors)[:500]},
         )
 
 
 def search_throttled_record(
-    *,
-    actor: User,
-    submitted: dict[str, str],
-    reason: LookupReasonGiven,
-    retry_after: int,
-    request: HttpRequest | None,
-    channel: str,
+    *, by: Actor[User], submitted: dict[str, str], reason: LookupReasonGiven, retry_after: int
 ) -> AuditEvent:
     """Audit a search refused because the user went over the search rate limit: it is
     still a search (what was asked, why), refused, with how long they were told to wait."""
     with transaction.atomic():
         return audit_event_record(
             action=AuditEvent.Action.SEARCH,
-            actor=actor,
-            request=request,
+            actor=by,
             reason=reason.reason,
             reason_detail=reason.detail,
             criteria=submitted,
-            channel=channel,
             outcome=LookupOutcome.REFUSED,
             details={"refusal": "throttled: too many searches", "retry_after_seconds": retry_after},
         )
@@ -369,21 +358,19 @@ def search_event_for_view(*, actor: User, event_id: int | None, register_id: str
 
 
 def child_view(
-    *, actor: User, register_id: str, reason: LookupReasonGiven, request: HttpRequest | None, channel: str,
-    search_event: AuditEvent | None = None,
-) -> ChildSignpost | None:  # fmt: skip
+    *, by: Actor[User], register_id: str, reason: LookupReasonGiven, search_event: AuditEvent | None = None
+) -> ChildSignpost | None:
     """Open a child's signposting record for a practitioner and audit it. None if there is
     no such child (also audited). Someone outside the responsible authority triggers an
     access notice for that authority's daily digest."""
+    actor = _signed_in(by)
     refusal = lookup_refusal(user=actor)
     audit: dict[str, Any] = {
         "action": AuditEvent.Action.CHILD_VIEWED,
-        "actor": actor,
-        "request": request,
+        "actor": by,
         "reason": reason.reason,
         "reason_detail": reason.detail,
         "criteria": {"register_id": register_id},
-        "channel": channel,
         "details": {"search_event": search_event.pk} if search_event else {},
     }
     with transaction.atomic():
@@ -431,11 +418,12 @@ class ManagerFound:
     too_many: bool
 
 
-def manager_find_perform(*, actor: User, find: ManagerFind, request: HttpRequest | None) -> ManagerFound:
+def manager_find_perform(*, by: Actor[User], find: ManagerFind) -> ManagerFound:
     """Find the actor's own authority's children (never another authority's: the reference
     is looked up in managed_children_page, the matcher runs with purpose MANAGER_FIND) and
     audit it in the same transaction, as a search with the purpose "manager_find": what was
     typed, the register IDs found and the outcome. No audit, no answer (fail closed)."""
+    actor = _signed_in(by)
     with transaction.atomic():
         if find.criteria is None:
             children = list(managed_children_page(user=actor, query=find.reference))
@@ -455,12 +443,10 @@ def manager_find_perform(*, actor: User, find: ManagerFind, request: HttpRequest
             result = LookupOutcome.RESULTS if found.children else LookupOutcome.NO_RESULTS
         audit_event_record(
             action=AuditEvent.Action.SEARCH,
-            actor=actor,
-            request=request,
+            actor=by,
             criteria=typed,
             outcome=result,
             register_ids=[child.register_id for child in found.children],
             details={"purpose": MANAGER_FIND},
-            channel="web",
         )
     return found

@@ -17,9 +17,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import User
 from accounts.selectors import lookup_refusal
+from audit.actor import Actor
 from audit.models import AuditEvent, LookupReason
 from registry.children.selectors import managed_child_exists, service_type_for_user
 from registry.children.services import InvolvementRefused, practitioner_involvement_end, practitioner_involvement_start
+from registry.children.services_notifications import notifications_mark_read
 from registry.lookups.forms import InvolvementStartForm, LookupReasonForm, SearchForm, UnbornSearchForm
 from registry.lookups.services import (
     LookupReasonGiven,
@@ -85,13 +87,15 @@ def search(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             errors = [str(error) for error_list in form.errors.values() for error in error_list]
             search_invalid_record(
-                actor=user, submitted=form.submitted_criteria(), reason=_reason(form), errors=errors, request=request,
-                channel="web",
-            )  # fmt: skip
+                by=Actor.from_request(request, user=user),
+                submitted=form.submitted_criteria(),
+                reason=_reason(form),
+                errors=errors,
+            )
             return render(request, "registry/search.html", {"form": form})
         try:
             outcome, event = search_perform(
-                actor=user, criteria=form.criteria(), reason=_reason(form), request=request, channel="web"
+                by=Actor.from_request(request, user=user), criteria=form.criteria(), reason=_reason(form)
             )
         except LookupRefused as refused:
             form.add_error(None, str(refused))
@@ -127,13 +131,15 @@ def search_unborn(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             errors = [str(error) for error_list in form.errors.values() for error in error_list]
             search_invalid_record(
-                actor=user, submitted=form.submitted_criteria(), reason=_reason(form), errors=errors, request=request,
-                channel="web",
-            )  # fmt: skip
+                by=Actor.from_request(request, user=user),
+                submitted=form.submitted_criteria(),
+                reason=_reason(form),
+                errors=errors,
+            )
             return render(request, "registry/search_unborn.html", {"form": form})
         try:
             outcome, event = unborn_search_perform(
-                actor=user, criteria=form.criteria(), reason=_reason(form), request=request, channel="web"
+                by=Actor.from_request(request, user=user), criteria=form.criteria(), reason=_reason(form)
             )
         except LookupRefused as refused:
             form.add_error(None, str(refused))
@@ -170,9 +176,11 @@ def _throttled(request: HttpRequest, *, user: User, form: SearchForm | UnbornSea
     """Over the search limit: audited as a refused search, answered 429 with how long to wait."""
     try:
         search_throttled_record(
-            actor=user, submitted=form.submitted_criteria(), reason=_reason(form), retry_after=wait, request=request,
-            channel="web",
-        )  # fmt: skip
+            by=Actor.from_request(request, user=user),
+            submitted=form.submitted_criteria(),
+            reason=_reason(form),
+            retry_after=wait,
+        )
     except DatabaseError:
         return _unavailable(request)
     response = render(request, "registry/search_throttled.html", {"wait_seconds": wait}, status=429)
@@ -210,11 +218,9 @@ def child_detail(request: HttpRequest, register_id: str) -> HttpResponse:
                 return render(request, "registry/child_reason.html", {"form": form, "register_id": register_id})
             reason = _reason(form)
         signpost = child_view(
-            actor=user,
+            by=Actor.from_request(request, user=user),
             register_id=register_id,
             reason=reason,
-            request=request,
-            channel="web",
             search_event=search_event,
         )
     except DatabaseError:
@@ -303,7 +309,7 @@ def involvement_end(request: HttpRequest, register_id: str) -> HttpResponse:
 def notifications(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if request.method == "POST":
-        Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+        notifications_mark_read(user=user)
         return redirect("registry:notifications")
     items = Notification.objects.filter(recipient=user).select_related("child")[:100]
     context: dict[str, Any] = {"notifications": items, "unread": sum(1 for item in items if item.read_at is None)}

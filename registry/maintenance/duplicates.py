@@ -7,20 +7,16 @@ or NHS number yet, is compared by the mother's identity on other unborn plans
 Another authority's child is never described, shielded or not: the manager learns only
 that a record held by that authority may match and how to contact it (docs/search.md,
 "Shielded results"), so the check cannot be used to look a child up by NHS number. The
-check is itself a look at the national register, so it is audited like a search: the
-values typed and the register IDs found."""
+check is itself a look at the national register, so it is audited like a search (the
+values typed and the register IDs found) by registry.maintenance.services."""
 
 import datetime
 from dataclasses import asdict, dataclass, field
 
-from django.db import transaction
-from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 from accounts.models import LocalAuthority, User
-from audit.models import AuditEvent, LookupOutcome
-from audit.services import audit_event_record
-from registry.children.selectors import authorities_managed_by, child_authority_codes
+from registry.children.selectors import authorities_managed_by
 from registry.matching.keys import name_normalise
 from registry.matching.selectors import MotherIdentity, Purpose, SearchCriteria, candidates, unborn_candidates
 from registry.models import Child
@@ -152,62 +148,3 @@ def possible_duplicates(*, user: User, proposed: ProposedChild) -> DuplicateChec
         too_many=too_many,
         held_elsewhere=held_elsewhere,
     )
-
-
-def _typed(proposed: ProposedChild) -> dict[str, str]:
-    return {
-        name: value.isoformat() if isinstance(value, datetime.date) else str(value)
-        for name, value in proposed.__dict__.items()
-        if value
-    }
-
-
-def duplicate_check_perform(*, actor: User, proposed: ProposedChild, request: HttpRequest | None) -> DuplicateCheck:
-    """Run the check and audit it as a search with the purpose "duplicate_check": the
-    values typed (as for any search, so that a look-up by NHS number is visible to
-    auditors) and the register IDs that came back."""
-    with transaction.atomic():
-        check = possible_duplicates(user=actor, proposed=proposed)
-        typed = _typed(proposed)
-        audit_event_record(
-            action=AuditEvent.Action.SEARCH,
-            actor=actor,
-            request=request,
-            criteria=typed,
-            register_ids=check.register_ids,
-            child_authority_codes=child_authority_codes(register_ids=check.register_ids),
-            details={
-                "purpose": "duplicate_check",
-                "criteria_fields": sorted(typed),
-                "held_elsewhere": check.held_elsewhere,
-            },
-            outcome=LookupOutcome.TOO_MANY
-            if check.too_many
-            else (LookupOutcome.RESULTS if check.register_ids else LookupOutcome.NO_RESULTS),
-            channel="web",
-        )
-    return check
-
-
-def duplicate_decision_record(
-    *, actor: User, check: DuplicateCheck, held_by: PossibleDuplicate, request: HttpRequest | None
-) -> None:
-    """The manager says the child is one another authority already holds: nothing is
-    written but this decision, so that the authority can be asked for a transfer."""
-    held = check.held_elsewhere.get(held_by.local_authority.gss_code, [])
-    with transaction.atomic():
-        audit_event_record(
-            action=AuditEvent.Action.SEARCH,
-            actor=actor,
-            request=request,
-            register_ids=held,
-            child_authority_codes=child_authority_codes(register_ids=held),
-            local_authority_code=held_by.local_authority.gss_code,
-            details={
-                "purpose": "duplicate_check",
-                "decision": "same_child_other_authority",
-                "register_ids_shown": check.register_ids,
-            },
-            outcome=LookupOutcome.RESULTS,
-            channel="web",
-        )

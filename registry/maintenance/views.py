@@ -20,17 +20,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
+from audit.actor import Actor
 from audit.services import personal_data_read_record
 from registry.children import selectors, services
 from registry.lookups.services import manager_find_perform
-from registry.maintenance.duplicates import (
-    DIFFERENT_CHILD,
-    HELD_ELSEWHERE,
-    SAME,
-    DuplicateCheck,
-    duplicate_check_perform,
-    duplicate_decision_record,
-)
+from registry.maintenance.duplicates import DIFFERENT_CHILD, HELD_ELSEWHERE, SAME, DuplicateCheck
 from registry.maintenance.forms import (
     ChildAddForm,
     ChildFindForm,
@@ -45,6 +39,7 @@ from registry.maintenance.forms import (
     TransferForm,
     VersionedForm,
 )
+from registry.maintenance.services import duplicate_check_perform, duplicate_decision_record
 from registry.models import Child
 
 CHILDREN_PER_PAGE = 25
@@ -99,8 +94,7 @@ def _read_audited(request: HttpRequest, children: list[Child], *, page: str) -> 
     if not children:
         return
     personal_data_read_record(
-        actor=_user(request),
-        request=request,
+        by=Actor.from_request(request, user=_user(request)),
         register_ids=[child.register_id for child in children],
         page=page,
         child_authority_codes={child.register_id: child.responsible_local_authority.gss_code for child in children},
@@ -155,7 +149,7 @@ def children(request: HttpRequest) -> HttpResponse:
     form = ChildFindForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"form": form, "authorities": authorities}
     if form.is_bound and form.is_valid():
-        context["found"] = manager_find_perform(actor=user, find=form.find(), request=request)
+        context["found"] = manager_find_perform(by=Actor.from_request(request, user=user), find=form.find())
         return render(request, "registry/manage/children.html", context)
     page = Paginator(selectors.managed_children_page(user=user), CHILDREN_PER_PAGE).get_page(request.GET.get("page"))
     _read_audited(request, list(page.object_list), page="manage_children")
@@ -176,7 +170,7 @@ def child_add(request: HttpRequest) -> HttpResponse:
     if not form.is_valid() or "edit" in request.POST:
         return render(request, "registry/manage/child_add.html", {"form": form})
     try:
-        check = duplicate_check_perform(actor=user, proposed=form.proposed(), request=request)
+        check = duplicate_check_perform(by=Actor.from_request(request, user=user), proposed=form.proposed())
         if check.too_many:
             form.add_error(
                 None,
@@ -262,7 +256,7 @@ def _held_elsewhere(request: HttpRequest, check: DuplicateCheck, gss_code: str) 
     whom to ask for a transfer."""
     candidate = check.hidden_held_by(gss_code)
     assert candidate is not None  # the decision form only offers authorities that hold a match
-    duplicate_decision_record(actor=_user(request), check=check, held_by=candidate, request=request)
+    duplicate_decision_record(by=Actor.from_request(request, user=_user(request)), check=check, held_by=candidate)
     return render(request, "registry/manage/child_transfer_needed.html", {"candidate": candidate})
 
 

@@ -25,6 +25,7 @@ from accounts.roles import Role
 from accounts.selectors import user_may_act_on_authority, users_with_role_for_authority
 from audit.models import AuditEvent
 from audit.services import audit_event_record
+from registry.children.services_notifications import Notice, notification_send
 from registry.models import Child, LegalHold, ManualRemovalReason, Notification, RemovalReceipt, RemovalRule
 from registry.removal.rules import (
     DueChild,
@@ -290,7 +291,7 @@ def _removal_due_notify_chunk(children: list[DueChild], managers: dict[str, list
             kind=Notification.Kind.REMOVAL_DUE, child_id__in=[due.child_pk for due in children]
         ).values_list("child_id", "recipient_id")
     )
-    notifications: list[Notification] = []
+    notices: list[Notice] = []
     for due in children:
         if due.local_authority_code not in managers:
             authority = LocalAuthority.objects.get(gss_code=due.local_authority_code)
@@ -302,16 +303,18 @@ def _removal_due_notify_chunk(children: list[DueChild], managers: dict[str, list
             f"Child {due.register_id}{reference} is due to leave the register on {due.due_on.day} {due.due_on:%B %Y}, "
             f"{rule_explanation(due.rule)}. If they should stay, check their statuses are up to date."
         )
-        notifications.extend(
-            Notification(recipient=manager, child_id=due.child_pk, kind=Notification.Kind.REMOVAL_DUE, message=message)
+        notices.extend(
+            Notice(recipient_id=manager.pk, child_id=due.child_pk, message=message)
             for manager in managers[due.local_authority_code]
             if (due.child_pk, manager.pk) not in told
         )
     with transaction.atomic():
         # A child removed since it was listed would fail the ForeignKey: keep only those still here.
-        present = set(
-            Child.objects.filter(pk__in={item.child_id for item in notifications}).values_list("pk", flat=True)
+        present = set(Child.objects.filter(pk__in={item.child_id for item in notices}).values_list("pk", flat=True))
+        # Shown in the app only: the managers' due list is where they act on it.
+        made = notification_send(
+            kind=Notification.Kind.REMOVAL_DUE,
+            notices=[item for item in notices if item.child_id in present],
+            email=False,
         )
-        kept = [item for item in notifications if item.child_id in present]
-        Notification.objects.bulk_create(kept)
-    return len(kept)
+    return len(made)

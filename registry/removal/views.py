@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
+from audit.actor import Actor
 from audit.services import personal_data_read_record
 from registry.models import ManualRemovalReason, RemovalReceipt
 from registry.removal.forms import LegalHoldForm, LegalHoldLiftForm, ManualRemovalForm
@@ -92,8 +93,7 @@ def child_remove(request: HttpRequest, register_id: str) -> HttpResponse:
         # personal data, audited before it is shown (fail closed). The first step shows
         # only the register ID.
         personal_data_read_record(
-            actor=user,
-            request=request,
+            by=Actor.from_request(request, user=user),
             register_ids=[child.register_id],
             page="removal_confirmation",
             child_authority_codes={child.register_id: child.responsible_local_authority.gss_code},

@@ -48,7 +48,7 @@ REGISTER_MAXIMUM_AGE_YEARS = env.int("REGISTER_MAXIMUM_AGE_YEARS", default=18)
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=2000)
 
 # --- Register maintenance and the case-management API (issue 4) ---------------------------
-# Bulk upload in the browser (registry.intake.uploads): the largest file accepted, and rows per
+# Bulk upload in the browser (registry.intake.services): the largest file accepted, and rows per
 # transaction (smaller than IMPORT_BATCH_SIZE so that the progress bar moves).
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 # Every other request body (forms, API JSON) is held in memory: Django's own limit, checked

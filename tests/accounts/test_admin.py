@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from accounts.roles import Role
 from accounts.services import role_group
 from audit.models import AuditEvent
-from tests.factories import UserFactory
+from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,55 @@ def test_an_admin_role_or_activity_change_is_refused_and_nothing_goes_unaudited(
     assert practitioner.is_active
     assert not practitioner.is_staff
     assert str(practitioner.training_completed_on) != "2020-01-01"
-    assert AuditEvent.objects.filter(subject_user_id=practitioner.pk).count() == grants_before
+    # Only the correction is recorded: which field, never its value.
+    events = AuditEvent.objects.filter(subject_user_id=practitioner.pk).order_by("pk")
+    assert events.count() == grants_before + 1
+    corrected = events.last()
+    assert corrected.action == AuditEvent.Action.USER_DETAILS_CORRECTED
+    assert (corrected.actor_id, corrected.details, corrected.channel) == (
+        system_admin.pk,
+        {"fields": ["job_title"]},
+        "web",
+    )
+
+
+def test_an_admin_cannot_move_a_user_to_another_authority_or_organisation(client, westminster, birmingham):
+    system_admin = UserFactory(is_superuser=True, roles=[Role.SYSTEM_ADMINISTRATOR])
+    practitioner = UserFactory(organisation__local_authority=westminster, roles=[Role.PRACTITIONER])
+    other = OrganisationFactory(local_authority=birmingham)
+    client.force_login(system_admin)
+    client.post(
+        f"/django-admin/accounts/user/{practitioner.pk}/change/",
+        _change_form_data(practitioner, local_authority=birmingham.pk, organisation=other.pk),
+    )
+    practitioner.refresh_from_db()
+    assert practitioner.organisation_id != other.pk
+    assert practitioner.local_authority_id != birmingham.pk
+
+
+def test_the_admin_cannot_add_delete_or_set_the_password_of_a_user(client, westminster):
+    system_admin = UserFactory(is_superuser=True, roles=[Role.SYSTEM_ADMINISTRATOR])
+    practitioner = UserFactory(organisation__local_authority=westminster, roles=[Role.PRACTITIONER])
+    client.force_login(system_admin)
+    assert client.get("/django-admin/accounts/user/add/").status_code == 403
+    assert client.post(f"/django-admin/accounts/user/{practitioner.pk}/delete/", {"post": "yes"}).status_code == 403
+    response = client.post(
+        f"/django-admin/accounts/user/{practitioner.pk}/password/",
+        {"password1": "An0ther-long-passphrase", "password2": "An0ther-long-passphrase"},
+    )
+    assert response.status_code == 403
+    practitioner.refresh_from_db()
+    assert not practitioner.check_password("An0ther-long-passphrase")
+    assert type(practitioner).objects.filter(pk=practitioner.pk).exists()
+
+
+def test_an_authority_s_code_and_an_organisation_s_sensitive_service_are_fixed_in_the_admin(client, westminster):
+    client.force_login(UserFactory(is_superuser=True, roles=[Role.SYSTEM_ADMINISTRATOR]))
+    organisation = OrganisationFactory(local_authority=westminster, sensitive_service="")
+    page = client.get(f"/django-admin/accounts/localauthority/{westminster.pk}/change/").content.decode()
+    assert 'name="gss_code"' not in page
+    page = client.get(f"/django-admin/accounts/organisation/{organisation.pk}/change/").content.decode()
+    assert 'name="sensitive_service"' not in page and 'name="local_authority"' not in page
 
 
 def test_the_admin_offers_no_page_to_change_a_role_s_permissions_or_an_authority_s_scopes(client, westminster):

@@ -2,9 +2,9 @@ import datetime
 
 import pytest
 
-from audit.anomalies import anomalies_scan
 from audit.models import AnomalyFlag, AnomalyRule, AuditEvent
 from audit.services import FlagAlreadyReviewed, anomaly_flag_review
+from audit.services_anomalies import anomalies_scan
 from audit.tasks import anomalies_detect
 from tests.audit.factories_audit import national_auditor, practitioner_of, search_recorded, view_recorded
 from tests.factories import ChildFactory, InvolvementFactory

@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 
 from audit import register_reader as reader_module
-from audit.anomalies import anomalies_scan
 from audit.models import AuditEvent, AuditEventChild
 from audit.register_reader import RegisterReaderMissing, register_reader
 from audit.selectors import AuditQuery, audit_events_find, auditor_scope
 from audit.services import audit_event_record
+from audit.services_anomalies import anomalies_scan
 from registry.children.services import status_end
 from registry.models import Child
 from tests.audit.factories_audit import authority_auditor, national_auditor, practitioner_of, view_recorded

@@ -6,9 +6,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from audit.anomalies import anomalies_scan
 from audit.models import AnomalyFlag
 from audit.selectors import AuditQuery, audit_events_find, auditor_scope
+from audit.services_anomalies import anomalies_scan
 from tests.audit.factories_audit import (
     authority_auditor,
     national_auditor,

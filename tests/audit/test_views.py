@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from audit.anomalies import anomalies_scan
 from audit.models import AnomalyFlag, AuditEvent
+from audit.services_anomalies import anomalies_scan
 from tests.audit.factories_audit import national_auditor, practitioner_of, search_recorded, view_recorded
 from tests.factories import ChildFactory
 

@@ -6,8 +6,8 @@ import datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from audit.anomalies import anomalies_scan
 from audit.models import AnomalyFlag, AuditEvent
+from audit.services_anomalies import anomalies_scan
 from tests.audit.factories_audit import national_auditor, practitioner_of, search_recorded, view_recorded
 from tests.browser.accessibility import assert_accessible
 from tests.browser.session import sign_in_as

@@ -41,7 +41,7 @@ def test_an_operator_uploads_a_deaths_file_and_a_manager_reviews_what_was_uncert
     page.get_by_role("button", name="Upload and ingest").click()
     expect(page.get_by_role("heading", name="Deaths file: deaths-november.csv")).to_be_visible()
     expect(page.locator("#feed-progress")).to_contain_text("2 of 2 rows done, 1 rejected")
-    expect(page.get_by_role("table")).to_contain_text("date_of_death is not a real date")
+    expect(page.get_by_role("table")).to_contain_text("date_of_death must be a real date")
     assert_accessible(page)
     assert "Oneil" not in page.url and "2019" not in page.url
 

@@ -47,8 +47,8 @@ def test_day_month_year_dates_are_accepted_too():
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        (death_row(date_of_birth="2019-02-30"), "date_of_birth is not a real date (use YYYY-MM-DD)"),
-        (death_row(date_of_death="yesterday"), "date_of_death is not a real date (use YYYY-MM-DD)"),
+        (death_row(date_of_birth="2019-02-30"), "date_of_birth must be a real date"),
+        (death_row(date_of_death="yesterday"), "date_of_death is not a date in the form YYYY-MM-DD"),
         (death_row(date_of_death="2026-12-25"), "date_of_death is in the future"),
         (death_row(date_of_birth="2020-01-01", date_of_death="2019-12-31"), "date_of_death is before date_of_birth"),
         (death_row(registration_date="2026-10-01"), "registration_date is before the date of death"),

@@ -32,7 +32,7 @@ def test_an_operator_uploads_a_file_and_sees_its_progress(client, operator, djan
     page = client.get(response["Location"]).content.decode()
     assert "The file was received and is being ingested." in page
     assert "Finished" in page and ">3</span> of <span" in page
-    assert "date_of_death is not a real date (use YYYY-MM-DD)" in page
+    assert "date_of_death is not a date in the form YYYY-MM-DD" in page
     assert ">1</span> rejected" in page
     progress = client.get(f"/feeds/files/{feed_file.pk}/progress.json").json()
     assert (progress["rows_done"], progress["rows_total"], progress["rejected"]) == (3, 3, 1)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
 from accounts.roles import Role
+from audit.actor import Actor, Channel
 from registry.dashboard.refresh import REFRESH_SETTLE, dashboard_refresh
 from registry.lookups.services import LookupReasonGiven, LookupRefused, child_view, search_perform
 from registry.matching.selectors import SearchCriteria
@@ -94,7 +95,7 @@ def search(
     criteria = SearchCriteria(nhs_number=nhs_number, family_name=family_name)
     try:
         return search_perform(
-            actor=actor, criteria=criteria, reason=LookupReasonGiven(reason), request=None, channel=channel
+            by=Actor(user=actor, channel=Channel(channel)), criteria=criteria, reason=LookupReasonGiven(reason)
         )
     except LookupRefused:
         return None
@@ -102,9 +103,11 @@ def search(
 
 def open_from(actor: User, child: Child, search_event) -> None:
     child_view(
-        actor=actor, register_id=child.register_id, reason=LookupReasonGiven("new_concern"), request=None,
-        channel="web", search_event=search_event,
-    )  # fmt: skip
+        by=Actor(user=actor, channel=Channel.WEB),
+        register_id=child.register_id,
+        reason=LookupReasonGiven("new_concern"),
+        search_event=search_event,
+    )
 
 
 def lookups(register: Register) -> None:

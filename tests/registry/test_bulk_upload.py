@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.roles import Role
 from audit.models import AuditEvent
 from registry.intake.importing import COLUMNS
-from registry.intake.uploads import bulk_upload_process
+from registry.intake.services import bulk_upload_process
 from registry.models import BulkUpload, Child
 from tests.factories import ChildFactory, UserFactory, nhs_number_for
 from tests.registry.import_helpers import GOOD
@@ -148,7 +148,7 @@ def test_a_run_lost_with_its_worker_is_taken_over(manager_client, settings, djan
 def test_progress_is_recorded_as_batches_are_written(manager_client, settings, django_capture_on_commit_callbacks):
     settings.BULK_UPLOAD_BATCH_SIZE = 1
     seen = []
-    from registry.intake import uploads
+    from registry.intake import services as uploads
 
     original = uploads._UploadImporter._write_batch
 
@@ -253,7 +253,7 @@ def test_the_list_shows_the_authoritys_uploads(manager_client, django_capture_on
 def test_an_upload_that_cannot_be_audited_is_not_kept(manager_client, monkeypatch, settings):
     from django.db import DatabaseError
 
-    from registry.intake import uploads
+    from registry.intake import services as uploads
 
     upload(manager_client, csv_bytes(GOOD_FILE))  # one file stored, waiting to be processed
 

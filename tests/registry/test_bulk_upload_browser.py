@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
 from registry.intake import tasks
-from registry.intake.uploads import bulk_upload_process
+from registry.intake.services import bulk_upload_process
 from registry.models import BulkUpload, Child
 from tests.browser.accessibility import assert_accessible
 from tests.browser.session import sign_in_as

@@ -20,6 +20,7 @@ from registry.identity import (
     IdentityValueError,
     Sex,
     date_from_parts,
+    date_from_text,
     involvement_sensitivity,
     nhs_number_check_digit,
     nhs_number_clean,
@@ -222,6 +223,33 @@ def test_a_date_after_not_after_is_refused():
 def test_the_label_names_the_date_in_every_message():
     with pytest.raises(IdentityValueError, match=r"^Start date must be a real date$"):
         date_from_parts(day="30", month="2", year="2026", label="Start date")
+
+
+@pytest.mark.parametrize(
+    ("text", "day_first", "expected"),
+    [
+        ("2019-04-12", False, datetime.date(2019, 4, 12)),
+        ("12/04/2019", True, datetime.date(2019, 4, 12)),
+        ("", False, None),
+    ],
+)
+def test_a_date_a_file_writes_is_read_in_its_shapes(text, day_first, expected):
+    assert date_from_text(text, label="date_of_birth", day_first=day_first) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2019-02-30", "date_of_birth must be a real date"),
+        ("2019-21-06", DATE_MONTH_FIRST),
+        ("12/04/2019", "date_of_birth is not a date in the form YYYY-MM-DD"),
+        ("yesterday", "date_of_birth is not a date in the form YYYY-MM-DD"),
+    ],
+)
+def test_a_date_a_file_writes_follows_the_one_date_rule(text, message):
+    with pytest.raises(IdentityValueError) as raised:
+        date_from_text(text, label="date_of_birth")
+    assert raised.value.message == message
 
 
 # --- Sensitive services ----------------------------------------------------------------

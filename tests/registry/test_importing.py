@@ -72,14 +72,15 @@ def test_bad_rows_are_reported_with_line_field_and_reason_and_the_rest_imported(
             {"la_reference": "B-9", "nhs_number": "", "postcode": "NOT A POSTCODE"},
             {"la_reference": "", "nhs_number": ""},
             {"la_reference": "OK-2", "nhs_number": ""},
+            {"la_reference": "B-10", "nhs_number": "", "date_of_birth": "2016-02-30"},
         ],
     )
     output, report = run_import(path)
     assert "2 children added" in output
-    assert "10 rows rejected" in output
+    assert "11 rows rejected" in output
     reasons = {(int(row["line"]), row["field"]): row["reason"] for row in report}
     assert reasons[(3, "nhs_number")] == NHS_NUMBER_CHECK_DIGIT
-    assert "YYYY-MM-DD" in reasons[(4, "date_of_birth")]
+    assert reasons[(4, "date_of_birth")] == "date_of_birth is not a date in the form YYYY-MM-DD"
     assert reasons[(5, "family_name")] == "is required"
     assert "not a local authority" in reasons[(6, "local_authority_code")]
     assert "required for looked_after" in reasons[(7, "legal_basis")]
@@ -88,6 +89,8 @@ def test_bad_rows_are_reported_with_line_field_and_reason_and_the_rest_imported(
     assert "more than 12 months ago" in reasons[(10, "(row)")]
     assert reasons[(11, "postcode")] == "Enter a full UK postcode, like SW1A 1AA"
     assert "required when there is no NHS number" in reasons[(12, "la_reference")]
+    # The one date rule (date_from_parts), as for a date typed into the three boxes.
+    assert reasons[(14, "date_of_birth")] == "date_of_birth must be a real date"
     assert set(Child.objects.values_list("la_reference", flat=True)) == {"OK-1", "OK-2"}
 
 

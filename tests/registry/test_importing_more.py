@@ -1,6 +1,6 @@
 import pytest
 
-import registry.intake.importing as importing
+import registry.intake.services as importing
 from audit.models import AuditEvent
 from registry.models import Child, OtherName, ProtectionStatus
 from tests.factories import LocalAuthorityFactory

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from accounts.models import User
-from registry.intake.importing import import_children_file, rejection_report
+from registry.intake.importing import rejection_report
+from registry.intake.services import import_children_file
 
 
 def planner_statistics_refresh() -> None:
