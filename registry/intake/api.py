@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import LocalAuthority, User
+from audit.actor import Actor
 from registry.children.api_fields import date_not_future, nhs_number_validated, postcode_validated
 from registry.intake.selectors import cms_account_authority, cms_child_for_reference, request_fingerprint
 from registry.intake.services import (
@@ -335,7 +336,7 @@ class CmsView(APIView):
         )
 
 
-def _record_write(write: Any, *, actor: User, request: Request) -> tuple[int, Any]:
+def _record_write(write: Any, *, by: Actor[User]) -> tuple[int, Any]:
     """Run one record's write in its own savepoint; a refusal undoes only that record (and
     a refusal that says an NHS number is held elsewhere is audited after the undo)."""
     try:
@@ -344,7 +345,7 @@ def _record_write(write: Any, *, actor: User, request: Request) -> tuple[int, An
     except DjangoValidationError as error:
         return status.HTTP_400_BAD_REQUEST, _errors(error)
     except CmsRefused as refused:
-        cms_refusal_record(actor=actor, refused=refused, request=request._request)
+        cms_refusal_record(by=by, refused=refused)
         return refused.status, {"detail": refused.message}
     except IntegrityError:
         return status.HTTP_409_CONFLICT, {"detail": "The register refused this record: it conflicts with one held."}
@@ -362,6 +363,7 @@ class ChildUpsertView(CmsView):
         if (refused := self.reference_error(la_reference)) is not None:
             return refused
         user, authority = self.account()
+        by = Actor.from_request(request._request, user=user)
 
         def perform() -> tuple[int, Any]:
             serializer = ChildRecordSerializer(data=request.data)
@@ -369,14 +371,12 @@ class ChildUpsertView(CmsView):
                 return status.HTTP_400_BAD_REQUEST, serializer.errors
             code, body = _record_write(
                 lambda: cms_child_upsert(
-                    actor=user,
+                    by=by,
                     local_authority=authority,
                     la_reference=la_reference,
                     record=dict(serializer.validated_data),
-                    request=request._request,
                 ),
-                actor=user,
-                request=request,
+                by=by,
             )
             if code != status.HTTP_200_OK:
                 return code, body
@@ -395,6 +395,7 @@ class _ChildPartView(CmsView):
         if (refused := self.reference_error(la_reference)) is not None:
             return refused
         user, authority = self.account()
+        by = Actor.from_request(request._request, user=user)
 
         def perform() -> tuple[int, Any]:
             child = cms_child_for_reference(local_authority=authority, la_reference=la_reference)
@@ -405,9 +406,8 @@ class _ChildPartView(CmsView):
                 return status.HTTP_400_BAD_REQUEST, serializer.errors
             values = dict(serializer.validated_data)
             code, body = _record_write(
-                lambda: write(actor=user, child=child, values=values, request=request._request),
-                actor=user,
-                request=request,
+                lambda: write(by=by, child=child, values=values),
+                by=by,
             )
             if code != status.HTTP_200_OK:
                 return code, body
@@ -432,9 +432,7 @@ class StatusUpsertView(_ChildPartView):
         return self.upsert(
             request,
             la_reference,
-            lambda *, actor, child, values, request: status_upsert(
-                actor=actor, child=child, status=values, request=request
-            ),
+            lambda *, by, child, values: status_upsert(by=by, child=child, status=values),
         )
 
 
@@ -452,9 +450,7 @@ class InvolvementUpsertView(_ChildPartView):
         return self.upsert(
             request,
             la_reference,
-            lambda *, actor, child, values, request: involvement_upsert(
-                actor=actor, child=child, involvement=values, request=request
-            ),
+            lambda *, by, child, values: involvement_upsert(by=by, child=child, involvement=values),
         )
 
 
@@ -468,6 +464,7 @@ class BatchUpsertView(CmsView):
     )
     def post(self, request: Request) -> Response:
         user, authority = self.account()
+        by = Actor.from_request(request._request, user=user)
         data = request.data
         records = data.get("records") if isinstance(data, dict) else None
         limit = settings.CMS_BATCH_MAX_RECORDS
@@ -497,14 +494,12 @@ class BatchUpsertView(CmsView):
                 values = dict(serializer.validated_data)
                 code, body = _record_write(
                     lambda values=values: cms_child_upsert(
-                        actor=user,
+                        by=by,
                         local_authority=authority,
                         la_reference=values.pop("la_reference"),
                         record=values,
-                        request=request._request,
                     ),
-                    actor=user,
-                    request=request,
+                    by=by,
                 )
                 if code != status.HTTP_200_OK:
                     results.append({**result, "outcome": "rejected", "reasons": body})

@@ -36,10 +36,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
+from audit.actor import Actor
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.selectors import child_authority_codes
@@ -526,13 +526,12 @@ def _header_check(stream: IO[bytes]) -> None:
         )
 
 
-def bulk_upload_create(
-    *, actor: User, local_authority: LocalAuthority, file: UploadedFile, request: HttpRequest | None = None
-) -> BulkUpload:
+def bulk_upload_create(*, by: Actor[User], local_authority: LocalAuthority, file: UploadedFile) -> BulkUpload:
     """Store an uploaded import file for `local_authority` and queue its processing once the
     upload is committed. Raises ValidationError for a file that is too large, empty, or not
     in the import format, and PermissionDenied if the actor does not manage the authority."""
-    if not upload_authorities_for_user(user=actor).filter(pk=local_authority.pk).exists():
+    actor = by.user
+    if actor is None or not upload_authorities_for_user(user=actor).filter(pk=local_authority.pk).exists():
         raise PermissionDenied
     size = file.size or 0
     if size == 0:
@@ -551,23 +550,21 @@ def bulk_upload_create(
     # A random stored name: the original may name a child.
     upload.file.save(f"{upload.pk}.csv", file, save=False)
     try:
-        _upload_record(upload=upload, actor=actor, size=size, request=request)
+        _upload_record(upload=upload, by=by, size=size)
     except Exception:
         upload.file.delete(save=False)  # nothing refers to it: the row was rolled back
         raise
     return upload
 
 
-def _upload_record(*, upload: BulkUpload, actor: User, size: int, request: HttpRequest | None) -> None:
+def _upload_record(*, upload: BulkUpload, by: Actor[User], size: int) -> None:
     with transaction.atomic():
         upload.save()
         audit_event_record(
             action=AuditEvent.Action.CHILDREN_IMPORTED,
-            actor=actor,
-            request=request,
+            actor=by,
             local_authority_code=upload.local_authority.gss_code,
             details={"bulk_upload": str(upload.pk), "stage": "uploaded", "sha256": upload.sha256, "bytes": size},
-            channel="web",
         )
         # By the task's registered name, not by import: registry.intake.tasks imports this
         # module to process the upload, and the import would close a cycle. celery-types
@@ -780,7 +777,7 @@ def _refuse_nhs_number_held_by_own(*, child: Child | None, holder: Child) -> Chi
     raise CmsRefused("This NHS number is already recorded for another of your authority's children.")
 
 
-def cms_refusal_record(*, actor: User, refused: CmsRefused, request: HttpRequest | None = None) -> None:
+def cms_refusal_record(*, by: Actor[User], refused: CmsRefused) -> None:
     """Audit a record refused because another authority's child has its NHS number: the
     refusal says the number is on the register, so it is a look-up like a search. Written
     by the caller after the refused write's savepoint is undone."""
@@ -789,34 +786,26 @@ def cms_refusal_record(*, actor: User, refused: CmsRefused, request: HttpRequest
         return
     audit_event_record(
         action=AuditEvent.Action.SEARCH,
-        actor=actor,
-        request=request,
+        actor=by,
         criteria={"nhs_number": holder.nhs_number},
         register_ids=[holder.register_id],
         local_authority_code=holder.responsible_local_authority.gss_code,
         outcome=LookupOutcome.REFUSED,
         details={"purpose": "cms_record", "refusal": "nhs_number_held_elsewhere"},
-        channel="api",
     )
 
 
-def _audit_child_change(
-    *, actor: User, child: Child, details: dict[str, Any], request: HttpRequest | None, action: AuditEvent.Action
-) -> None:
+def _audit_child_change(*, by: Actor[User], child: Child, details: dict[str, Any], action: AuditEvent.Action) -> None:
     audit_event_record(
         action=action,
-        actor=actor,
-        request=request,
+        actor=by,
         register_ids=[child.register_id],
         local_authority_code=child.responsible_local_authority.gss_code,
         details=details,
-        channel="api",
     )
 
 
-def other_names_add(
-    *, actor: User, child: Child, other_names: list[tuple[str, str, str]], request: HttpRequest | None = None
-) -> bool:
+def other_names_add(*, by: Actor[User], child: Child, other_names: list[tuple[str, str, str]]) -> bool:
     """Add the (kind, given names, family name) entries the child does not have yet; names
     are never removed this way. True if any was added."""
     known = set(child.other_names.values_list("kind", "given_names", "family_name"))
@@ -833,13 +822,13 @@ def other_names_add(
             added.append(kind)
         if added:
             _audit_child_change(
-                actor=actor, child=child, request=request, action=AuditEvent.Action.CHILD_UPDATED,
+                by=by, child=child, action=AuditEvent.Action.CHILD_UPDATED,
                 details={"fields": ["other_names"], "other_names_added": len(added)},
             )  # fmt: skip
     return bool(added)
 
 
-def status_upsert(*, actor: User, child: Child, status: dict[str, Any], request: HttpRequest | None = None) -> bool:
+def status_upsert(*, by: Actor[User], child: Child, status: dict[str, Any]) -> bool:
     """Add the status, or bring the one with the same kind and start date up to date (end
     date, legal basis, expected delivery date). True if anything was written."""
     with transaction.atomic():
@@ -849,7 +838,7 @@ def status_upsert(*, actor: User, child: Child, status: dict[str, Any], request:
             .first()
         )
         if known is None:
-            status_add(actor=actor, child=child, status=ProtectionStatus(**status), request=request)
+            status_add(actor=by.user, child=child, status=ProtectionStatus(**status), request=by.request)
             return True
         changed = [name for name in CMS_STATUS_UPDATE_FIELDS if name in status and getattr(known, name) != status[name]]
         if not changed:
@@ -862,7 +851,7 @@ def status_upsert(*, actor: User, child: Child, status: dict[str, Any], request:
         known.full_clean()
         known.save(update_fields=[*changed, "updated_at"])
         _audit_child_change(
-            actor=actor, child=child, request=request,
+            by=by, child=child,
             action=AuditEvent.Action.STATUS_ENDED if ended else AuditEvent.Action.CHILD_UPDATED,
             details={"status_kind": known.kind, "status_fields": sorted(changed)},
         )  # fmt: skip
@@ -876,9 +865,7 @@ def _lead_taken(*, child: Child, involvement: Involvement | None) -> bool:
     return others.exists()
 
 
-def involvement_upsert(
-    *, actor: User, child: Child, involvement: dict[str, Any], request: HttpRequest | None = None
-) -> bool:
+def involvement_upsert(*, by: Actor[User], child: Child, involvement: dict[str, Any]) -> bool:
     """Record an external contact working with the child, or update the one with the same
     service, contact name and start date. True if anything was written."""
     with transaction.atomic():
@@ -904,7 +891,7 @@ def involvement_upsert(
                 **involvement,
                 sensitive_category=involvement_sensitivity(service_type=service),
             )
-            involvement_add(actor=actor, child=child, involvement=record, request=request)
+            involvement_add(actor=by.user, child=child, involvement=record, request=by.request)
             return True
         changed = [
             name
@@ -919,7 +906,7 @@ def involvement_upsert(
         known.full_clean()
         known.save(update_fields=changed)
         _audit_child_change(
-            actor=actor, child=child, request=request,
+            by=by, child=child,
             action=AuditEvent.Action.INVOLVEMENT_ENDED if ended else AuditEvent.Action.CHILD_UPDATED,
             details={"involvement_id": known.pk, "involvement_fields": sorted(changed)},
         )  # fmt: skip
@@ -928,11 +915,10 @@ def involvement_upsert(
 
 def cms_child_upsert(
     *,
-    actor: User,
+    by: Actor[User],
     local_authority: LocalAuthority,
     la_reference: str,
     record: dict[str, Any],
-    request: HttpRequest | None = None,
     today: datetime.date | None = None,
 ) -> RecordOutcome:
     """Add or update the authority's child with this reference, then its other names,
@@ -959,9 +945,9 @@ def cms_child_upsert(
                 with transaction.atomic():
                     without_number = {name: value for name, value in identity.items() if name != "nhs_number"}
                     _upsert(
-                        actor=actor, local_authority=local_authority, la_reference=la_reference, child=child,
+                        by=by, local_authority=local_authority, la_reference=la_reference, child=child,
                         identity=without_number, other_names=other_names, statuses=statuses,
-                        involvements=involvements, request=request, today=today,
+                        involvements=involvements, today=today,
                     )  # fmt: skip
                     raise _TrialOnly
             except _TrialOnly:
@@ -971,14 +957,14 @@ def cms_child_upsert(
             child = _refuse_nhs_number_held_by_own(child=child, holder=holder)
             identity["la_reference"] = la_reference
         return _upsert(
-            actor=actor, local_authority=local_authority, la_reference=la_reference, child=child, identity=identity,
-            other_names=other_names, statuses=statuses, involvements=involvements, request=request, today=today,
+            by=by, local_authority=local_authority, la_reference=la_reference, child=child, identity=identity,
+            other_names=other_names, statuses=statuses, involvements=involvements, today=today,
         )  # fmt: skip
 
 
 def _upsert(
     *,
-    actor: User,
+    by: Actor[User],
     local_authority: LocalAuthority,
     la_reference: str,
     child: Child | None,
@@ -986,7 +972,6 @@ def _upsert(
     other_names: list[tuple[str, str, str]],
     statuses: list[dict[str, Any]],
     involvements: list[dict[str, Any]],
-    request: HttpRequest | None,
     today: datetime.date | None,
 ) -> RecordOutcome:
     if child is None:
@@ -996,11 +981,11 @@ def _upsert(
             raise ValidationError({"family_name": "A child new to the register needs a family name"})
         first, *statuses = statuses
         child = child_create(
-            actor=actor,
+            actor=by.user,
             responsible_local_authority=local_authority,
             status=ProtectionStatus(**first),
             other_names=other_names,
-            request=request,
+            request=by.request,
             today=today,
             la_reference=la_reference,
             **identity,
@@ -1009,14 +994,14 @@ def _upsert(
         outcome = "created"
     else:
         version = child.version
-        child_identity_update(actor=actor, child=child, changes=identity, request=request)
+        child_identity_update(actor=by.user, child=child, changes=identity, request=by.request)
         outcome = "updated" if child.version != version else "unchanged"
-    changed = other_names_add(actor=actor, child=child, other_names=other_names, request=request)
+    changed = other_names_add(by=by, child=child, other_names=other_names)
     for status in statuses:
-        changed = status_upsert(actor=actor, child=child, status=status, request=request) or changed
+        changed = status_upsert(by=by, child=child, status=status) or changed
     # Ended and non-lead involvements first, so that a new lead can take over in one record.
     for involvement in sorted(involvements, key=lambda item: bool(item.get("is_lead") and not item.get("end_date"))):
-        changed = involvement_upsert(actor=actor, child=child, involvement=involvement, request=request) or changed
+        changed = involvement_upsert(by=by, child=child, involvement=involvement) or changed
     if changed and outcome == "unchanged":
         outcome = "updated"
     return RecordOutcome(outcome=outcome, register_id=child.register_id, version=child.version)

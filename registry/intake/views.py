@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import LocalAuthority, User
+from audit.actor import Actor
 from registry.intake.selectors import (
     bulk_upload_for_user,
     bulk_upload_report_csv,
@@ -93,10 +94,9 @@ def upload_new(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             upload = bulk_upload_create(
-                actor=user,
+                by=Actor.from_request(request, user=user),
                 local_authority=form.cleaned_data["local_authority"],
                 file=form.cleaned_data["file"],
-                request=request,
             )
         except ValidationError as invalid:
             for message in invalid.messages:
