@@ -16,6 +16,7 @@ from accounts.demo import DEMO_EMAIL_DOMAIN, demo_authenticator_ensure
 from accounts.models import LocalAuthority, Organisation, SensitiveCategory, User
 from accounts.roles import Role
 from accounts.services import user_create
+from audit.actor import Actor
 from registry.children.services import child_create, involvement_add
 from registry.identity import involvement_sensitivity, nhs_number_check_digit
 from registry.models import Child, Involvement, OtherName, ProtectionStatus, ServiceType, Sex
@@ -60,6 +61,9 @@ FAMILY_NAMES = [
     "O'Neill", "Smith-Jones", "Kouao", "Thompson", "Thomson", "Nowak", "Okafor", "Ahmed", "Begum",
     "Nguyen", "Van der Berg", "MacDonald", "Ó Briain", "Kowalczyk", "Mensah", "Hughes", "Ghosh",
 ]  # fmt: skip
+
+# The demo data is loaded by `make run`'s command: the register itself, no person.
+DEMO_LOADER: Actor[User] = Actor.system()
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,7 @@ def seed_demo(*, children: int, today: datetime.date) -> dict[str, int]:
         if Child.objects.filter(responsible_local_authority=authority, la_reference=reference).exists():
             continue
         child = child_create(
-            actor=None,
+            by=DEMO_LOADER,
             responsible_local_authority=authority,
             la_reference=reference,
             given_names="" if unborn else given,
@@ -285,7 +289,7 @@ def _involvements(
         seen.add(practitioner.pk)
         is_health = practitioner.job_title == "Health visitor"
         involvement_add(
-            actor=None,
+            by=DEMO_LOADER,
             child=child,
             involvement=Involvement(
                 practitioner=practitioner,
@@ -298,7 +302,7 @@ def _involvements(
         code = child.responsible_local_authority.gss_code
         organisation = organisations[(code, "Integrated Sexual Health Service")]
         involvement_add(
-            actor=None,
+            by=DEMO_LOADER,
             child=child,
             involvement=Involvement(
                 contact_name="Duty clinician",

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
+from audit.actor import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.eligibility import child_eligibility
@@ -99,15 +100,20 @@ def _identity_clash_check(*, child: Child, changes: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+def _person(by: Actor[User]) -> User:
+    # A practitioner's own involvement and a transfer are always a signed-in person's.
+    assert by.user is not None, "this change is made by a signed-in user"
+    return by.user
+
+
 def child_create(
     *,
-    actor: User | None,
+    by: Actor[User],
     responsible_local_authority: LocalAuthority,
     family_name: str,
     status: ProtectionStatus,
     given_names: str = "",
     other_names: list[tuple[str, str, str]] | None = None,
-    request: HttpRequest | None = None,
     today: datetime.date | None = None,
     duplicate_check: dict[str, Any] | None = None,
     **identity: Any,
@@ -141,8 +147,7 @@ def child_create(
         status.save()
         audit_event_record(
             action=AuditEvent.Action.CHILD_CREATED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[child.register_id],
             local_authority_code=responsible_local_authority.gss_code,
             details={"status_kind": status.kind, **({"duplicate_check": duplicate_check} if duplicate_check else {})},
@@ -152,10 +157,9 @@ def child_create(
 
 def child_identity_update(
     *,
-    actor: User | None,
+    by: Actor[User],
     child: Child,
     changes: dict[str, Any],
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
 ) -> Child:
     """Correct identity fields. Only the names of the changed fields are audited, never
@@ -185,16 +189,15 @@ def child_identity_update(
         else:
             _child_version_claim(child=child, expected_version=expected_version)
             child.save(update_fields=[*changed, *NAME_KEY_FIELDS, "updated_at"])
-        _child_updated_audit(actor=actor, child=child, request=request, fields=changed)
+        _child_updated_audit(by=by, child=child, fields=changed)
     return child
 
 
 def status_add(
     *,
-    actor: User | None,
+    by: Actor[User],
     child: Child,
     status: ProtectionStatus,
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
     duplicate_check: dict[str, Any] | None = None,
 ) -> ProtectionStatus:
@@ -212,8 +215,7 @@ def status_add(
         status.save()
         audit_event_record(
             action=AuditEvent.Action.STATUS_ADDED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[child.register_id],
             local_authority_code=child.responsible_local_authority.gss_code,
             details={"status_kind": status.kind, **({"duplicate_check": duplicate_check} if duplicate_check else {})},
@@ -223,10 +225,9 @@ def status_add(
 
 def status_end(
     *,
-    actor: User | None,
+    by: Actor[User],
     status: ProtectionStatus,
     end_date: datetime.date,
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
 ) -> ProtectionStatus:
     if end_date < status.start_date:
@@ -237,8 +238,7 @@ def status_end(
         status.save(update_fields=["end_date", "updated_at"])
         audit_event_record(
             action=AuditEvent.Action.STATUS_ENDED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[status.child.register_id],
             # The child under the authority now responsible, which may not be the status's.
             child_authority_codes={status.child.register_id: status.child.responsible_local_authority.gss_code},
@@ -250,10 +250,9 @@ def status_end(
 
 def involvement_add(
     *,
-    actor: User | None,
+    by: Actor[User],
     child: Child,
     involvement: Involvement,
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
 ) -> Involvement:
     """Record that a practitioner (or an external contact) is working with the child."""
@@ -264,8 +263,7 @@ def involvement_add(
         involvement.save()
         audit_event_record(
             action=AuditEvent.Action.INVOLVEMENT_ADDED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[child.register_id],
             local_authority_code=child.responsible_local_authority.gss_code,
             details={"service_type": involvement.service_type, "involvement_id": involvement.pk},
@@ -275,10 +273,9 @@ def involvement_add(
 
 def involvement_end(
     *,
-    actor: User | None,
+    by: Actor[User],
     involvement: Involvement,
     end_date: datetime.date,
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
 ) -> Involvement:
     if end_date < involvement.start_date:
@@ -289,8 +286,7 @@ def involvement_end(
         involvement.save(update_fields=["end_date"])
         audit_event_record(
             action=AuditEvent.Action.INVOLVEMENT_ENDED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[involvement.child.register_id],
             local_authority_code=involvement.child.responsible_local_authority.gss_code,
             details={"involvement_id": involvement.pk},
@@ -302,11 +298,10 @@ class InvolvementRefused(ValidationError):
     """A practitioner cannot record (or end) their involvement here; the message says why."""
 
 
-def practitioner_involvement_start(
-    *, actor: User, child: Child, service_type: str, request: HttpRequest | None = None
-) -> Involvement:
-    """Record that `actor` is working with the child. When they join others already
-    involved, everyone involved and the responsible authority are told (on commit)."""
+def practitioner_involvement_start(*, by: Actor[User], child: Child, service_type: str) -> Involvement:
+    """Record that the acting practitioner is working with the child. When they join others
+    already involved, everyone involved and the responsible authority are told (on commit)."""
+    actor = _person(by)
     if child.is_shielded:
         raise InvolvementRefused("This record is shielded. Contact the responsible local authority to be recorded")
     if child.is_deceased:
@@ -326,7 +321,7 @@ def practitioner_involvement_start(
         Child.objects.select_for_update().filter(pk=child.pk).first()
         if Involvement.objects.filter(child=child, practitioner=actor, end_date__isnull=True).exists():
             raise InvolvementRefused("You are already recorded as working with this child")
-        involvement_add(actor=actor, child=child, involvement=involvement, request=request)
+        involvement_add(by=by, child=child, involvement=involvement)
         others = list(
             Involvement.objects.filter(child=child, end_date__isnull=True)
             .exclude(pk=involvement.pk)
@@ -337,19 +332,19 @@ def practitioner_involvement_start(
     return involvement
 
 
-def practitioner_involvement_end(*, actor: User, child: Child, request: HttpRequest | None = None) -> Involvement:
-    """End `actor`'s own current involvement with the child, today."""
+def practitioner_involvement_end(*, by: Actor[User], child: Child) -> Involvement:
+    """End the acting practitioner's own current involvement with the child, today."""
+    actor = _person(by)
     involvement = Involvement.objects.filter(child=child, practitioner=actor, end_date__isnull=True).first()
     if involvement is None:
         raise InvolvementRefused("You are not recorded as working with this child")
-    return involvement_end(actor=actor, involvement=involvement, end_date=timezone.localdate(), request=request)
+    return involvement_end(by=by, involvement=involvement, end_date=timezone.localdate())
 
 
 def _child_updated_audit(
     *,
-    actor: User | None,
+    by: Actor[User],
     child: Child,
-    request: HttpRequest | None,
     fields: list[str],
     change: str | None = None,
     extra: dict[str, Any] | None = None,
@@ -361,8 +356,7 @@ def _child_updated_audit(
     details.update(extra or {})
     audit_event_record(
         action=AuditEvent.Action.CHILD_UPDATED,
-        actor=actor,
-        request=request,
+        actor=by,
         register_ids=[child.register_id],
         local_authority_code=child.responsible_local_authority.gss_code,
         details=details,
@@ -371,12 +365,11 @@ def _child_updated_audit(
 
 def other_name_add(
     *,
-    actor: User | None,
+    by: Actor[User],
     child: Child,
     kind: str,
     given_names: str,
     family_name: str,
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
 ) -> OtherName:
     """Record a name the child is or was also known by (alias, former name, previous
@@ -391,17 +384,14 @@ def other_name_add(
     with transaction.atomic():
         _child_version_claim(child=child, expected_version=expected_version)
         other.save()
-        _child_updated_audit(
-            actor=actor, child=child, request=request, change="other_name_added", fields=["other_names"]
-        )
+        _child_updated_audit(by=by, child=child, change="other_name_added", fields=["other_names"])
     return other
 
 
 def other_name_remove(
     *,
-    actor: User | None,
+    by: Actor[User],
     other_name: OtherName,
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
 ) -> None:
     """Remove a name recorded in error. The audit keeps that a name was removed, not the name."""
@@ -409,18 +399,15 @@ def other_name_remove(
     with transaction.atomic():
         _child_version_claim(child=child, expected_version=expected_version)
         other_name.delete()
-        _child_updated_audit(
-            actor=actor, child=child, request=request, change="other_name_removed", fields=["other_names"]
-        )
+        _child_updated_audit(by=by, child=child, change="other_name_removed", fields=["other_names"])
 
 
 def child_shielding_set(
     *,
-    actor: User | None,
+    by: Actor[User],
     child: Child,
     is_shielded: bool,
     reason: str,
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
 ) -> Child:
     """Shield the child (address, postcode, other names and services hidden from ordinary
@@ -440,9 +427,8 @@ def child_shielding_set(
         _child_version_claim(child=child, expected_version=expected_version)
         child.save(update_fields=["is_shielded", "shielding_reason", "updated_at"])
         _child_updated_audit(
-            actor=actor,
+            by=by,
             child=child,
-            request=request,
             change="shielding_set" if is_shielded else "shielding_cleared",
             fields=["is_shielded", "shielding_reason"],
         )
@@ -451,11 +437,10 @@ def child_shielding_set(
 
 def child_transfer(
     *,
-    actor: User,
+    by: Actor[User],
     child: Child,
     to_local_authority: LocalAuthority,
     transferred_on: datetime.date,
-    request: HttpRequest | None = None,
     expected_version: int | None = None,
 ) -> ChildTransfer:
     """Pass responsibility for the child to another authority. The child keeps their
@@ -463,6 +448,7 @@ def child_transfer(
     other names; the sending authority's own reference is cleared, since it means nothing
     to the receiving one. Both authorities' register managers are told in the app, and both
     secure mailboxes by email once the transfer commits."""
+    actor = _person(by)
     from_local_authority = child.responsible_local_authority
     if to_local_authority.pk == from_local_authority.pk:
         raise ValidationError({"to_local_authority": "Choose an authority other than the one now responsible"})
@@ -486,9 +472,8 @@ def child_transfer(
         )
         # Recorded against the receiving authority, now the responsible one.
         _child_updated_audit(
-            actor=actor,
+            by=by,
             child=child,
-            request=request,
             change="transferred",
             fields=["la_reference", "responsible_local_authority"],
             extra={

@@ -838,7 +838,7 @@ def status_upsert(*, by: Actor[User], child: Child, status: dict[str, Any]) -> b
             .first()
         )
         if known is None:
-            status_add(actor=by.user, child=child, status=ProtectionStatus(**status), request=by.request)
+            status_add(by=by, child=child, status=ProtectionStatus(**status))
             return True
         changed = [name for name in CMS_STATUS_UPDATE_FIELDS if name in status and getattr(known, name) != status[name]]
         if not changed:
@@ -891,7 +891,7 @@ def involvement_upsert(*, by: Actor[User], child: Child, involvement: dict[str, 
                 **involvement,
                 sensitive_category=involvement_sensitivity(service_type=service),
             )
-            involvement_add(actor=by.user, child=child, involvement=record, request=by.request)
+            involvement_add(by=by, child=child, involvement=record)
             return True
         changed = [
             name
@@ -981,11 +981,10 @@ def _upsert(
             raise ValidationError({"family_name": "A child new to the register needs a family name"})
         first, *statuses = statuses
         child = child_create(
-            actor=by.user,
+            by=by,
             responsible_local_authority=local_authority,
             status=ProtectionStatus(**first),
             other_names=other_names,
-            request=by.request,
             today=today,
             la_reference=la_reference,
             **identity,
@@ -994,7 +993,7 @@ def _upsert(
         outcome = "created"
     else:
         version = child.version
-        child_identity_update(actor=by.user, child=child, changes=identity, request=by.request)
+        child_identity_update(by=by, child=child, changes=identity)
         outcome = "updated" if child.version != version else "unchanged"
     changed = other_names_add(by=by, child=child, other_names=other_names)
     for status in statuses:

@@ -271,7 +271,7 @@ def involvement_start(request: HttpRequest, register_id: str) -> HttpResponse:
         return _back_to_child(register_id, lookup)
     try:
         practitioner_involvement_start(
-            actor=user, child=child, service_type=form.cleaned_data["service_type"], request=request
+            by=Actor.from_request(request, user=user), child=child, service_type=form.cleaned_data["service_type"]
         )
     except InvolvementRefused as refused:
         messages.error(request, refused.messages[0])
@@ -296,7 +296,7 @@ def involvement_end(request: HttpRequest, register_id: str) -> HttpResponse:
         context = {"register_id": register_id, "lookup": _lookup_id(request)}
         return render(request, "registry/involvement_end_confirm.html", context)
     try:
-        practitioner_involvement_end(actor=user, child=child, request=request)
+        practitioner_involvement_end(by=Actor.from_request(request, user=user), child=child)
     except InvolvementRefused as refused:
         messages.error(request, refused.messages[0])
     else:

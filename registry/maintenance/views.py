@@ -58,6 +58,11 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
+def _actor(request: HttpRequest) -> Actor[User]:
+    """The signed-in manager's actor context for this request, passed to every change."""
+    return Actor.from_request(request, user=_user(request))
+
+
 def _child_or_404(request: HttpRequest, register_id: str) -> Child:
     child = selectors.managed_child(user=_user(request), register_id=register_id)
     if child is None:
@@ -194,12 +199,11 @@ def child_add(request: HttpRequest) -> HttpResponse:
             return _check_answers_page(request, form)
         identity = form.identity()
         child = services.child_create(
-            actor=user,
+            by=Actor.from_request(request, user=user),
             responsible_local_authority=form.cleaned_data["responsible_local_authority"],
             family_name=identity.pop("family_name"),
             given_names=identity.pop("given_names"),
             status=form.status(),
-            request=request,
             duplicate_check=duplicate_check,
             **identity,
         )
@@ -274,7 +278,10 @@ def _same_child(
     child = _child_or_404(request, register_id)
     try:
         services.status_add(
-            actor=user, child=child, status=form.status(), request=request, duplicate_check=duplicate_check
+            by=Actor.from_request(request, user=user),
+            child=child,
+            status=form.status(),
+            duplicate_check=duplicate_check,
         )
     except ValidationError as invalid:
         _form_errors_from(decision_form, invalid)
@@ -317,7 +324,7 @@ def child_identity(request: HttpRequest, register_id: str) -> HttpResponse:
         template="registry/manage/child_identity.html",
         context={},
         change=lambda version: services.child_identity_update(
-            actor=_user(request), child=child, changes=form.identity(), request=request, expected_version=version
+            by=_actor(request), child=child, changes=form.identity(), expected_version=version
         ),
         success="Identity details saved",
     )
@@ -335,11 +342,10 @@ def child_shielding(request: HttpRequest, register_id: str) -> HttpResponse:
         template="registry/manage/child_shielding.html",
         context={},
         change=lambda version: services.child_shielding_set(
-            actor=_user(request),
+            by=_actor(request),
             child=child,
             is_shielded=shield,
             reason=form.cleaned_data["reason"],
-            request=request,
             expected_version=version,
         ),
         success="The record is now shielded" if shield else "The record is no longer shielded",
@@ -357,12 +363,11 @@ def other_name_add(request: HttpRequest, register_id: str) -> HttpResponse:
         template="registry/manage/other_name_add.html",
         context={},
         change=lambda version: services.other_name_add(
-            actor=_user(request),
+            by=_actor(request),
             child=child,
             kind=form.cleaned_data["kind"],
             given_names=form.cleaned_data["given_names"],
             family_name=form.cleaned_data["family_name"],
-            request=request,
             expected_version=version,
         ),
         success="Name added",
@@ -384,7 +389,7 @@ def other_name_remove(request: HttpRequest, register_id: str, other_name_id: int
         template="registry/manage/other_name_remove.html",
         context=context,
         change=lambda version: services.other_name_remove(
-            actor=_user(request), other_name=other_name, request=request, expected_version=version
+            by=_actor(request), other_name=other_name, expected_version=version
         ),
         success="Name removed",
     )
@@ -401,7 +406,7 @@ def status_add(request: HttpRequest, register_id: str) -> HttpResponse:
         template="registry/manage/status_add.html",
         context={},
         change=lambda version: services.status_add(
-            actor=_user(request), child=child, status=form.status(), request=request, expected_version=version
+            by=_actor(request), child=child, status=form.status(), expected_version=version
         ),
         success="Status added",
     )
@@ -423,10 +428,9 @@ def status_end(request: HttpRequest, register_id: str, status_id: int) -> HttpRe
         template="registry/manage/status_end.html",
         context=context,
         change=lambda version: services.status_end(
-            actor=_user(request),
+            by=_actor(request),
             status=status,
             end_date=form.cleaned_data["end_date"],
-            request=request,
             expected_version=version,
         ),
         success="Status ended",
@@ -444,7 +448,7 @@ def involvement_add(request: HttpRequest, register_id: str) -> HttpResponse:
         template="registry/manage/involvement_add.html",
         context={},
         change=lambda version: services.involvement_add(
-            actor=_user(request), child=child, involvement=form.involvement(), request=request, expected_version=version
+            by=_actor(request), child=child, involvement=form.involvement(), expected_version=version
         ),
         success="Involvement added",
     )
@@ -467,10 +471,9 @@ def involvement_end(request: HttpRequest, register_id: str, involvement_id: int)
         template="registry/manage/involvement_end.html",
         context=context,
         change=lambda version: services.involvement_end(
-            actor=_user(request),
+            by=_actor(request),
             involvement=involvement,
             end_date=form.cleaned_data["end_date"],
-            request=request,
             expected_version=version,
         ),
         success="Involvement ended",
@@ -496,11 +499,10 @@ def child_transfer(request: HttpRequest, register_id: str) -> HttpResponse:
         template="registry/manage/child_transfer.html",
         context={},
         change=lambda version: services.child_transfer(
-            actor=_user(request),
+            by=_actor(request),
             child=child,
             to_local_authority=form.cleaned_data["to_local_authority"],
             transferred_on=form.cleaned_data["transferred_on"],
-            request=request,
             expected_version=version,
         ),
         success=f"Child {child.register_id} has been transferred. Both authorities have been told",

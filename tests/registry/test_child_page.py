@@ -6,6 +6,7 @@ import pytest
 
 from accounts.models import SensitiveCategory
 from accounts.roles import Role
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent, LookupOutcome
 from registry.children.selectors import child_signpost
 from registry.models import AccessNotice, Involvement, Notification, ServiceType
@@ -182,7 +183,9 @@ def test_a_deceased_childs_open_status_is_not_current_and_no_one_can_start_worki
     assert "Not current: child has died" in page and ">Current<" not in page
     assert "I am working with this child" not in page
     with pytest.raises(InvolvementRefused, match="has died"):
-        practitioner_involvement_start(actor=practitioner, child=child, service_type=ServiceType.GP)
+        practitioner_involvement_start(
+            by=Actor(user=practitioner, channel=Channel.WEB), child=child, service_type=ServiceType.GP
+        )
     client.post(f"/children/{child.register_id}/working-with/", {"service_type": ServiceType.GP})
     assert not Involvement.objects.filter(child=child).exists()
 

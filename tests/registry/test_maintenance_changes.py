@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.models import Organisation, SensitiveCategory
 from accounts.roles import Role
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from registry.children import services
 from registry.children.selectors import child_signpost
@@ -91,11 +92,15 @@ def test_a_stale_version_on_a_status_form_changes_nothing(client, westminster):
 def test_the_version_check_is_a_conditional_update_in_the_service(westminster):
     child = child_on_plan(westminster)
     manager = register_manager(westminster)
-    services.child_identity_update(actor=manager, child=child, changes={"town": "Leeds"}, expected_version=1)
+    services.child_identity_update(
+        by=Actor(user=manager, channel=Channel.WEB), child=child, changes={"town": "Leeds"}, expected_version=1
+    )
     stale = Child.objects.get(pk=child.pk)
     stale.version = 1
     with pytest.raises(services.ChildVersionConflict) as conflict:
-        services.child_identity_update(actor=manager, child=stale, changes={"town": "York"}, expected_version=1)
+        services.child_identity_update(
+            by=Actor(user=manager, channel=Channel.WEB), child=stale, changes={"town": "York"}, expected_version=1
+        )
     assert conflict.value.current_version == 2
     assert Child.objects.get(pk=child.pk).town == "Leeds"
 
@@ -330,7 +335,10 @@ def test_transfer_emails_are_sent_once_however_often_the_task_runs(westminster, 
     child = child_on_plan(westminster)
     manager = register_manager(westminster)
     transfer = services.child_transfer(
-        actor=manager, child=child, to_local_authority=birmingham, transferred_on=datetime.date(2026, 11, 20)
+        by=Actor(user=manager, channel=Channel.WEB),
+        child=child,
+        to_local_authority=birmingham,
+        transferred_on=datetime.date(2026, 11, 20),
     )
     mail.outbox.clear()
     assert child_transfer_emails_send(transfer.pk) == 2
@@ -341,7 +349,7 @@ def test_transfer_emails_are_sent_once_however_often_the_task_runs(westminster, 
 def test_a_status_added_after_a_transfer_is_held_by_the_new_authority(westminster, birmingham):
     child = child_on_plan(westminster)
     services.child_transfer(
-        actor=register_manager(westminster),
+        by=Actor(user=register_manager(westminster), channel=Channel.WEB),
         child=child,
         to_local_authority=birmingham,
         transferred_on=datetime.date(2026, 11, 20),
@@ -349,7 +357,7 @@ def test_a_status_added_after_a_transfer_is_held_by_the_new_authority(westminste
     # The old authority's plan ends at the move (no two current plans: issue 14 item 6).
     child.statuses.update(end_date=datetime.date(2026, 11, 20))
     status = services.status_add(
-        actor=register_manager(birmingham),
+        by=Actor(user=register_manager(birmingham), channel=Channel.WEB),
         child=child,
         status=ProtectionStatus(kind="cpp", start_date=datetime.date(2026, 11, 21)),
         expected_version=child.version,

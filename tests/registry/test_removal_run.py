@@ -13,6 +13,7 @@ from django.db import DatabaseError, models
 from django.test import override_settings
 
 from accounts.roles import Role
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from registry.children.services import child_create
 from registry.models import (
@@ -67,7 +68,8 @@ def due_child(westminster, birmingham):
     # child_create writes the child_created audit event that must survive removal.
     with override_settings(REGISTER_RETENTION_MONTHS_AFTER_PLAN_END=120):
         child = child_create(
-            actor=manager, responsible_local_authority=westminster, family_name=PERSONAL["family_name"],
+            by=Actor(user=manager, channel=Channel.WEB), responsible_local_authority=westminster,
+            family_name=PERSONAL["family_name"],
             given_names=PERSONAL["given_names"], status=ended_status(), date_of_birth=datetime.date(2016, 4, 4),
             nhs_number=PERSONAL["nhs_number"], address_line_1=PERSONAL["address"], postcode=PERSONAL["postcode"],
             other_names=[(OtherName.Kind.ALIAS, "Anouk", PERSONAL["alias_family"])],

@@ -4,6 +4,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from registry.children.services import OutOfScope, child_create, child_identity_update, involvement_add, status_end
 from registry.models import Child, OtherName, ProtectionStatus
@@ -20,7 +21,7 @@ def plan(start=datetime.date(2026, 9, 1), end=None):
 def test_adding_a_child_stores_matching_keys_and_audits_only_the_register_id(westminster):
     manager = UserFactory()
     child = child_create(
-        actor=manager,
+        by=Actor(user=manager, channel=Channel.WEB),
         responsible_local_authority=westminster,
         given_names="Zoë",
         family_name="O'Neill-Smith",
@@ -49,7 +50,7 @@ def test_adding_a_child_stores_matching_keys_and_audits_only_the_register_id(wes
 def test_a_child_out_of_scope_is_refused_with_a_clear_message(westminster):
     with pytest.raises(OutOfScope, match="every status ended more than 12 months ago"):
         child_create(
-            actor=None,
+            by=Actor.system(),
             responsible_local_authority=westminster,
             family_name="Smith",
             date_of_birth=datetime.date(2016, 4, 2),
@@ -58,7 +59,7 @@ def test_a_child_out_of_scope_is_refused_with_a_clear_message(westminster):
         )
     with pytest.raises(OutOfScope, match="18 or over"):
         child_create(
-            actor=None,
+            by=Actor.system(),
             responsible_local_authority=westminster,
             family_name="Smith",
             date_of_birth=datetime.date(2008, 1, 1),
@@ -72,7 +73,7 @@ def test_a_child_out_of_scope_is_refused_with_a_clear_message(westminster):
 def test_an_invalid_nhs_number_is_refused(westminster):
     with pytest.raises(ValidationError, match="the last digit does not match"):
         child_create(
-            actor=None,
+            by=Actor.system(),
             responsible_local_authority=westminster,
             family_name="Smith",
             date_of_birth=datetime.date(2016, 4, 2),
@@ -88,7 +89,7 @@ def test_if_the_audit_write_fails_the_change_is_not_made(westminster):
         pytest.raises(RuntimeError),
     ):
         child_create(
-            actor=None,
+            by=Actor.system(),
             responsible_local_authority=westminster,
             family_name="Smith",
             date_of_birth=datetime.date(2016, 4, 2),
@@ -101,7 +102,7 @@ def test_if_the_audit_write_fails_the_change_is_not_made(westminster):
 
 def test_correcting_a_name_recomputes_keys_bumps_the_version_and_audits_field_names_only():
     child = ChildFactory(family_name="Thomson", given_names="Liam")
-    child_identity_update(actor=None, child=child, changes={"family_name": "Thompson", "given_names": "Liam"})
+    child_identity_update(by=Actor.system(), child=child, changes={"family_name": "Thompson", "given_names": "Liam"})
     child.refresh_from_db()
     assert child.family_name_normalised == "thompson"
     assert child.version == 2
@@ -113,13 +114,13 @@ def test_correcting_a_name_recomputes_keys_bumps_the_version_and_audits_field_na
 def test_protected_fields_cannot_be_changed_through_identity_update():
     child = ChildFactory()
     with pytest.raises(ValidationError, match="responsible_local_authority"):
-        child_identity_update(actor=None, child=child, changes={"responsible_local_authority": None})
+        child_identity_update(by=Actor.system(), child=child, changes={"responsible_local_authority": None})
 
 
 def test_ending_a_status_before_it_started_is_refused():
     status = ProtectionStatusFactory(start_date=datetime.date(2026, 5, 1))
     with pytest.raises(ValidationError):
-        status_end(actor=None, status=status, end_date=datetime.date(2026, 4, 1))
+        status_end(by=Actor.system(), status=status, end_date=datetime.date(2026, 4, 1))
     status.refresh_from_db()
     assert status.end_date is None
 
@@ -129,7 +130,7 @@ def test_a_second_current_lead_is_refused_by_validation():
     InvolvementFactory(child=child, is_lead=True)
     with pytest.raises(ValidationError):
         involvement_add(
-            actor=None,
+            by=Actor.system(),
             child=child,
             involvement=InvolvementFactory.build(child=child, practitioner=UserFactory(), is_lead=True),
         )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from audit.actor import Actor
 from registry.children import services
 from registry.children.status_rules import StatusDates, statuses_overlap
 from registry.models import ProtectionStatus
@@ -57,7 +58,7 @@ def test_the_service_refuses_an_overlap_with_a_clear_message(westminster):
     child = child_on_plan(westminster)  # a current plan from 1 March 2026
     new = ProtectionStatus(kind="cpp", start_date=D(2026, 9, 1))
     with pytest.raises(ValidationError) as refused:
-        services.status_add(actor=None, child=child, status=new)
+        services.status_add(by=Actor.system(), child=child, status=new)
     assert refused.value.message_dict == {
         "kind": [
             "This child already has a current child protection plan from 1 March 2026. End it before adding another"
@@ -65,11 +66,13 @@ def test_the_service_refuses_an_overlap_with_a_clear_message(westminster):
     }
     # An earlier plan that ended before this one began is fine; one that overlaps is not.
     services.status_add(
-        actor=None, child=child, status=ProtectionStatus(kind="cpp", start_date=D(2025, 1, 1), end_date=D(2025, 12, 31))
+        by=Actor.system(),
+        child=child,
+        status=ProtectionStatus(kind="cpp", start_date=D(2025, 1, 1), end_date=D(2025, 12, 31)),
     )
     with pytest.raises(ValidationError, match="overlaps these dates"):
         services.status_add(
-            actor=None,
+            by=Actor.system(),
             child=child,
             status=ProtectionStatus(kind="cpp", start_date=D(2025, 6, 1), end_date=D(2025, 7, 1)),
         )
