@@ -13,10 +13,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from audit.actor import Actor
 from audit.chain import CONTENT_FIELDS
 from audit.models import AuditEvent
 from audit.selectors import AuditorScope, AuditQuery, audit_events_find
@@ -69,9 +69,7 @@ def _csv(rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def audit_events_export(
-    *, auditor: User, scope: AuditorScope, query: AuditQuery, file_format: str, request: HttpRequest | None
-) -> AuditExport:
+def audit_events_export(*, by: Actor[User], scope: AuditorScope, query: AuditQuery, file_format: str) -> AuditExport:
     """Export the events matching the filter within the auditor's scope, and audit the export
     (with the file's SHA-256) in the same transaction. Raises ExportTooLarge."""
     if file_format not in FORMATS:
@@ -89,11 +87,9 @@ def audit_events_export(
         exported_at = timezone.now()
         event = audit_event_record(
             action=AuditEvent.Action.AUDIT_EXPORTED,
-            actor=auditor,
-            request=request,
+            actor=by,
             criteria=query.as_criteria(),
             details={"format": file_format, "row_count": len(rows), "sha256": digest},
-            channel="web",
         )
     data_name = f"audit-events.{file_format}"
     manifest = {
@@ -103,7 +99,7 @@ def audit_events_export(
         "sha256": digest,
         "filter": query.as_criteria(),
         "scope": "national" if scope.national else sorted(scope.authority_codes or ()),
-        "exported_by_user_id": auditor.pk,
+        "exported_by_user_id": event.actor_id,
         "exported_at": exported_at.isoformat(),
         "export_audit_event_id": event.pk,
     }

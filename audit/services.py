@@ -225,26 +225,24 @@ def personal_data_read_record(
 def auditor_action_record(
     *,
     action: AuditEvent.Action,
-    auditor: ActingUser,
-    request: HttpRequest | None,
+    by: Actor[ActingUser],
     criteria: dict[str, Any] | None = None,
     register_ids: list[str] | None = None,
     child_authority_codes: Mapping[str, str] | None = None,
     subject_user: ActingUser | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Audit what an auditor looked at or searched for: the audit of the auditors."""
+    """Audit what an auditor looked at or searched for: the audit of the auditors. `by` is
+    the auditor's actor context, built once by the page."""
     with transaction.atomic():
         return audit_event_record(
             action=action,
-            actor=auditor,
-            request=request,
+            actor=by,
             criteria=criteria,
             register_ids=register_ids,
             child_authority_codes=child_authority_codes,
             subject_user=subject_user,
             details=details,
-            channel="web",
         )
 
 
@@ -252,10 +250,10 @@ class FlagAlreadyReviewed(Exception):
     """Another auditor reviewed the flag first."""
 
 
-def anomaly_flag_review(
-    *, flag: AnomalyFlag, reviewer: ActingUser, note: str, request: HttpRequest | None
-) -> AnomalyFlag:
+def anomaly_flag_review(*, flag: AnomalyFlag, by: Actor[ActingUser], note: str) -> AnomalyFlag:
     """Mark a flag reviewed with the auditor's note, once; audited in the same transaction."""
+    reviewer = by.user
+    assert reviewer is not None, "a flag is reviewed by a signed-in auditor"
     note = note.strip()
     if not note:
         raise ValueError("A review needs a note")
@@ -269,8 +267,7 @@ def anomaly_flag_review(
         register_ids = list(flag.event.register_ids)[:1] if flag.event.action == AuditEvent.Action.CHILD_VIEWED else []
         audit_event_record(
             action=AuditEvent.Action.ANOMALY_FLAG_REVIEWED,
-            actor=reviewer,
-            request=request,
+            actor=by,
             subject_user=flag.actor,
             register_ids=register_ids,
             # The child under the authority the flagged event recorded for them.
@@ -280,7 +277,6 @@ def anomaly_flag_review(
                 )
             ),
             details={"flag": flag.pk, "rule": flag.rule, "event": flag.event_id, "note": note},
-            channel="web",
         )
     flag.refresh_from_db()
     return flag

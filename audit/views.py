@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
+from audit.actor import Actor
 from audit.export import FORMATS, ExportTooLarge, audit_events_export
 from audit.forms import AuditFilterForm, ChildFindForm, FlagReviewForm, UserFindForm
 from audit.models import AnomalyRule, AuditEvent
@@ -120,8 +121,7 @@ def events(request: HttpRequest, auditor: User, scope: AuditorScope) -> HttpResp
     page = _page(audit_events_find(scope=scope, query=query), request)
     auditor_action_record(
         action=AuditEvent.Action.AUDIT_SEARCHED,
-        auditor=auditor,
-        request=request,
+        by=Actor.from_request(request, user=auditor),
         criteria=query.as_criteria(),
         details={"page": page.number, "shown": len(page.events)},
     )
@@ -144,8 +144,7 @@ def user_find(request: HttpRequest, auditor: User, scope: AuditorScope) -> HttpR
         found = audited_user_by_email(scope=scope, email=email)
         auditor_action_record(
             action=AuditEvent.Action.AUDIT_USER_FOUND,
-            auditor=auditor,
-            request=request,
+            by=Actor.from_request(request, user=auditor),
             criteria={"email": email},
             subject_user=found,
             details={"found": found is not None},
@@ -167,8 +166,7 @@ def user_activity(request: HttpRequest, auditor: User, scope: AuditorScope, user
     flags = list(anomaly_flags_find(scope=scope, reviewed=None).filter(actor=subject)[:50])
     auditor_action_record(
         action=AuditEvent.Action.AUDIT_USER_ACTIVITY_VIEWED,
-        auditor=auditor,
-        request=request,
+        by=Actor.from_request(request, user=auditor),
         subject_user=subject,
         criteria={"user": subject.pk},
         details={"page": page.number},
@@ -193,8 +191,7 @@ def child_find(request: HttpRequest, auditor: User, scope: AuditorScope) -> Http
         matches = [child for child in outcome.children if scope.covers(child.local_authority_code)]
         auditor_action_record(
             action=AuditEvent.Action.AUDIT_CHILD_FOUND,
-            auditor=auditor,
-            request=request,
+            by=Actor.from_request(request, user=auditor),
             criteria={
                 "family_name": data["family_name"],
                 "given_names": data["given_names"],
@@ -218,8 +215,7 @@ def child_history(request: HttpRequest, auditor: User, scope: AuditorScope, regi
     page = _page(audit_events_find(scope=scope, query=query), request)
     auditor_action_record(
         action=AuditEvent.Action.AUDIT_CHILD_HISTORY_VIEWED,
-        auditor=auditor,
-        request=request,
+        by=Actor.from_request(request, user=auditor),
         register_ids=[register_id],
         child_authority_codes=register_reader().child_authority_codes(register_ids=[register_id]),
         criteria={"register_id": register_id},
@@ -238,7 +234,7 @@ def export(request: HttpRequest, auditor: User, scope: AuditorScope) -> HttpResp
         return render(request, "audit/events.html", {"form": form, "scope": scope}, status=400)
     try:
         result = audit_events_export(
-            auditor=auditor, scope=scope, query=form.query(), file_format=file_format, request=request
+            by=Actor.from_request(request, user=auditor), scope=scope, query=form.query(), file_format=file_format
         )
     except ExportTooLarge as too_large:
         form.add_error(None, str(too_large))
@@ -259,8 +255,7 @@ def flags(request: HttpRequest, auditor: User, scope: AuditorScope) -> HttpRespo
     shown = list(found[:100])
     auditor_action_record(
         action=AuditEvent.Action.AUDIT_FLAGS_VIEWED,
-        auditor=auditor,
-        request=request,
+        by=Actor.from_request(request, user=auditor),
         criteria={"status": "reviewed" if reviewed else "unreviewed", "rule": rule},
         details={"shown": len(shown)},
     )
@@ -277,7 +272,7 @@ def flag_detail(request: HttpRequest, auditor: User, scope: AuditorScope, flag_i
     form = FlagReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            anomaly_flag_review(flag=flag, reviewer=auditor, note=form.cleaned_data["note"], request=request)
+            anomaly_flag_review(flag=flag, by=Actor.from_request(request, user=auditor), note=form.cleaned_data["note"])
         except FlagAlreadyReviewed as already:
             form.add_error("note", str(already))
         else:
@@ -285,8 +280,7 @@ def flag_detail(request: HttpRequest, auditor: User, scope: AuditorScope, flag_i
     if request.method == "GET":
         auditor_action_record(
             action=AuditEvent.Action.AUDIT_FLAGS_VIEWED,
-            auditor=auditor,
-            request=request,
+            by=Actor.from_request(request, user=auditor),
             subject_user=flag.actor,
             criteria={"flag": flag.pk},
         )

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 
+from audit.actor import Actor, Channel
 from audit.models import AnomalyFlag, AnomalyRule, AuditEvent
 from audit.services import FlagAlreadyReviewed, anomaly_flag_review
 from audit.services_anomalies import anomalies_scan
@@ -137,11 +138,13 @@ def test_an_auditor_reviews_a_flag_with_a_note_and_the_review_is_audited(westmin
     flag = AnomalyFlag.objects.get()
     auditor = national_auditor()
     with pytest.raises(ValueError, match="note"):
-        anomaly_flag_review(flag=flag, reviewer=auditor, note="  ", request=None)
-    anomaly_flag_review(flag=flag, reviewer=auditor, note="Called the duty team: genuine emergency.", request=None)
+        anomaly_flag_review(flag=flag, by=Actor(user=auditor, channel=Channel.WEB), note="  ")
+    anomaly_flag_review(
+        flag=flag, by=Actor(user=auditor, channel=Channel.WEB), note="Called the duty team: genuine emergency."
+    )
     flag.refresh_from_db()
     assert flag.reviewed_by == auditor and flag.review_note.startswith("Called")
     review = AuditEvent.objects.get(action=AuditEvent.Action.ANOMALY_FLAG_REVIEWED)
     assert review.actor == auditor and review.details["flag"] == flag.pk and review.subject_user_id == worker.pk
     with pytest.raises(FlagAlreadyReviewed):
-        anomaly_flag_review(flag=flag, reviewer=auditor, note="Again", request=None)
+        anomaly_flag_review(flag=flag, by=Actor(user=auditor, channel=Channel.WEB), note="Again")

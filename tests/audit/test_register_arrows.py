@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from audit import register_reader as reader_module
+from audit.actor import Actor
 from audit.models import AuditEvent, AuditEventChild
 from audit.register_reader import RegisterReaderMissing, register_reader
 from audit.selectors import AuditQuery, audit_events_find, auditor_scope
@@ -41,7 +42,7 @@ def test_ending_an_old_status_after_a_transfer_is_seen_by_the_authority_now_resp
     # The status still names Westminster, which held it; the child is now Birmingham's.
     child = ChildFactory(responsible_local_authority=birmingham)
     status = ProtectionStatusFactory(child=child, responsible_local_authority=westminster)
-    status_end(actor=None, status=status, end_date=datetime.date(2026, 6, 1))
+    status_end(by=Actor.system(), status=status, end_date=datetime.date(2026, 6, 1))
     event = AuditEvent.objects.get(action=AuditEvent.Action.STATUS_ENDED)
     assert _indexed(event) == {child.register_id: birmingham.gss_code}
     scope = auditor_scope(user=authority_auditor(birmingham))
