@@ -17,12 +17,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.selectors import user_may_act_on_authority, users_with_role_for_authority
+from audit.actor import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.services_notifications import Notice, notification_send
@@ -42,16 +42,25 @@ class RemovalRefused(ValidationError):
     """The child cannot be removed now (under a legal hold, or already removed)."""
 
 
+# A child removed because a rule made them due is removed by the register itself.
+_RULES: Actor[User] = Actor.system()
+
+
+def _person(by: Actor[User]) -> User:
+    # A manual removal and a legal hold are always a signed-in person's decision.
+    assert by.user is not None, "this is decided by a signed-in user"
+    return by.user
+
+
 def _child_delete(
     *,
     child: Child,
     rule: RemovalRule,
     due_on: datetime.date,
-    actor: User | None,
+    by: Actor[User],
     run_id: uuid.UUID | None,
     manual_reason: str = "",
     explanation: str = "",
-    request: HttpRequest | None = None,
 ) -> RemovalReceipt:
     """Delete the child and everything naming them; write the receipt and the audit event.
     The caller holds the transaction and has checked the child may go."""
@@ -66,7 +75,7 @@ def _child_delete(
         manual_reason=manual_reason,
         due_on=due_on,
         removed_at=timezone.now(),
-        removed_by=actor,
+        removed_by=by.user,
         deleted_counts=deleted_counts,
         run_id=run_id,
     )
@@ -84,8 +93,7 @@ def _child_delete(
         details["explanation"] = explanation
     audit_event_record(
         action=AuditEvent.Action.CHILD_REMOVED,
-        actor=actor,
-        request=request,
+        actor=by,
         register_ids=[register_id],
         local_authority_code=authority.gss_code,
         details=details,
@@ -111,19 +119,15 @@ def child_remove_when_due(*, child_pk: int, today: datetime.date, run_id: uuid.U
         schedule = removal_schedule(child=child)
         if schedule.due is None or not schedule.is_due(today=today):
             return None
-        return _child_delete(child=child, rule=schedule.due.rule, due_on=schedule.due.due_on, actor=None, run_id=run_id)
+        return _child_delete(child=child, rule=schedule.due.rule, due_on=schedule.due.due_on, by=_RULES, run_id=run_id)
 
 
 def child_remove_manually(
-    *,
-    actor: User,
-    child: Child,
-    reason: ManualRemovalReason,
-    explanation: str = "",
-    request: HttpRequest | None = None,
+    *, by: Actor[User], child: Child, reason: ManualRemovalReason, explanation: str = ""
 ) -> RemovalReceipt:
     """Remove a child now, by a register manager of the child's responsible authority, for
     a stated reason. Refused while a legal hold stands."""
+    actor = _person(by)
     if not user_may_act_on_authority(
         user=actor, role=Role.REGISTER_MANAGER, local_authority=child.responsible_local_authority
     ):
@@ -142,11 +146,10 @@ def child_remove_manually(
             child=locked,
             rule=RemovalRule.MANUAL,
             due_on=timezone.localdate(),
-            actor=actor,
+            by=by,
             run_id=None,
             manual_reason=reason,
             explanation=explanation.strip(),
-            request=request,
         )
 
 
@@ -165,9 +168,7 @@ class RemovalRunResult:
         return dict(sorted(Counter(str(child.rule) for child in self.children).items()))
 
 
-def removal_run(
-    *, actor: User | None, dry_run: bool, today: datetime.date | None = None, request: HttpRequest | None = None
-) -> RemovalRunResult:
+def removal_run(*, by: Actor[User], dry_run: bool, today: datetime.date | None = None) -> RemovalRunResult:
     """Remove every child due on or before `today` and not under a legal hold, one
     transaction per child, or with `dry_run` only list them. Either way the run is audited
     once, with its counts. Running it again finds nothing more to do."""
@@ -189,8 +190,7 @@ def removal_run(
     with transaction.atomic():
         audit_event_record(
             action=AuditEvent.Action.REMOVAL_DRY_RUN if dry_run else AuditEvent.Action.REMOVAL_RUN,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[child.register_id for child in result.children],
             child_authority_codes={child.register_id: child.local_authority_code for child in result.children},
             details={
@@ -211,10 +211,9 @@ def removal_run(
     return result
 
 
-def legal_hold_set(
-    *, actor: User, child: Child, reason: str, reference: str, request: HttpRequest | None = None
-) -> LegalHold:
+def legal_hold_set(*, by: Actor[User], child: Child, reason: str, reference: str) -> LegalHold:
     """Stop every removal rule for the child until the hold is lifted. System administrators only."""
+    actor = _person(by)
     if not user_may_act_on_authority(
         user=actor, role=Role.SYSTEM_ADMINISTRATOR, local_authority=child.responsible_local_authority
     ):
@@ -230,8 +229,7 @@ def legal_hold_set(
         hold.save()
         audit_event_record(
             action=AuditEvent.Action.LEGAL_HOLD_SET,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[locked.register_id],
             local_authority_code=locked.responsible_local_authority.gss_code,
             details={"legal_hold_id": hold.pk, "reference": hold.reference, "reason": hold.reason},
@@ -239,9 +237,10 @@ def legal_hold_set(
     return hold
 
 
-def legal_hold_lift(*, actor: User, hold: LegalHold, lift_reason: str, request: HttpRequest | None = None) -> LegalHold:
+def legal_hold_lift(*, by: Actor[User], hold: LegalHold, lift_reason: str) -> LegalHold:
     """Lift a hold. The child's removal rules apply again from the next run: a child whose
     date has passed is removed then."""
+    actor = _person(by)
     authority = hold.child.responsible_local_authority
     if not user_may_act_on_authority(user=actor, role=Role.SYSTEM_ADMINISTRATOR, local_authority=authority):
         raise PermissionDenied("Only a system administrator can lift a legal hold")
@@ -256,8 +255,7 @@ def legal_hold_lift(*, actor: User, hold: LegalHold, lift_reason: str, request: 
         hold.refresh_from_db()
         audit_event_record(
             action=AuditEvent.Action.LEGAL_HOLD_LIFTED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[hold.child.register_id],
             local_authority_code=authority.gss_code,
             details={"legal_hold_id": hold.pk, "reference": hold.reference, "lift_reason": hold.lift_reason},

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from audit.actor import Actor
 from registry.removal.services import removal_due_notify, removal_run
 
 
@@ -11,6 +12,6 @@ def due_children_remove() -> int:
     with a receipt each. Safe to run twice: a second run finds nothing. Returns how many
     children were removed. Then tells register managers of children due within the next
     REMOVAL_DUE_SOON_DAYS, once per child."""
-    removed = len(removal_run(actor=None, dry_run=False).receipts)
+    removed = len(removal_run(by=Actor.system(), dry_run=False).receipts)
     removal_due_notify()
     return removed

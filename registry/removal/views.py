@@ -103,7 +103,10 @@ def child_remove(request: HttpRequest, register_id: str) -> HttpResponse:
         )
     try:
         child_remove_manually(
-            actor=user, child=child, reason=reason, explanation=form.cleaned_data["explanation"], request=request
+            by=Actor.from_request(request, user=user),
+            child=child,
+            reason=reason,
+            explanation=form.cleaned_data["explanation"],
         )
     except RemovalRefused as refused:
         form.add_error(None, refused.messages[0])
@@ -147,7 +150,7 @@ def dry_run(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     _require_role(user, Role.SYSTEM_ADMINISTRATOR)
     try:
-        result = removal_run(actor=user, dry_run=True, request=request)
+        result = removal_run(by=Actor.from_request(request, user=user), dry_run=True)
     except DatabaseError:
         return _unavailable(request)
     return render(request, "registry/removal/dry_run.html", {"result": result})
@@ -177,11 +180,10 @@ def legal_hold_new(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 legal_hold_set(
-                    actor=user,
+                    by=Actor.from_request(request, user=user),
                     child=child,
                     reason=form.cleaned_data["reason"],
                     reference=form.cleaned_data["reference"],
-                    request=request,
                 )
             except RemovalRefused as refused:
                 form.add_error("register_id", refused.messages[0])
@@ -204,7 +206,9 @@ def legal_hold_lift_view(request: HttpRequest, hold_id: int) -> HttpResponse:
     form = LegalHoldLiftForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            legal_hold_lift(actor=user, hold=hold, lift_reason=form.cleaned_data["lift_reason"], request=request)
+            legal_hold_lift(
+                by=Actor.from_request(request, user=user), hold=hold, lift_reason=form.cleaned_data["lift_reason"]
+            )
         except (RemovalRefused, ValidationError) as refused:
             form.add_error(None, refused.messages[0])
         except DatabaseError:

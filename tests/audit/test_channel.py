@@ -41,7 +41,7 @@ def test_a_web_form_write_is_audited_with_the_web_channel(client, westminster):
 
 
 def test_scheduled_work_is_audited_with_the_system_channel():
-    removal_run(actor=None, dry_run=True)
+    removal_run(by=Actor.system(), dry_run=True)
     assert AuditEvent.objects.get(action=AuditEvent.Action.REMOVAL_DRY_RUN).channel == "system"
 
 

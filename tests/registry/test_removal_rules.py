@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from audit.actor import Actor
 from registry.models import Child, ProtectionStatus, RemovalReceipt, RemovalRule
 from registry.removal.rules import children_due, removal_due, removal_schedule_for_register_id
 from registry.removal.services import removal_run
@@ -22,7 +23,7 @@ UNBORN = ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN
 def run_on(day: datetime.date):
     """The daily run as beat would start it on `day` (noon UTC is the same day in London)."""
     with time_machine.travel(datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC), tick=False):
-        return removal_run(actor=None, dry_run=False)
+        return removal_run(by=Actor.system(), dry_run=False)
 
 
 def still_on_register(child: Child) -> bool:

@@ -117,7 +117,7 @@ def test_removal_deletes_everything_that_names_the_child_and_nothing_else(due_ch
     holding = {label for label, text in text_values_in_database() if any(value in text for value in PERSONAL.values())}
     assert {"registry.Child", "registry.OtherName", "registry.ProtectionStatus", "registry.Notification"} <= holding
 
-    result = removal_run(actor=None, dry_run=False)
+    result = removal_run(by=Actor.system(), dry_run=False)
 
     assert [child.register_id for child in result.children] == [register_id]
     # Every model with a ForeignKey to Child, including those other apps add later.
@@ -134,7 +134,7 @@ def test_removal_deletes_everything_that_names_the_child_and_nothing_else(due_ch
 
 def test_the_receipt_keeps_the_register_id_rule_dates_and_counts_only(due_child):
     register_id = due_child.register_id
-    result = removal_run(actor=None, dry_run=False)
+    result = removal_run(by=Actor.system(), dry_run=False)
 
     receipt = RemovalReceipt.objects.get(register_id=register_id)
     assert receipt.rule == RemovalRule.STATUSES_ENDED
@@ -157,7 +157,7 @@ def test_the_audit_trail_survives_naming_the_child_by_register_id_only(due_child
     register_id = due_child.register_id
     before = AuditEvent.objects.count()
 
-    result = removal_run(actor=None, dry_run=False)
+    result = removal_run(by=Actor.system(), dry_run=False)
 
     assert AuditEvent.objects.count() == before + 2
     assert AuditEvent.objects.filter(action=AuditEvent.Action.CHILD_CREATED, register_ids=[register_id]).exists()
@@ -172,8 +172,8 @@ def test_the_audit_trail_survives_naming_the_child_by_register_id_only(due_child
 
 
 def test_running_twice_is_safe_and_the_second_run_finds_nothing(due_child):
-    first = removal_run(actor=None, dry_run=False)
-    second = removal_run(actor=None, dry_run=False)
+    first = removal_run(by=Actor.system(), dry_run=False)
+    second = removal_run(by=Actor.system(), dry_run=False)
 
     assert len(first.receipts) == 1
     assert second.children == [] and second.receipts == [] and second.failed == []
@@ -185,8 +185,8 @@ def test_running_twice_is_safe_and_the_second_run_finds_nothing(due_child):
 
 def test_a_child_on_legal_hold_is_neither_removed_nor_listed(due_child):
     LegalHoldFactory(child=due_child)
-    assert removal_run(actor=None, dry_run=True).children == []
-    assert removal_run(actor=None, dry_run=False).receipts == []
+    assert removal_run(by=Actor.system(), dry_run=True).children == []
+    assert removal_run(by=Actor.system(), dry_run=False).receipts == []
     assert Child.objects.filter(pk=due_child.pk).exists()
 
 
@@ -199,7 +199,7 @@ def test_the_run_works_through_the_register_in_chunks(westminster):
     for child in due + kept:
         ProtectionStatusFactory(child=child)
 
-    result = removal_run(actor=None, dry_run=False)
+    result = removal_run(by=Actor.system(), dry_run=False)
 
     assert sorted(child.register_id for child in result.children) == sorted(child.register_id for child in due)
     assert set(Child.objects.values_list("pk", flat=True)) == {child.pk for child in kept}
@@ -219,7 +219,7 @@ def test_a_failed_removal_is_reported_rolled_back_and_does_not_stop_the_run(west
         return real_record(**kwargs)
 
     monkeypatch.setattr(removal_services, "audit_event_record", failing_for_first)
-    result = removal_run(actor=None, dry_run=False)
+    result = removal_run(by=Actor.system(), dry_run=False)
 
     assert result.failed == [children[0].register_id]
     # The audit write failed, so the deletion was rolled back: fail closed.
@@ -264,30 +264,34 @@ def test_the_daily_task_is_scheduled_and_removes(due_child):
 
 def test_removal_receipts_never_reuse_a_run_id():
     # Distinct runs are told apart in receipts and audit events by their run ID.
-    assert removal_run(actor=None, dry_run=True).run_id != removal_run(actor=None, dry_run=True).run_id
-    assert isinstance(removal_run(actor=None, dry_run=True).run_id, uuid.UUID)
+    assert removal_run(by=Actor.system(), dry_run=True).run_id != removal_run(by=Actor.system(), dry_run=True).run_id
+    assert isinstance(removal_run(by=Actor.system(), dry_run=True).run_id, uuid.UUID)
 
 
 def test_removal_of_an_authority_does_not_touch_another_authority(due_child):
     other_authority = LocalAuthorityFactory()
     other = ChildFactory(responsible_local_authority=other_authority, date_of_birth=datetime.date(2015, 1, 1))
     ProtectionStatusFactory(child=other)
-    removal_run(actor=None, dry_run=False)
+    removal_run(by=Actor.system(), dry_run=False)
     assert Child.objects.filter(pk=other.pk).exists()
 
 
 def test_a_hold_cannot_be_set_on_a_child_already_removed(due_child):
     administrator = UserFactory(roles=[Role.SYSTEM_ADMINISTRATOR])
-    removal_run(actor=None, dry_run=False)
+    removal_run(by=Actor.system(), dry_run=False)
     with pytest.raises(RemovalRefused, match="already been removed"):
-        legal_hold_set(actor=administrator, child=due_child, reason="Inquiry", reference="INQ-1")
+        legal_hold_set(
+            by=Actor(user=administrator, channel=Channel.WEB), child=due_child, reason="Inquiry", reference="INQ-1"
+        )
     assert not AuditEvent.objects.filter(action="legal_hold_set").exists()
 
 
 def test_only_a_register_manager_of_the_authority_may_remove_by_hand(due_child, birmingham):
     outsider = UserFactory(organisation__local_authority=birmingham, roles=[Role.REGISTER_MANAGER])
     with pytest.raises(PermissionDenied):
-        child_remove_manually(actor=outsider, child=due_child, reason=ManualRemovalReason.WRONGLY_ADDED)
+        child_remove_manually(
+            by=Actor(user=outsider, channel=Channel.WEB), child=due_child, reason=ManualRemovalReason.WRONGLY_ADDED
+        )
     assert Child.objects.filter(pk=due_child.pk).exists()
 
 

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.actor import Actor
 from registry.removal.services import removal_run
 
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         dry_run: bool = options["dry_run"]
-        result = removal_run(actor=None, dry_run=dry_run)
+        result = removal_run(by=Actor.system(), dry_run=dry_run)
         for child in result.children:
             self.stdout.write(
                 f"{child.register_id}  {child.local_authority_code}  {child.rule}  due {child.due_on.isoformat()}"
