@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import TokenProxy
 from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
 from accounts.services import USER_DETAIL_FIELDS, system_tokens_revoke, user_details_correct
+from audit.actor import Actor
 
 
 def system_administrators_only(request: HttpRequest) -> bool:
@@ -120,7 +121,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         assert change  # there is no add page
         assert isinstance(request.user, User)
         fields = [name for name in form.changed_data if name in USER_DETAIL_FIELDS]
-        user_details_correct(admin=request.user, user=obj, fields=fields, request=request)
+        user_details_correct(by=Actor.from_request(request, user=request.user), user=obj, fields=fields)
 
 
 # Plain-text REST framework tokens are accepted nowhere (migration accounts 0006 deleted

@@ -38,6 +38,7 @@ from accounts.selectors import (
 )
 from accounts.sessions import LAST_SEEN_AT, SIGNED_IN_AT
 from accounts.tokens import token_hash, token_new
+from audit.actor import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
@@ -49,7 +50,9 @@ def role_group(role: Role) -> Group:
     return group
 
 
-def user_grant_role(*, user: User, role: Role, local_authority: LocalAuthority | None, granted_by: User | None) -> None:
+def user_grant_role(
+    *, user: User, role: Role, local_authority: LocalAuthority | None, granted_by: Actor[User] | User | None
+) -> None:
     """Give `user` the role, scoped to `local_authority` where the role acts on one
     authority's data (None means national, allowed only for unscoped roles and auditors)."""
     if role in ROLES_REQUIRING_SCOPE and local_authority is None:
@@ -91,7 +94,7 @@ def user_create(
     job_title: str = "",
     training_completed_on: datetime.date | None = None,
     expires_on: datetime.date | None = None,
-    created_by: User | None = None,
+    created_by: Actor[User] | User | None = None,
     is_system_account: bool = False,
 ) -> User:
     """Create a user with their roles. Scoped roles are scoped to the user's own authority.
@@ -132,6 +135,12 @@ def user_create(
 # answers 404 before calling, and a service refuses with PermissionDenied if called wrongly.
 
 
+def _admin(by: Actor[User]) -> User:
+    # These changes are a signed-in person's: a user admin's, or the user's own.
+    assert by.user is not None, "a signed-in user makes this change"
+    return by.user
+
+
 def _require_manages(*, admin: User, user: User, allow_self: bool = False) -> LocalAuthority:
     if not user_admin_may_manage(admin=admin, user=user):
         raise PermissionDenied("You do not manage this user")
@@ -147,9 +156,9 @@ def _require_manages(*, admin: User, user: User, allow_self: bool = False) -> Lo
 def _record(
     *,
     event: AuditEvent.Action,
-    actor: User | None,
+    actor: Actor[User] | User | None,
     subject: User,
-    request: HttpRequest | None,
+    request: HttpRequest | None = None,
     authority: LocalAuthority | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
@@ -275,18 +284,20 @@ def invitation_accept(*, invitation: Invitation, password: str, request: HttpReq
     return user
 
 
-def user_role_grant(*, admin: User, user: User, role: Role, request: HttpRequest | None = None) -> None:
+def user_role_grant(*, by: Actor[User], user: User, role: Role) -> None:
     """A user admin gives `user` a role, scoped to the user's authority."""
+    admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     if role not in roles_grantable(admin=admin, user=user):
         raise PermissionDenied(f"A user admin cannot grant {role.label.lower()}")
     with transaction.atomic():
-        user_grant_role(user=user, role=role, local_authority=authority, granted_by=admin)
+        user_grant_role(user=user, role=role, local_authority=authority, granted_by=by)
 
 
-def user_role_revoke(*, admin: User, user: User, role: Role, request: HttpRequest | None = None) -> None:
+def user_role_revoke(*, by: Actor[User], user: User, role: Role) -> None:
     """A user admin takes a role away. A scoped role is removed for the user's authority;
     the role itself goes when no authority is left."""
+    admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     if role not in roles_grantable(admin=admin, user=user):
         raise PermissionDenied(f"A user admin cannot revoke {role.label.lower()}")
@@ -302,17 +313,15 @@ def user_role_revoke(*, admin: User, user: User, role: Role, request: HttpReques
         user.__dict__.pop("_role_names", None)
         _record(
             event=AuditEvent.Action.ROLE_REVOKED,
-            actor=admin,
+            actor=by,
             subject=user,
-            request=request,
             authority=authority,
             details={"role": role.value},
         )
 
 
-def user_training_record(
-    *, admin: User, user: User, completed_on: datetime.date, request: HttpRequest | None = None
-) -> None:
+def user_training_record(*, by: Actor[User], user: User, completed_on: datetime.date) -> None:
+    admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     if completed_on > timezone.localdate():
         raise ValidationError({"completed_on": "The date training was completed must be today or in the past"})
@@ -321,27 +330,24 @@ def user_training_record(
         user.save(update_fields=["training_completed_on"])
         _record(
             event=AuditEvent.Action.TRAINING_RECORDED,
-            actor=admin,
+            actor=by,
             subject=user,
-            request=request,
             authority=authority,
             details={"completed_on": completed_on.isoformat()},
         )
 
 
-def user_expiry_set(
-    *, admin: User, user: User, expires_on: datetime.date | None, request: HttpRequest | None = None
-) -> None:
+def user_expiry_set(*, by: Actor[User], user: User, expires_on: datetime.date | None) -> None:
     """Set (or clear, with None) the last day the user may use the register."""
+    admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     with transaction.atomic():
         user.expires_on = expires_on
         user.save(update_fields=["expires_on"])
         _record(
             event=AuditEvent.Action.EXPIRY_SET,
-            actor=admin,
+            actor=by,
             subject=user,
-            request=request,
             authority=authority,
             details={"expires_on": expires_on.isoformat() if expires_on else None},
         )
@@ -357,24 +363,25 @@ def _deactivate(*, user: User, reason: DeactivationReason) -> int:
     return sessions_end_for_user(user=user)
 
 
-def user_deactivate(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
+def user_deactivate(*, by: Actor[User], user: User) -> None:
     """Stop the user signing in and end every session they have, at once."""
+    admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     with transaction.atomic():
         ended = _deactivate(user=user, reason=DeactivationReason.BY_ADMIN)
         _record(
             event=AuditEvent.Action.USER_DEACTIVATED,
-            actor=admin,
+            actor=by,
             subject=user,
-            request=request,
             authority=authority,
             details={"sessions_ended": ended},
         )
 
 
-def user_recertify(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
+def user_recertify(*, by: Actor[User], user: User) -> None:
     """Confirm that the user still needs access. A user suspended for want of
     re-certification is active again; one deactivated by an admin stays deactivated."""
+    admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     with transaction.atomic():
         user.recertified_on = timezone.localdate()
@@ -387,9 +394,8 @@ def user_recertify(*, admin: User, user: User, request: HttpRequest | None = Non
         user.save(update_fields=fields)
         _record(
             event=AuditEvent.Action.USER_RECERTIFIED,
-            actor=admin,
+            actor=by,
             subject=user,
-            request=request,
             authority=authority,
             details={"reactivated": "is_active" in fields},
         )
@@ -421,9 +427,10 @@ def users_suspend_unrecertified(*, today: datetime.date) -> int:
     return suspended
 
 
-def user_two_factor_reset(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
+def user_two_factor_reset(*, by: Actor[User], user: User) -> None:
     """Remove the user's authenticator and backup codes and end their sessions: at their
     next sign-in, after their password, they set up a new authenticator."""
+    admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
@@ -431,24 +438,23 @@ def user_two_factor_reset(*, admin: User, user: User, request: HttpRequest | Non
         ended = sessions_end_for_user(user=user)
         _record(
             event=AuditEvent.Action.TWO_FACTOR_RESET,
-            actor=admin,
+            actor=by,
             subject=user,
-            request=request,
             authority=authority,
             details={"sessions_ended": ended},
         )
 
 
-def user_unlock(*, admin: User, user: User, request: HttpRequest | None = None) -> None:
+def user_unlock(*, by: Actor[User], user: User) -> None:
     """Clear the failed sign-in attempts that locked the account."""
+    admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     with transaction.atomic():
         cleared, _ = AccessAttempt.objects.filter(username=user.email).delete()
         _record(
             event=AuditEvent.Action.USER_UNLOCKED,
-            actor=admin,
+            actor=by,
             subject=user,
-            request=request,
             authority=authority,
             details={"attempt_records_cleared": cleared},
         )
@@ -483,21 +489,29 @@ def two_factor_attempt_record(*, user: User, succeeded: bool, method: str, reque
         _record(event=event, actor=user, subject=user, request=request, details={"method": method})
 
 
-def user_password_change(*, user: User, password: str, request: HttpRequest | None = None) -> int:
-    """Set a new password and end every one of the user's sessions, this one included:
-    they sign in again with the new password. Returns how many sessions were ended."""
+def user_password_change(*, by: Actor[User], password: str) -> int:
+    """Set the acting user's new password and end every one of their sessions, this one
+    included: they sign in again with the new password. Returns how many were ended."""
+    user = _admin(by)
     password_validation.validate_password(password, user)
     with transaction.atomic():
-        return _password_set(user=user, password=password, event=AuditEvent.Action.PASSWORD_CHANGED, request=request)
+        return _password_set(user=user, password=password, event=AuditEvent.Action.PASSWORD_CHANGED, by=by)
 
 
-def _password_set(*, user: User, password: str, event: AuditEvent.Action, request: HttpRequest | None) -> int:
+def _password_set(
+    *,
+    user: User,
+    password: str,
+    event: AuditEvent.Action,
+    by: Actor[User] | None = None,
+    request: HttpRequest | None = None,
+) -> int:
     """Store the new password, end every session of the user's and audit it; inside the
     caller's transaction. Returns how many sessions were ended."""
     user.set_password(password)
     user.save(update_fields=["password"])
     ended = sessions_end_for_user(user=user)
-    _record(event=event, actor=user, subject=user, request=request, details={"sessions_ended": ended})
+    _record(event=event, actor=by or user, subject=user, request=request, details={"sessions_ended": ended})
     return ended
 
 
@@ -616,17 +630,17 @@ def two_factor_device_pending(*, user: User) -> TOTPDevice:
     )
 
 
-def user_home_postcode_set(*, user: User, home_postcode: str, request: HttpRequest | None = None) -> None:
+def user_home_postcode_set(*, by: Actor[User], home_postcode: str) -> None:
     """Record (or, with "", remove) the user's own home postcode, which the anomaly rule
     compares with their look-ups. The audit says whether one is held, never the postcode."""
+    user = _admin(by)
     with transaction.atomic():
         user.home_postcode = home_postcode
         user.save(update_fields=["home_postcode"])
         _record(
             event=AuditEvent.Action.HOME_POSTCODE_SET,
-            actor=user,
+            actor=by,
             subject=user,
-            request=request,
             authority=user.local_authority,
             details={"home_postcode_held": bool(home_postcode)},
         )
@@ -638,7 +652,7 @@ def user_home_postcode_set(*, user: User, home_postcode: str, request: HttpReque
 USER_DETAIL_FIELDS = ("email", "full_name", "job_title", "phone")
 
 
-def user_details_correct(*, admin: User, user: User, fields: list[str], request: HttpRequest | None = None) -> None:
+def user_details_correct(*, by: Actor[User], user: User, fields: list[str]) -> None:
     """Save a correction of `user`'s own details (already set on it by the admin's form) and
     audit it in the same transaction: which fields changed, never their values."""
     changed = sorted(set(fields) & set(USER_DETAIL_FIELDS))
@@ -648,9 +662,8 @@ def user_details_correct(*, admin: User, user: User, fields: list[str], request:
         user.save(update_fields=changed)
         _record(
             event=AuditEvent.Action.USER_DETAILS_CORRECTED,
-            actor=admin,
+            actor=by,
             subject=user,
-            request=request,
             authority=user.local_authority,
             details={"fields": changed},
         )

@@ -53,6 +53,7 @@ from accounts.selectors import (
     users_managed_by,
 )
 from accounts.services import session_key_rotated
+from audit.actor import Actor
 
 BACKUP_CODES_SESSION_KEY = "accounts_backup_codes"
 
@@ -230,7 +231,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
     user = _signed_in_user(request)
     form = PasswordChangeForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        services.user_password_change(user=user, password=form.cleaned_data["new_password1"], request=request)
+        services.user_password_change(
+            by=Actor.from_request(request, user=user), password=form.cleaned_data["new_password1"]
+        )
         # Every session has ended, this one too: sign in again with the new password.
         request.session.flush()
         messages.success(request, "Your password has been changed. Sign in with your new password.")
@@ -243,7 +246,9 @@ def your_details(request: HttpRequest) -> HttpResponse:
     user = _signed_in_user(request)
     form = HomePostcodeForm(request.POST or None, initial={"home_postcode": user.home_postcode})
     if request.method == "POST" and form.is_valid():
-        services.user_home_postcode_set(user=user, home_postcode=form.cleaned_data["home_postcode"], request=request)
+        services.user_home_postcode_set(
+            by=Actor.from_request(request, user=user), home_postcode=form.cleaned_data["home_postcode"]
+        )
         messages.success(request, "Your details have been saved")
         return redirect("accounts:your_details")
     return render(request, "accounts/your_details.html", {"form": form})
@@ -361,9 +366,9 @@ def user_role_change(request: HttpRequest, user_id: int, change: str) -> HttpRes
         raise PermissionDenied(form.errors["role"][0])
     role = Role(form.cleaned_data["role"])
     if change == "grant":
-        services.user_role_grant(admin=admin, user=user, role=role, request=request)
+        services.user_role_grant(by=Actor.from_request(request, user=admin), user=user, role=role)
         return _back_to_user(request, user, f"{role.label} role given to {user.full_name}")
-    services.user_role_revoke(admin=admin, user=user, role=role, request=request)
+    services.user_role_revoke(by=Actor.from_request(request, user=admin), user=user, role=role)
     return _back_to_user(request, user, f"{role.label} role taken from {user.full_name}")
 
 
@@ -374,7 +379,7 @@ def user_training(request: HttpRequest, user_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.user_training_record(
-                admin=admin, user=user, completed_on=form.cleaned_data["date"], request=request
+                by=Actor.from_request(request, user=admin), user=user, completed_on=form.cleaned_data["date"]
             )
         except ValidationError as error:
             form.add_error("date", error.messages)
@@ -388,7 +393,9 @@ def user_expiry(request: HttpRequest, user_id: int) -> HttpResponse:
     admin, user = _managed_user(request, user_id)
     form = ExpiryForm(request.POST or None, prefix="expiry")
     if request.method == "POST" and form.is_valid():
-        services.user_expiry_set(admin=admin, user=user, expires_on=form.cleaned_data["date"], request=request)
+        services.user_expiry_set(
+            by=Actor.from_request(request, user=admin), user=user, expires_on=form.cleaned_data["date"]
+        )
         return _back_to_user(request, user, f"Access expiry date saved for {user.full_name}")
     return render(request, "accounts/user_date.html", {"subject": user, "form": form, "action": "expiry"})
 
@@ -460,7 +467,7 @@ def user_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse
             if action == "reinvite":
                 services.invitation_issue(user=user, invited_by=admin, request=request)
             else:
-                spec["service"](admin=admin, user=user, request=request)
+                spec["service"](by=Actor.from_request(request, user=admin), user=user)
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect("accounts:user_detail", user_id=user.pk)

@@ -169,6 +169,10 @@ def test_a_user_admin_grants_and_revokes_roles_within_their_authority(client, ad
     assert not local_authorities_for_role(user=staff, role=Role.REGISTER_MANAGER).exists()
     assert AuditEvent.objects.filter(action=AuditEvent.Action.ROLE_GRANTED, actor=admin).exists()
     assert AuditEvent.objects.filter(action="role_revoked", actor=admin, details__role="register_manager").exists()
+    # The admin's actor context reaches the grant recorded by user_grant_role: the page's
+    # channel and the admin's address, as for the revocation (before: no channel, no address).
+    granted = AuditEvent.objects.get(action=AuditEvent.Action.ROLE_GRANTED, actor=admin)
+    assert (granted.channel, granted.ip_address) == ("web", "127.0.0.1")
 
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.SYSTEM_ADMINISTRATOR, Role.FEED_OPERATOR])
