@@ -1,3 +1,6 @@
+from typing import Any
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
@@ -5,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
@@ -28,6 +33,34 @@ admin.site.site_header = "Signposting register administration"
 # Roles are groups, and a group's permissions are what a role may do: changing them here
 # would write no audit event, so the generic group pages are not offered at all.
 admin.site.unregister(Group)
+
+
+# Credentials and sign-in records, which the packages' own admin pages would let anyone
+# here change with no audit event: an authenticator added or deleted is a two-factor
+# reset (accounts.services.user_two_factor_reset), a lockout record deleted is an unlock
+# (user_unlock). Authenticators (their secrets) are not offered at all; sign-in attempts
+# are shown read-only. API tokens: see SystemTokenAdmin below.
+for authenticator in (TOTPDevice, StaticDevice):
+    admin.site.unregister(authenticator)
+
+
+def _read_only(model: Any) -> None:
+    base = type(admin.site.get_model_admin(model))
+    read_only = type(
+        f"ReadOnly{base.__name__}",
+        (base,),
+        {
+            "has_add_permission": lambda self, request, obj=None: False,
+            "has_change_permission": lambda self, request, obj=None: False,
+            "has_delete_permission": lambda self, request, obj=None: False,
+        },
+    )
+    admin.site.unregister(model)
+    admin.site.register(model, read_only)
+
+
+for record in (AccessAttempt, AccessFailureLog, AccessLog):
+    _read_only(record)
 
 
 # A plain ModelAdmin, not guardian's GuardedModelAdmin: its object-permission pages grant a

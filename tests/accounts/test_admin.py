@@ -2,6 +2,7 @@
 accounts.services, and the admin's generic pages would write no audit event."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 
 from accounts.roles import Role
@@ -110,3 +111,16 @@ def test_the_admin_offers_no_page_to_change_a_role_s_permissions_or_an_authority
     assert page.status_code == 200
     assert b"Object permissions" not in page.content
     assert client.get(f"/django-admin/accounts/localauthority/{westminster.pk}/permissions/").status_code != 200
+
+
+def test_the_admin_offers_no_authenticators_or_tokens_and_shows_sign_in_attempts_read_only(client, westminster):
+    # Deleting an authenticator would be an unaudited two-factor reset, deleting a lockout
+    # record an unaudited unlock, a token made here an unaudited credential.
+    client.force_login(UserFactory(is_superuser=True, roles=[Role.SYSTEM_ADMINISTRATOR]))
+    assert client.get("/django-admin/otp_totp/totpdevice/").status_code == 404
+    assert client.get("/django-admin/otp_static/staticdevice/").status_code == 404
+    assert client.get("/django-admin/authtoken/tokenproxy/").status_code == 404
+    attempt = AccessAttempt.objects.create(username="someone@westminster.gov.uk", failures_since_start=5)
+    assert client.get("/django-admin/axes/accessattempt/").status_code == 200
+    assert client.post(f"/django-admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
