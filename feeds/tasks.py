@@ -8,6 +8,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from feeds.dashboard import feed_figures_refresh
 from feeds.ingestion import feed_file_ingest_run, stalled_files
 from feeds.models import FeedFile
 from feeds.services import FeedRefused, failed_copies_purge, feed_file_receive
@@ -118,6 +119,4 @@ def feed_failed_copies_purge() -> int:
 @shared_task(acks_late=True)
 def dashboard_feed_figures_refresh() -> None:
     """Recount the feed figures of the register dashboard (feeds.dashboard). Safe to run twice."""
-    from feeds.dashboard import feed_figures_refresh
-
     feed_figures_refresh()

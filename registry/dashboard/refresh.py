@@ -63,6 +63,7 @@ from registry.models import (
     ProtectionStatus,
     RemovalReceipt,
 )
+from registry.removal.rules import children_due
 
 logger = logging.getLogger(__name__)
 
@@ -477,8 +478,6 @@ def register_snapshot(*, today: datetime.date, now: datetime.datetime) -> Snapsh
 
 def _removals_due(snapshot: Snapshot, *, today: datetime.date) -> None:
     # The rules are decided in Python (registry.removal.rules): the same list managers see.
-    from registry.removal.rules import children_due
-
     codes = _authority_ids()
     horizon = today + datetime.timedelta(days=settings.REMOVAL_DUE_SOON_DAYS)
     due = Counter(item.local_authority_code for item in children_due(on=horizon, include_held=True))

@@ -41,6 +41,7 @@ from registry.dashboard.selectors import (
     user_manages,
 )
 from registry.dashboard.services import duplicate_pair_dismiss, involvement_confirm
+from registry.removal.rules import children_due
 
 LIST_PAGE_SIZE = 50
 OUTCOME_NAMES = {"results": "Results shown", "no_results": "No match", "too_many": "Too many", "refused": "Refused"}
@@ -208,8 +209,6 @@ def children_list(request: HttpRequest, gss_code: str, listing: str) -> HttpResp
 @never_cache
 @require_GET
 def removals_due_list(request: HttpRequest, gss_code: str) -> HttpResponse:
-    from registry.removal.rules import children_due
-
     user = _user(request)
     authority = _authority_or_404(user, gss_code)
     today = timezone.localdate()
