@@ -433,7 +433,7 @@ def _audit_trail(cursor, *, events: int, first_id: int, end_minutes_ago: int, sp
             details, reason, reason_detail, criteria, outcome, channel, previous_hash, chain_hash)
         SELECT e.e,
             now() - interval '{end_minutes_ago} minutes'
-                - interval '1 day' * {span_days} * ({last} - e.e)::float / {events},
+                - interval '1 day' * ({span_days} * ({last} - e.e)::float / {events}),
             CASE WHEN e.e % 20 < 9 THEN 'search' WHEN e.e % 20 < 16 THEN 'child_viewed' ELSE 'login_succeeded' END,
             u.id, '["practitioner"]', u.organisation_id, u.gss_code, NULL, '',
             CASE WHEN e.e % 20 < 9 AND (e.e / 20) % 20 < 12 THEN jsonb_build_array(c.register_id)
@@ -481,25 +481,34 @@ def _load(url: str) -> None:
         # The audit tables' append-only and hash-chain triggers, for the load only.
         cursor.execute("SET session_replication_role = replica")
         _names_table(cursor)
+        # Secondary indexes of the register are built once after the load, not row by row.
+        register_indexes = _indexes_drop(
+            cursor, ("registry_child", "registry_protectionstatus", "registry_involvement")
+        )
         _register(cursor)
-        _load_rest(cursor)
+        _load_rest(cursor, register_indexes)
 
 
-def _load_rest(cursor) -> None:  # type: ignore[no-untyped-def]
-    """Everything after the children: a load stopped after them can be continued from here."""
-    _register_around_children(cursor)
-    step(f"{EVENTS:,} audit events")
-    # Secondary indexes are built once after the load rather than row by row during it.
+def _indexes_drop(cursor, tables: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Drop the tables' non-unique indexes; returns their definitions to build them again."""
     cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('audit_auditevent', "
-        "'audit_auditeventchild') AND indexdef NOT LIKE '%UNIQUE%'"
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) AND indexdef NOT LIKE '%%UNIQUE%%'",
+        [list(tables)],
     )
     indexes = cursor.fetchall()
     for name, _definition in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in indexes]
+
+
+def _load_rest(cursor, register_indexes: list[str] | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Everything after the children: a load stopped after them can be continued from here."""
+    _register_around_children(cursor)
+    step(f"{EVENTS:,} audit events")
+    indexes = _indexes_drop(cursor, ("audit_auditevent", "audit_auditeventchild"))
     _audit_trail(cursor, events=EVENTS, first_id=1, end_minutes_ago=10, span_days=730)
-    step("audit indexes")
-    for _name, definition in indexes:
+    step("indexes")
+    for definition in [*(register_indexes or []), *indexes]:
         cursor.execute(definition)
     step("analyze")
     cursor.execute("ANALYZE")
@@ -578,13 +587,14 @@ def _time_pages(repeat: int) -> list[tuple[str, float, float]]:
 def main() -> int:
     global CHILDREN, EVENTS, NOTIFICATIONS  # the sizes of the one run this process makes
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/sp_dashboard")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/8")
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/sp_dashbench")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/6")
     parser.add_argument("--reuse", action="store_true", help="keep the database if it exists (skip the load)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--continue-load", action="store_true", help="the children are loaded: load the rest, then measure"
     )
+    parser.add_argument("--load-only", action="store_true", help="load the database, then stop")
     parser.add_argument("--children", type=int, default=CHILDREN, help="a smaller number for a quick trial")
     parser.add_argument("--events", type=int, default=EVENTS, help="a smaller number for a quick trial")
     args = parser.parse_args()
@@ -607,6 +617,8 @@ def main() -> int:
         load_start = time.perf_counter()
         _load(args.database)
         step(f"loaded in {time.perf_counter() - load_start:.0f} s")
+    if args.load_only:
+        return 0
 
     from django.db import connection
 
