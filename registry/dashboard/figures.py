@@ -21,6 +21,18 @@ WEEKLY_FIGURES = (
 )
 MONTHLY_FIGURES = (JOINERS, LEAVERS)
 
+# Each of those summed over the periods the pages show (12 weeks, 12 months), per authority
+# and key, stored with the snapshot at each refresh: the national view reads these few rows
+# instead of adding up every authority's weekly counts.
+WINDOW_PREFIX = "window:"
+
+
+def window(figure: str) -> str:
+    return WINDOW_PREFIX + figure
+
+
+WINDOW_FIGURES = tuple(window(figure) for figure in (*WEEKLY_FIGURES, *MONTHLY_FIGURES))
+
 # Recounted whole at each refresh: the register as it stands.
 CHILDREN = "children"
 CHILDREN_BY_STATUS = "children_by_status"

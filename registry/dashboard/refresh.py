@@ -40,6 +40,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
@@ -561,6 +562,24 @@ def register_snapshot(*, today: datetime.date, now: datetime.datetime) -> Snapsh
     return snapshot
 
 
+def window_totals(*, today: datetime.date) -> Snapshot:
+    """Each counted figure summed over the periods the pages show (the last 12 weeks or 12
+    months to `today`), per authority and key, under figures.window(figure): one grouped
+    query over the summary table, so the national view reads a few rows per authority."""
+    from registry.dashboard.selectors import months_shown, weeks_shown
+
+    counts = (
+        DashboardEventCount.objects.filter(
+            Q(figure__in=figures.WEEKLY_FIGURES, period__gte=weeks_shown(today=today)[0])
+            | Q(figure__in=figures.MONTHLY_FIGURES, period__gte=months_shown(today=today)[0])
+        )
+        .order_by()
+        .values("local_authority_id", "figure", "key")
+        .annotate(n=Sum("count"))
+    )
+    return {(row["local_authority_id"], figures.window(row["figure"]), row["key"]): row["n"] for row in counts}
+
+
 def _removals_due(snapshot: Snapshot, *, today: datetime.date) -> None:
     # The rules are decided in Python (registry.removal.rules): the same list managers see.
     from registry.removal.rules import children_due
@@ -602,6 +621,9 @@ def dashboard_refresh(*, chunk: int = REFRESH_CHUNK, now: datetime.datetime | No
     DashboardOpenedSearch.objects.filter(counted=True, opened_at__lt=now - OPENED_SEARCH_KEPT).delete()
     report.children_checked_for_duplicates = duplicates_scan(now=now)
     snapshot = register_snapshot(today=timezone.localdate(now), now=now)
-    snapshot_replace(figure_names=figures.REGISTER_SNAPSHOT_FIGURES, snapshot=snapshot, computed_at=now)
+    snapshot.update(window_totals(today=timezone.localdate(now)))
+    snapshot_replace(
+        figure_names=(*figures.REGISTER_SNAPSHOT_FIGURES, *figures.WINDOW_FIGURES), snapshot=snapshot, computed_at=now
+    )
     logger.info("dashboard refreshed: %s", report)
     return report

@@ -199,7 +199,8 @@ def authority_figures(*, local_authority: LocalAuthority, today: datetime.date |
 
 
 def national_figures(*, today: datetime.date | None = None) -> list[AuthorityFigures]:
-    """Every authority's figures, side by side, in a fixed number of queries."""
+    """Every authority's figures, side by side, in three queries: the counted figures as
+    summed over the periods shown at the last refresh, and the register's snapshot."""
     today = today or timezone.localdate()
     weeks, months = weeks_shown(today=today), months_shown(today=today)
     refreshed_at = _refreshed_at()
@@ -207,18 +208,19 @@ def national_figures(*, today: datetime.date | None = None) -> list[AuthorityFig
         la.pk: AuthorityFigures(local_authority=la, weeks=weeks, months=months, refreshed_at=refreshed_at)
         for la in LocalAuthority.objects.order_by("name")
     }
-    counts = DashboardEventCount.objects.filter(
-        Q(figure__in=figures.WEEKLY_FIGURES, period__gte=weeks[0])
-        | Q(figure__in=figures.MONTHLY_FIGURES, period__gte=months[0])
-    )
-    series: dict[int, dict[tuple[str, str], dict[datetime.date, int]]] = defaultdict(lambda: defaultdict(dict))
-    for la, figure, key, period, count in counts.values_list("local_authority_id", "figure", "key", "period", "count"):
-        series[la][(figure, key)][period] = count
+    # Only the snapshot: the counted figures come summed over the periods shown
+    # (figures.window), not week by week; the national view shows no trend.
+    for figures_of in by_authority.values():
+        figures_of._totals_cache = {}
     for la, figure, key, count in DashboardSnapshot.objects.values_list("local_authority_id", "figure", "key", "count"):
-        if la in by_authority:
-            by_authority[la].snapshot[(figure, key)] = count
-    for la, figures_of in by_authority.items():
-        figures_of.series = dict(series.get(la, {}))
+        figures_of = by_authority.get(la)
+        if figures_of is None:
+            continue
+        if figure.startswith(figures.WINDOW_PREFIX):
+            assert figures_of._totals_cache is not None
+            figures_of._totals_cache[(figure.removeprefix(figures.WINDOW_PREFIX), key)] = count
+        else:
+            figures_of.snapshot[(figure, key)] = count
     return list(by_authority.values())
 
 

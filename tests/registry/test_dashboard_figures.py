@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AuditEvent
 from registry.dashboard import figures
-from registry.dashboard.refresh import dashboard_refresh
+from registry.dashboard.refresh import DUPLICATES_FIRST_SCAN_BOOKMARK, dashboard_refresh, duplicates_scan
 from registry.dashboard.selectors import (
     NATIONAL_COLUMNS,
     authority_figures,
@@ -16,7 +16,14 @@ from registry.dashboard.selectors import (
     national_table,
     suppression_pattern,
 )
-from registry.models import ChildTransfer, DashboardEventCount, DuplicatePair, RemovalReceipt, RemovalRule
+from registry.models import (
+    ChildTransfer,
+    DashboardBookmark,
+    DashboardEventCount,
+    DuplicatePair,
+    RemovalReceipt,
+    RemovalRule,
+)
 from tests.factories import ChildFactory, InvolvementFactory, ProtectionStatusFactory
 from tests.registry.dashboard_data import (
     hold,
@@ -247,6 +254,26 @@ def test_a_corrected_record_drops_out_of_the_duplicates(register):
     twin.save()
     refresh()
     assert not DuplicatePair.objects.exists()
+
+
+def test_the_first_duplicate_scan_is_bounded_per_run_and_carries_on_from_its_bookmark(westminster, birmingham):
+    # Three children come first, the two records of one child last: a run that may pass only
+    # two ids finds nothing yet, and the pair appears once the scan reaches them.
+    ChildFactory.create_batch(3, responsible_local_authority=westminster)
+    twins = ChildFactory.create_batch(
+        2, responsible_local_authority=westminster, nhs_number=None, given_names="Ottoline",
+        family_name="Quarrendon", date_of_birth=datetime.date(2015, 4, 2),
+    )  # fmt: skip
+    first_id = min(child.pk for child in ChildFactory._meta.model.objects.all())
+    DashboardBookmark.objects.create(source=DUPLICATES_FIRST_SCAN_BOOKMARK, last_id=first_id - 1)
+    assert duplicates_scan(limit=2, chunk=1) == 2
+    assert not DuplicatePair.objects.exists()
+    runs = 1
+    while not DuplicatePair.objects.exists():
+        duplicates_scan(limit=2, chunk=1)
+        runs += 1
+        assert runs < 5
+    assert list(DuplicatePair.objects.values_list("child_id", "other_child_id")) == [(twins[0].pk, twins[1].pk)]
 
 
 def test_counts_are_stored_per_authority_week_and_key(register):
