@@ -566,12 +566,10 @@ def window_totals(*, today: datetime.date) -> Snapshot:
     """Each counted figure summed over the periods the pages show (the last 12 weeks or 12
     months to `today`), per authority and key, under figures.window(figure): one grouped
     query over the summary table, so the national view reads a few rows per authority."""
-    from registry.dashboard.selectors import months_shown, weeks_shown
-
     counts = (
         DashboardEventCount.objects.filter(
-            Q(figure__in=figures.WEEKLY_FIGURES, period__gte=weeks_shown(today=today)[0])
-            | Q(figure__in=figures.MONTHLY_FIGURES, period__gte=months_shown(today=today)[0])
+            Q(figure__in=figures.WEEKLY_FIGURES, period__gte=figures.weeks_shown(today=today)[0])
+            | Q(figure__in=figures.MONTHLY_FIGURES, period__gte=figures.months_shown(today=today)[0])
         )
         .order_by()
         .values("local_authority_id", "figure", "key")

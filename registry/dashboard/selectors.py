@@ -6,7 +6,6 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -16,6 +15,7 @@ from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role, role_held_nationally
 from registry.dashboard import figures
+from registry.dashboard.figures import months_shown, weeks_shown
 from registry.dashboard.refresh import SNAPSHOT_BOOKMARK, STALE_AFTER
 from registry.models import (
     Child,
@@ -32,8 +32,6 @@ from registry.models import (
     RemovalRule,
 )
 
-WEEKS_SHOWN = 12
-MONTHS_SHOWN = 12
 # Statistical disclosure control: counts from 1 to 4 are not shown in the national view.
 SUPPRESS_BELOW = 5
 SUPPRESSED_TEXT = "fewer than 5"
@@ -68,20 +66,6 @@ def user_manages(*, user: User, local_authority: LocalAuthority) -> bool:
 
 def user_audits(*, user: User, local_authority: LocalAuthority) -> bool:
     return local_authorities_for_role(user=user, role=Role.AUDITOR).filter(pk=local_authority.pk).exists()
-
-
-# --- Periods ---------------------------------------------------------------------------------
-
-
-def weeks_shown(*, today: datetime.date) -> list[datetime.date]:
-    """The Mondays of the last WEEKS_SHOWN weeks, oldest first, this week last."""
-    this_week = today - datetime.timedelta(days=today.weekday())
-    return [this_week - datetime.timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
-
-
-def months_shown(*, today: datetime.date) -> list[datetime.date]:
-    this_month = today.replace(day=1)
-    return [this_month - relativedelta(months=n) for n in range(MONTHS_SHOWN - 1, -1, -1)]
 
 
 # --- Figures ---------------------------------------------------------------------------------
@@ -213,14 +197,14 @@ def national_figures(*, today: datetime.date | None = None) -> list[AuthorityFig
     for figures_of in by_authority.values():
         figures_of._totals_cache = {}
     for la, figure, key, count in DashboardSnapshot.objects.values_list("local_authority_id", "figure", "key", "count"):
-        figures_of = by_authority.get(la)
-        if figures_of is None:
+        authority = by_authority.get(la)
+        if authority is None:
             continue
         if figure.startswith(figures.WINDOW_PREFIX):
-            assert figures_of._totals_cache is not None
-            figures_of._totals_cache[(figure.removeprefix(figures.WINDOW_PREFIX), key)] = count
+            assert authority._totals_cache is not None
+            authority._totals_cache[(figure.removeprefix(figures.WINDOW_PREFIX), key)] = count
         else:
-            figures_of.snapshot[(figure, key)] = count
+            authority.snapshot[(figure, key)] = count
     return list(by_authority.values())
 
 

@@ -19,6 +19,7 @@ from accounts.models import LocalAuthority, User
 from audit.models import AuditEvent, LookupReason
 from registry.dashboard import figures
 from registry.dashboard.charts import BarChart, bar_chart
+from registry.dashboard.figures import months_shown, weeks_shown
 from registry.dashboard.selectors import (
     CHILD_LISTS,
     NATIONAL_COLUMNS,
@@ -34,7 +35,6 @@ from registry.dashboard.selectors import (
     joiners_listed,
     leavers_listed,
     match_notifications_listed,
-    months_shown,
     national_dashboard_allowed,
     national_figures,
     national_table,
@@ -43,7 +43,6 @@ from registry.dashboard.selectors import (
     status_listing,
     user_audits,
     user_manages,
-    weeks_shown,
 )
 from registry.dashboard.services import duplicate_pair_dismiss, involvement_confirm
 
