@@ -461,10 +461,11 @@ def _changes_since(*, since: datetime.datetime, now: datetime.datetime, limit: i
         if len(changed) < limit:
             bookmark.refreshed_at = settled
         else:
-            # More to do: carry on from the last change checked. A later run checks the
-            # children changed at that same instant again, which does no harm; the limit is
-            # well above how many one statement changes, so it always moves on.
-            bookmark.refreshed_at = last_change + datetime.timedelta(microseconds=1)
+            # More to do: carry on from the last change checked, that instant included, so a
+            # child changed at the same instant but not yet reached is not missed (those
+            # already checked are checked again, which does no harm). It would stall only if
+            # more than `limit` children shared one updated_at.
+            bookmark.refreshed_at = last_change
         bookmark.save(update_fields=["refreshed_at"])
     return len(changed)
 
