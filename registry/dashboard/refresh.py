@@ -437,17 +437,21 @@ def _changes_since(*, since: datetime.datetime, now: datetime.datetime, limit: i
     again. Returns how many were checked; the bookmark moves to the last one's change."""
     with transaction.atomic():
         bookmark = DashboardBookmark.objects.select_for_update().get(source=DUPLICATES_BOOKMARK)
+        # Where the last run stopped: a change's instant and, if it stopped at its bound, the
+        # last child checked at that instant (last_id), so that many children changed at
+        # one instant are taken in turn rather than stalling the scan.
+        from_instant = bookmark.refreshed_at or since
         changed = list(
-            Child.objects.filter(updated_at__gte=bookmark.refreshed_at or since)
+            Child.objects.filter(Q(updated_at__gt=from_instant) | Q(updated_at=from_instant, pk__gt=bookmark.last_id))
             .order_by("updated_at", "pk")
             .values_list("pk", "updated_at")[:limit]
         )
         # The next run starts a little before this one did, so a change committed late by a
         # slow transaction is still seen (checking a child twice does no harm).
-        settled = max(bookmark.refreshed_at or since, timezone.now() - REFRESH_SETTLE)
+        settled = max(from_instant, timezone.now() - REFRESH_SETTLE)
         if not changed:
-            bookmark.refreshed_at = settled
-            bookmark.save(update_fields=["refreshed_at"])
+            bookmark.refreshed_at, bookmark.last_id = settled, 0
+            bookmark.save(update_fields=["refreshed_at", "last_id"])
             return 0
         ids = [pk for pk, _updated in changed]
         for start in range(0, len(ids), _ADD_BATCH):
@@ -457,16 +461,12 @@ def _changes_since(*, since: datetime.datetime, now: datetime.datetime, limit: i
             ).delete()
             marks = ", ".join(["%s"] * len(batch))
             _pairs_store(_block_partners(where=f"a.id IN ({marks})", params=batch), now)
-        last_change = changed[-1][1]
         if len(changed) < limit:
-            bookmark.refreshed_at = settled
+            bookmark.refreshed_at, bookmark.last_id = settled, 0
         else:
-            # More to do: carry on from the last change checked, that instant included, so a
-            # child changed at the same instant but not yet reached is not missed (those
-            # already checked are checked again, which does no harm). It would stall only if
-            # more than `limit` children shared one updated_at.
-            bookmark.refreshed_at = last_change
-        bookmark.save(update_fields=["refreshed_at"])
+            # More to do: carry on after the last child checked, in (updated_at, id) order.
+            bookmark.last_id, bookmark.refreshed_at = changed[-1]
+        bookmark.save(update_fields=["refreshed_at", "last_id"])
     return len(changed)
 
 

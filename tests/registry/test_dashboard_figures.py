@@ -8,7 +8,12 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AuditEvent
 from registry.dashboard import figures
-from registry.dashboard.refresh import DUPLICATES_FIRST_SCAN_BOOKMARK, dashboard_refresh, duplicates_scan
+from registry.dashboard.refresh import (
+    DUPLICATES_BOOKMARK,
+    DUPLICATES_FIRST_SCAN_BOOKMARK,
+    dashboard_refresh,
+    duplicates_scan,
+)
 from registry.dashboard.selectors import (
     NATIONAL_COLUMNS,
     authority_figures,
@@ -17,6 +22,7 @@ from registry.dashboard.selectors import (
     suppression_pattern,
 )
 from registry.models import (
+    Child,
     ChildTransfer,
     DashboardBookmark,
     DashboardEventCount,
@@ -274,6 +280,23 @@ def test_the_first_duplicate_scan_is_bounded_per_run_and_carries_on_from_its_boo
         runs += 1
         assert runs < 5
     assert list(DuplicatePair.objects.values_list("child_id", "other_child_id")) == [(twins[0].pk, twins[1].pk)]
+
+
+def test_after_the_first_scan_each_run_checks_a_bounded_number_of_changed_children(westminster, birmingham):
+    children = ChildFactory.create_batch(5, responsible_local_authority=westminster)
+    duplicates_scan()  # the first scan, complete
+    long_ago = timezone.now() - datetime.timedelta(days=1)
+    Child.objects.update(updated_at=long_ago)
+    DashboardBookmark.objects.filter(source=DUPLICATES_BOOKMARK).update(
+        refreshed_at=long_ago + datetime.timedelta(seconds=1)
+    )
+    twenty_minutes_ago = timezone.now() - datetime.timedelta(minutes=20)
+    # Two children changed at the same instant, one later: with one child a run, each is
+    # checked in turn (the scan does not stall on a shared instant), then nothing more.
+    Child.objects.filter(pk__in=[children[0].pk, children[1].pk]).update(updated_at=twenty_minutes_ago)
+    Child.objects.filter(pk=children[2].pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert [duplicates_scan(limit=1) for _ in range(4)] == [1, 1, 1, 0]
+    assert [duplicates_scan(limit=5) for _ in range(2)] == [0, 0]
 
 
 def test_counts_are_stored_per_authority_week_and_key(register):
