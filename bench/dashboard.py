@@ -296,8 +296,20 @@ $$;
 """
 
 
+# A child's date of birth, hashed independently of its authority ((g * 7919) % AUTHORITIES):
+# a multiple of g modulo 6200 would repeat with the authority every lcm(6200, 150) = 18,600
+# children, putting ~50 children of one authority on each date (a register no authority has,
+# and a duplicate scan comparing nearly everyone).
+DOB_OFFSET = """
+CREATE FUNCTION bench_dob_offset(g bigint) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+  SELECT (((g * 2654435761) % 4294967296) % 6200)::int
+$$;
+"""
+
+
 def _register(cursor) -> None:  # type: ignore[no-untyped-def]
     cursor.execute(REGISTER_ID)
+    cursor.execute(DOB_OFFSET)
     cursor.execute("SELECT count(*) FROM bench_names")
     names = cursor.fetchone()[0]
     cursor.execute("SELECT min(id) FROM accounts_localauthority")
@@ -314,7 +326,7 @@ def _register(cursor) -> None:  # type: ignore[no-untyped-def]
             CASE WHEN g % 10 = 0 OR g % 11 = 0 THEN NULL ELSE lpad((1000000000 + g)::text, 10, '0') END,
             {first_la} + (g * 7919) % {AUTHORITIES}, 'REF-' || g,
             CASE WHEN g % 10 = 0 THEN '' ELSE nm.given END, nm.family,
-            CASE WHEN g % 10 = 0 THEN NULL ELSE date '2009-12-01' + ((g * 104729) % 6200)::int END,
+            CASE WHEN g % 10 = 0 THEN NULL ELSE date '2009-12-01' + bench_dob_offset(g) END,
             CASE WHEN g % 2 = 0 THEN 'female' ELSE 'male' END, '1 High Street', '', 'Town',
             CASE WHEN g % 50 = 0 OR g % 10 = 0 THEN '' ELSE 'AB' || (10 + g % 90) || ' ' || (g % 9) || 'AA' END,
             false, '', NULL, now() - ((g % 730) || ' days')::interval, now() - ((g % 730) || ' days')::interval, 1,
@@ -407,6 +419,68 @@ def _register_around_children(cursor) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+FEED_MATCHES = 50_000
+TRANSFERS = 5_000
+REMOVALS = 20_000
+
+
+def _movements_and_feeds(cursor) -> None:  # type: ignore[no-untyped-def]
+    """What the joiners', leavers' and feed lists show: transfers between authorities,
+    removal receipts over the last year, and GRO feed matches in every state."""
+    cursor.execute("SELECT min(id) FROM accounts_user")
+    first_user = cursor.fetchone()[0]
+    cursor.execute("SELECT min(id) FROM accounts_localauthority")
+    first_la = cursor.fetchone()[0]
+    step("transfers, removal receipts and feed matches")
+    cursor.execute(
+        f"""
+        INSERT INTO registry_childtransfer (child_id, from_local_authority_id, to_local_authority_id, transferred_on,
+            transferred_by_id, created_at)
+        SELECT c.id, {first_la} + (c.responsible_local_authority_id - {first_la} + 1) % {AUTHORITIES},
+            c.responsible_local_authority_id, current_date - (g % 360)::int, {first_user}, now() - interval '1 hour'
+        FROM generate_series(1, {TRANSFERS}) g JOIN registry_child c ON c.id = 1 + (g * 104723) % {CHILDREN}
+        """  # noqa: S608 (constants and numbers only)
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO registry_removalreceipt (register_id, responsible_local_authority_id, rule, manual_reason, due_on,
+            removed_at, removed_by_id, deleted_counts, run_id)
+        SELECT 'RM' || lpad(g::text, 6, '0') || '-GONE', {first_la} + g % {AUTHORITIES},
+            (ARRAY['statuses_ended', 'eighteenth_birthday', 'unborn_no_birth', 'death'])[1 + g % 4], '',
+            current_date - (g % 360)::int, now() - ((g % 360) || ' days')::interval, NULL, '{{}}'::jsonb, NULL
+        FROM generate_series(1, {REMOVALS}) g
+        """  # noqa: S608 (constants and numbers only)
+    )
+    cursor.execute(
+        "INSERT INTO feeds_feedfile (id, event_type, sha256, original_name, size_bytes, is_gzip, source, stored_path, "
+        "state, lines_committed, rows_applied, rows_for_review, rows_unmatched, rows_duplicate, rows_out_of_scope, "
+        "rows_quarantined, failure, received_at, deliveries) VALUES ('00000000-0000-0000-0000-000000000001', "
+        "'death', repeat('0', 64), 'deaths.csv', 1, false, 'command', '', 'done', 0, 0, 0, 0, 0, 0, 0, '', now(), 1)"
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO feeds_registration (id, event_type, registration_district, entry_number, registration_year,
+            record_status, content_sha256, outcome, line_number, first_seen_at, updated_at, feed_file_id)
+        SELECT g, 'death', 'District', g::text, 2026, 'registered', lpad(g::text, 64, '0'), 'applied', g,
+            now() - ((g % 300) || ' days')::interval, now(), '00000000-0000-0000-0000-000000000001'
+        FROM generate_series(1, {FEED_MATCHES}) g
+        """  # noqa: S608 (constants and numbers only)
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO feeds_feedmatch (registration_id, child_id, unborn_status_id, local_authority_id, method, state,
+            grade, reasons, details, previous_date_of_death, decided_by_id, decided_at, created_at, updated_at)
+        SELECT g, c.id, NULL, c.responsible_local_authority_id, 'nhs_number',
+            (ARRAY['applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'confirmed',
+                   'pending', 'rejected'])[1 + g % 10], '', '[]'::jsonb, '{{}}'::jsonb, NULL, NULL, NULL,
+            now() - ((g % 300) || ' days')::interval, now()
+        FROM generate_series(1, {FEED_MATCHES}) g JOIN registry_child c ON c.id = 1 + (g * 7727) % {CHILDREN}
+        """  # noqa: S608 (constants and numbers only)
+    )
+    for table in ("feeds_registration", "feeds_feedmatch"):
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608
+
+
 def _audit_trail(cursor, *, events: int, first_id: int, end_minutes_ago: int, span_days: float) -> None:  # type: ignore[no-untyped-def]
     """`events` audit events with ids from first_id, spread evenly over `span_days` up to
     `end_minutes_ago`, and their child index rows."""
@@ -433,7 +507,7 @@ def _audit_trail(cursor, *, events: int, first_id: int, end_minutes_ago: int, sp
             details, reason, reason_detail, criteria, outcome, channel, previous_hash, chain_hash)
         SELECT e.e,
             now() - interval '{end_minutes_ago} minutes'
-                - interval '1 day' * {span_days} * ({last} - e.e)::float / {events},
+                - interval '1 day' * ({span_days} * ({last} - e.e)::float / {events}),
             CASE WHEN e.e % 20 < 9 THEN 'search' WHEN e.e % 20 < 16 THEN 'child_viewed' ELSE 'login_succeeded' END,
             u.id, '["practitioner"]', u.organisation_id, u.gss_code, NULL, '',
             CASE WHEN e.e % 20 < 9 AND (e.e / 20) % 20 < 12 THEN jsonb_build_array(c.register_id)
@@ -481,28 +555,49 @@ def _load(url: str) -> None:
         # The audit tables' append-only and hash-chain triggers, for the load only.
         cursor.execute("SET session_replication_role = replica")
         _names_table(cursor)
+        # Secondary indexes of the register are built once after the load, not row by row.
+        register_indexes = _indexes_drop(
+            cursor, ("registry_child", "registry_protectionstatus", "registry_involvement")
+        )
         _register(cursor)
-        _load_rest(cursor)
+        _load_rest(cursor, register_indexes)
 
 
-def _load_rest(cursor) -> None:  # type: ignore[no-untyped-def]
-    """Everything after the children: a load stopped after them can be continued from here."""
-    _register_around_children(cursor)
-    step(f"{EVENTS:,} audit events")
-    # Secondary indexes are built once after the load rather than row by row during it.
+def _indexes_drop(cursor, tables: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Drop the tables' non-unique indexes; returns their definitions to build them again."""
     cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('audit_auditevent', "
-        "'audit_auditeventchild') AND indexdef NOT LIKE '%UNIQUE%'"
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) AND indexdef NOT LIKE '%%UNIQUE%%'",
+        [list(tables)],
     )
     indexes = cursor.fetchall()
     for name, _definition in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in indexes]
+
+
+def _load_rest(cursor, register_indexes: list[str] | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Everything after the children: a load stopped after them can be continued from here."""
+    _register_around_children(cursor)
+    _movements_and_feeds(cursor)
+    step(f"{EVENTS:,} audit events")
+    indexes = _indexes_drop(cursor, ("audit_auditevent", "audit_auditeventchild"))
     _audit_trail(cursor, events=EVENTS, first_id=1, end_minutes_ago=10, span_days=730)
-    step("audit indexes")
-    for _name, definition in indexes:
+    step("indexes")
+    for definition in [*(register_indexes or []), *indexes]:
         cursor.execute(definition)
     step("analyze")
     cursor.execute("ANALYZE")
+
+
+def _first_duplicate_scan_complete() -> bool:
+    from django.db.models import Max
+
+    from registry.dashboard.refresh import DUPLICATES_FIRST_SCAN_BOOKMARK
+    from registry.models import Child, DashboardBookmark
+
+    bookmark = DashboardBookmark.objects.filter(source=DUPLICATES_FIRST_SCAN_BOOKMARK).first()
+    top = Child.objects.aggregate(top=Max("id"))["top"] or 0
+    return bookmark is not None and bookmark.last_id >= top
 
 
 def _signed_in_client(user):  # type: ignore[no-untyped-def]
@@ -521,7 +616,7 @@ def _signed_in_client(user):  # type: ignore[no-untyped-def]
     return client
 
 
-def _time_pages(repeat: int) -> list[tuple[str, float, float]]:
+def _time_pages(repeat: int) -> list[tuple[str, float, float, float]]:
     from django.db.models import Count
     from django.urls import reverse
 
@@ -555,6 +650,17 @@ def _time_pages(repeat: int) -> list[tuple[str, float, float]]:
             "children: looked after s31",
             reverse("dashboard:children", args=[code, "status-looked-after-s31"]),
         ),
+        ("manager", "children: all", reverse("dashboard:children", args=[code, "all"])),
+        ("manager", "children: no postcode", reverse("dashboard:children", args=[code, "no-postcode"])),
+        ("manager", "children: no involvement", reverse("dashboard:children", args=[code, "no-current-involvement"])),
+        ("manager", "children: legal holds", reverse("dashboard:children", args=[code, "legal-holds"])),
+        ("manager", "children: unborn", reverse("dashboard:children", args=[code, "status-unborn-cpp"])),
+        ("manager", "joiners", reverse("dashboard:movements", args=[code, "joiners"])),
+        ("manager", "leavers", reverse("dashboard:movements", args=[code, "leavers"])),
+        ("manager", "practitioners put in touch", reverse("dashboard:match-notifications", args=[code])),
+        ("manager", "feed: applied", reverse("feeds:dashboard-matches", args=[code, "applied"])),
+        ("manager", "feed: waiting", reverse("feeds:dashboard-matches", args=[code, "waiting"])),
+        ("manager", "feed: rejected", reverse("feeds:dashboard-matches", args=[code, "rejected"])),
         ("manager", "stale involvements", reverse("dashboard:stale-involvements", args=[code])),
         ("manager", "likely duplicates", reverse("dashboard:duplicates", args=[code])),
         ("manager", "removals due", reverse("dashboard:removals-due", args=[code])),
@@ -571,20 +677,27 @@ def _time_pages(repeat: int) -> list[tuple[str, float, float]]:
             response = clients[who].get(url)
             times.append(time.perf_counter() - start)
             assert response.status_code == 200, (name, response.status_code)
-        results.append((name, statistics.median(times), max(times)))
+        results.append((name, statistics.median(times), _p95(times), max(times)))
     return results
+
+
+def _p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> int:
     global CHILDREN, EVENTS, NOTIFICATIONS  # the sizes of the one run this process makes
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/sp_dashboard")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/8")
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/sp_dashbench")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/6")
     parser.add_argument("--reuse", action="store_true", help="keep the database if it exists (skip the load)")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--pages-only", action="store_true", help="time the pages only (the refresh has run)")
     parser.add_argument(
         "--continue-load", action="store_true", help="the children are loaded: load the rest, then measure"
     )
+    parser.add_argument("--load-only", action="store_true", help="load the database, then stop")
     parser.add_argument("--children", type=int, default=CHILDREN, help="a smaller number for a quick trial")
     parser.add_argument("--events", type=int, default=EVENTS, help="a smaller number for a quick trial")
     args = parser.parse_args()
@@ -607,10 +720,13 @@ def main() -> int:
         load_start = time.perf_counter()
         _load(args.database)
         step(f"loaded in {time.perf_counter() - load_start:.0f} s")
+    if args.load_only:
+        return 0
 
     from django.db import connection
 
-    from registry.dashboard.refresh import dashboard_refresh
+    from feeds.dashboard import feed_figures_refresh
+    from registry.dashboard.refresh import dashboard_refresh, duplicates_scan
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM registry_child")
@@ -618,37 +734,54 @@ def main() -> int:
         cursor.execute("SELECT count(*) FROM audit_auditevent")
         events = cursor.fetchone()[0]
     step(f"database holds {children:,} children and {events:,} audit events")
-    step("refresh (first run: everything since the beginning)")
-    start = time.perf_counter()
-    report = dashboard_refresh()
-    first_refresh = time.perf_counter() - start
-    step(f"first refresh {first_refresh:.1f} s: {report}")
+    first_refresh = next_refresh = scan_total = scan_slowest = 0.0
+    scan_runs = 0
+    if not args.pages_only:
+        step("refresh (first run: everything since the beginning)")
+        start = time.perf_counter()
+        report = dashboard_refresh()
+        first_refresh = time.perf_counter() - start
+        step(f"first refresh {first_refresh:.1f} s: {report}")
+        # The first duplicate scan goes on over the next runs, a bounded batch each: run them
+        # back to back (as beat would, every few minutes) until it is complete.
+        while not _first_duplicate_scan_complete():
+            start = time.perf_counter()
+            passed = duplicates_scan()
+            took = time.perf_counter() - start
+            scan_runs, scan_total, scan_slowest = scan_runs + 1, scan_total + took, max(scan_slowest, took)
+            step(f"duplicate scan run {scan_runs}: {passed:,} child ids in {took:.1f} s")
+        step(f"first duplicate scan: {scan_runs} more runs, {scan_total:.0f} s, slowest run {scan_slowest:.1f} s")
 
-    import psycopg
+        import psycopg
 
-    with psycopg.connect(args.database, autocommit=True) as raw, raw.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("SELECT max(id) FROM audit_auditevent")
-        top = cursor.fetchone()[0]
-        _audit_trail(cursor, events=10_000, first_id=top + 1, end_minutes_ago=3, span_days=5 / 1440)
+        with psycopg.connect(args.database, autocommit=True) as raw, raw.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute("SELECT max(id) FROM audit_auditevent")
+            top = cursor.fetchone()[0]
+            _audit_trail(cursor, events=10_000, first_id=top + 1, end_minutes_ago=3, span_days=5 / 1440)
+        start = time.perf_counter()
+        report = dashboard_refresh()
+        next_refresh = time.perf_counter() - start
+        step(f"incremental refresh after 10,000 new events {next_refresh:.1f} s: {report}")
     start = time.perf_counter()
-    report = dashboard_refresh()
-    next_refresh = time.perf_counter() - start
-    step(f"incremental refresh after 10,000 new events {next_refresh:.1f} s: {report}")
+    feed_figures_refresh()  # the feeds' own beat task
+    step(f"feed figures refresh {time.perf_counter() - start:.1f} s")
 
     results = _time_pages(args.repeat)
     print()
-    print(f"{'page':32} {'median s':>9} {'slowest s':>10}")
-    for name, median, slowest in results:
-        print(f"{name:32} {median:9.3f} {slowest:10.3f}")
+    print(f"{'page':32} {'median s':>9} {'p95 s':>9} {'slowest s':>10}")
+    for name, median, p95, slowest in results:
+        print(f"{name:32} {median:9.3f} {p95:9.3f} {slowest:10.3f}")
     load = os.getloadavg()
     print()
     print(
         f"children {children:,}; audit events {events:,}; first refresh {first_refresh:.1f} s; "
+        f"rest of the first duplicate scan {scan_total:.0f} s in {scan_runs} runs (slowest {scan_slowest:.1f} s); "
         f"incremental refresh {next_refresh:.1f} s; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
         f"whole run {time.perf_counter() - started:.0f} s"
     )
-    slowest = max(result[2] for result in results)
+    slowest = max(result[2] for result in results)  # the p95
+    step(f"uptime: {os.popen('uptime').read().strip()}")  # noqa: S605 (a fixed command, for the record)
     return 0 if slowest < 1.0 else 1
 
 

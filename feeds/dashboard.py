@@ -5,9 +5,10 @@ registry's summary table from here because feeds reads registry, never the other
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
+from accounts.models import LocalAuthority
 from feeds.models import FeedMatch
 from registry.dashboard import figures
 from registry.dashboard.refresh import Snapshot, snapshot_replace
@@ -45,3 +46,16 @@ def feed_figures_refresh(*, now: datetime.datetime | None = None) -> None:
     """Replace the feed figures of every authority. Safe to run twice."""
     now = now or timezone.now()
     snapshot_replace(figure_names=figures.FEED_SNAPSHOT_FIGURES, snapshot=feed_snapshot(now=now), computed_at=now)
+
+
+def feed_matches_listed(*, local_authority: LocalAuthority, outcome: str) -> QuerySet[FeedMatch]:
+    """The feed matches behind one of the dashboard's feed figures (applied, waiting or
+    rejected) for an authority the caller has checked the user may see
+    (registry.dashboard.selectors.dashboard_authority), oldest first. Raises KeyError for an
+    unknown outcome."""
+    return (
+        FeedMatch.objects.filter(local_authority=local_authority, state__in=OUTCOME_STATES[outcome])
+        .select_related("child", "registration")
+        .only("created_at", "state", "method", "child__register_id", "registration__event_type")
+        .order_by("created_at", "id")
+    )

@@ -5,6 +5,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -14,6 +15,7 @@ from accounts.models import User
 from accounts.roles import Role
 from audit.actor import Actor
 from audit.services import personal_data_read_record
+from feeds.dashboard import feed_matches_listed
 from feeds.forms import FeedUploadForm, ReviewDecisionForm
 from feeds.models import FeedFile
 from feeds.selectors import (
@@ -26,6 +28,7 @@ from feeds.selectors import (
     review_queue,
 )
 from feeds.services import FeedRefused, feed_file_fail, feed_file_receive, feed_match_confirm, feed_match_reject
+from registry.dashboard.selectors import dashboard_authority, user_manages
 
 
 def _user(request: HttpRequest) -> User:
@@ -111,6 +114,34 @@ def feed_file_stop(request: HttpRequest, feed_file_id: uuid.UUID) -> HttpRespons
         messages.success(request, "The file was stopped. Rows already ingested stay; the rest will not be ingested.")
         return redirect("feeds:file", feed_file_id=feed_file.pk)
     return render(request, "feeds/file_stop.html", {"feed_file": feed_file})
+
+
+FEED_LIST_TITLES = {
+    "applied": "Birth and death registrations applied to your children",
+    "waiting": "Registrations waiting for review",
+    "rejected": "Registrations rejected by a register manager",
+}
+
+
+@never_cache
+@require_GET
+def dashboard_feed_matches(request: HttpRequest, gss_code: str, outcome: str) -> HttpResponse:
+    """The list behind a dashboard feed figure, scoped like every dashboard page: another
+    authority's list answers 404."""
+    user = request.user
+    assert isinstance(user, User)
+    authority = dashboard_authority(user=user, gss_code=gss_code)
+    if authority is None or outcome not in FEED_LIST_TITLES:
+        raise Http404("No such list")
+    matches = feed_matches_listed(local_authority=authority, outcome=outcome)
+    context = {
+        "authority": authority,
+        "title": FEED_LIST_TITLES[outcome],
+        "outcome": outcome,
+        "page": Paginator(matches, 50).get_page(request.GET.get("page")),
+        "is_manager": user_manages(user=user, local_authority=authority),
+    }
+    return render(request, "feeds/dashboard_matches.html", context)
 
 
 @never_cache

@@ -1,5 +1,13 @@
 """The names of the dashboard's figures, shared by the refresh that counts them, the
-selectors that read them and docs/dashboard.md that defines them."""
+selectors that read them and docs/dashboard.md that defines them, and the periods the pages
+show."""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+
+WEEKS_SHOWN = 12
+MONTHS_SHOWN = 12
 
 # Counted incrementally, per authority and week (Monday) or month (the 1st).
 SEARCHES_RETURNED_BY_REASON = "searches_returned_reason"
@@ -20,6 +28,18 @@ WEEKLY_FIGURES = (
     MATCH_NOTIFICATIONS,
 )
 MONTHLY_FIGURES = (JOINERS, LEAVERS)
+
+# Each of those summed over the periods the pages show (12 weeks, 12 months), per authority
+# and key, stored with the snapshot at each refresh: the national view reads these few rows
+# instead of adding up every authority's weekly counts.
+WINDOW_PREFIX = "window:"
+
+
+def window(figure: str) -> str:
+    return WINDOW_PREFIX + figure
+
+
+WINDOW_FIGURES = tuple(window(figure) for figure in (*WEEKLY_FIGURES, *MONTHLY_FIGURES))
 
 # Recounted whole at each refresh: the register as it stands.
 CHILDREN = "children"
@@ -54,3 +74,14 @@ FEED_SNAPSHOT_FIGURES = (FEED_OUTCOMES, FEED_OLDEST_WAITING_DAYS)
 STATUS_KEYS = ("cpp", "looked_after:s31", "looked_after:s38", "looked_after:s20", "looked_after:other", "unborn_cpp")
 OUTCOME_KEYS = ("results", "no_results", "too_many", "refused")
 FEED_OUTCOME_KEYS = ("applied", "waiting", "rejected")
+
+
+def weeks_shown(*, today: datetime.date) -> list[datetime.date]:
+    """The Mondays of the last WEEKS_SHOWN weeks, oldest first, this week last."""
+    this_week = today - datetime.timedelta(days=today.weekday())
+    return [this_week - datetime.timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
+
+
+def months_shown(*, today: datetime.date) -> list[datetime.date]:
+    this_month = today.replace(day=1)
+    return [this_month - relativedelta(months=n) for n in range(MONTHS_SHOWN - 1, -1, -1)]

@@ -40,6 +40,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
@@ -75,6 +76,11 @@ OPENED_SEARCH_KEPT = datetime.timedelta(days=1)
 STALE_AFTER = relativedelta(months=12)
 DUPLICATE_GRADES = (Grade.EXACT, Grade.LIKELY)
 DUPLICATES_BOOKMARK = "duplicates"
+DUPLICATES_FIRST_SCAN_BOOKMARK = "duplicates_first_scan"
+# The duplicate scan's bound per run, in child ids (first pass) or changed children, and
+# the ids per transaction of the first pass.
+DUPLICATE_SCAN_LIMIT = 100_000
+DUPLICATE_SCAN_CHUNK = 20_000
 SNAPSHOT_BOOKMARK = "register_snapshot"
 
 # (authority id, figure, period, key) -> how many to add
@@ -322,21 +328,33 @@ def _source_catch_up(source: _Source, *, settled_before: datetime.datetime, chun
 # --- Likely duplicates inside an authority -------------------------------------------------
 
 
-def _block_partner() -> QuerySet[Child]:
-    """Another child of the same authority with the same date of birth and either the same
-    family-name key, or the same given-name key and postcode (a surname changed at the same
-    address). Only children with such a partner are put to the matcher: it keeps the scan fast
-    at national size, and misses a duplicate whose date of birth was also mistyped
-    (docs/dashboard.md says so)."""
-    return Child.objects.filter(
-        Q(family_name_first_phonetic=OuterRef("family_name_first_phonetic"))
-        | Q(given_name_phonetic=OuterRef("given_name_phonetic"), postcode=OuterRef("postcode")),
-        responsible_local_authority=OuterRef("responsible_local_authority"),
-        date_of_birth=OuterRef("date_of_birth"),
-    ).exclude(pk=OuterRef("pk"))
+_PARTNERS_SQL = """
+SELECT a.id, b.id FROM {child} a JOIN {child} b
+  ON b.responsible_local_authority_id = a.responsible_local_authority_id
+  AND b.date_of_birth = a.date_of_birth AND b.id <> a.id
+  AND (b.family_name_first_phonetic = a.family_name_first_phonetic
+       OR (b.given_name_phonetic = a.given_name_phonetic AND b.postcode = a.postcode))
+WHERE {where}
+"""
 
 
-def _pairs_for(child: Child, found_at: datetime.datetime) -> list[DuplicatePair]:
+def _block_partners(*, where: str, params: list[Any]) -> dict[int, list[int]]:
+    """For each child selected by `where` (on `a`), the other children of the same authority
+    with the same date of birth and either the same family-name key, or the same given-name
+    key and postcode (a surname changed at the same address): its block. Only children with a
+    partner are put to the matcher; it keeps the scan cheap at national size, and misses a
+    duplicate whose date of birth was also mistyped (docs/dashboard.md says so). One self-join
+    per batch instead of a subquery per child."""
+    sql = _PARTNERS_SQL.format(child=connection.ops.quote_name(Child._meta.db_table), where=where)
+    partners: dict[int, list[int]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for child_id, partner_id in cursor.fetchall():
+            partners[child_id].append(partner_id)
+    return partners
+
+
+def _pairs_for(child: Child, partners: list[int], found_at: datetime.datetime) -> list[DuplicatePair]:
     criteria = SearchCriteria(
         family_name=child.family_name,
         given_names=child.given_names,
@@ -345,9 +363,11 @@ def _pairs_for(child: Child, found_at: datetime.datetime) -> list[DuplicatePair]
         postcode=child.postcode,
     )
     try:
-        # The matcher looks only at the child's own authority (a manager's own children).
-        same_authority = Child.objects.filter(responsible_local_authority_id=child.responsible_local_authority_id)
-        outcome = candidates(criteria, purpose=Purpose.MANAGER_FIND, within=same_authority)
+        # The matcher grades the child's block partners only (all of its own authority).
+        within = Child.objects.filter(
+            pk__in=partners, responsible_local_authority_id=child.responsible_local_authority_id
+        )
+        outcome = candidates(criteria, purpose=Purpose.MANAGER_FIND, within=within)
     except ValueError:
         return []
     pairs = []
@@ -374,36 +394,104 @@ def _pairs_for(child: Child, found_at: datetime.datetime) -> list[DuplicatePair]
     return pairs
 
 
-def duplicates_scan(*, now: datetime.datetime | None = None) -> int:
-    """Find likely duplicate pairs among children added or changed since the last scan (all
-    children the first time). A changed child's open pairs are found again, so a corrected
-    record drops out of the list; a pair a manager dismissed stays dismissed. Returns how
-    many children were checked."""
-    now = now or timezone.now()
-    # The next scan starts a little before this one did: a change committed late by a slow
-    # transaction is then still seen (checking a child twice does no harm).
-    next_since = timezone.now() - REFRESH_SETTLE
+def _pairs_store(partners: dict[int, list[int]], now: datetime.datetime) -> None:
+    """Grade each child against its block partners and keep the new exact or likely pairs
+    (a pair found from both sides, or already kept or dismissed, is stored once)."""
+    if not partners:
+        return
+    pairs: dict[tuple[int, int], DuplicatePair] = {}
+    for child in Child.objects.filter(pk__in=list(partners)).order_by("pk"):
+        for pair in _pairs_for(child, partners[child.pk], now):
+            pairs.setdefault((pair.child_id, pair.other_child_id), pair)
+    DuplicatePair.objects.bulk_create(list(pairs.values()), ignore_conflicts=True)
+
+
+def _first_pass(*, now: datetime.datetime, limit: int, chunk: int) -> tuple[int, bool]:
+    """Walk the whole register once, by ranges of `chunk` child ids from the pass's bookmark,
+    at most `limit` ids per run (each range in its own transaction, so a run stopped anywhere
+    loses nothing). Returns the ids passed and whether the pass is complete."""
+    top = Child.objects.order_by().aggregate(top=Max("id"))["top"] or 0
+    passed = 0
+    while passed < limit:
+        with transaction.atomic():
+            bookmark, created = DashboardBookmark.objects.select_for_update().get_or_create(
+                source=DUPLICATES_FIRST_SCAN_BOOKMARK
+            )
+            if created or bookmark.refreshed_at is None:
+                # When the pass began: changes from then on are checked once it is over.
+                bookmark.refreshed_at = timezone.now() - REFRESH_SETTLE
+            lo = bookmark.last_id
+            hi = min(lo + chunk, top)
+            if hi <= lo:
+                bookmark.save(update_fields=["refreshed_at"])
+                return passed, True
+            _pairs_store(_block_partners(where="a.id > %s AND a.id <= %s", params=[lo, hi]), now)
+            bookmark.last_id = hi
+            bookmark.save(update_fields=["last_id", "refreshed_at"])
+            passed += hi - lo
+    return passed, False
+
+
+def _changes_since(*, since: datetime.datetime, now: datetime.datetime, limit: int) -> int:
+    """Check again the children added or changed since `since`, oldest change first, at most
+    `limit` per run: drop their open pairs (a corrected record drops out) and look for them
+    again. Returns how many were checked; the bookmark moves to the last one's change."""
     with transaction.atomic():
-        bookmark, _ = DashboardBookmark.objects.select_for_update().get_or_create(source=DUPLICATES_BOOKMARK)
-        since = bookmark.refreshed_at
-        changed = Child.objects.filter(date_of_birth__isnull=False)
-        if since is not None:
-            changed = changed.filter(updated_at__gte=since)
-        suspects = list(changed.filter(Exists(_block_partner())).order_by("pk"))
-        changed_pks = [child.pk for child in suspects]
-        if since is not None:
-            stale = changed.values("pk")
+        bookmark = DashboardBookmark.objects.select_for_update().get(source=DUPLICATES_BOOKMARK)
+        # Where the last run stopped: a change's instant and, if it stopped at its bound, the
+        # last child checked at that instant (last_id), so that many children changed at
+        # one instant are taken in turn rather than stalling the scan.
+        from_instant = bookmark.refreshed_at or since
+        changed = list(
+            Child.objects.filter(Q(updated_at__gt=from_instant) | Q(updated_at=from_instant, pk__gt=bookmark.last_id))
+            .order_by("updated_at", "pk")
+            .values_list("pk", "updated_at")[:limit]
+        )
+        # The next run starts a little before this one did, so a change committed late by a
+        # slow transaction is still seen (checking a child twice does no harm).
+        settled = max(from_instant, timezone.now() - REFRESH_SETTLE)
+        if not changed:
+            bookmark.refreshed_at, bookmark.last_id = settled, 0
+            bookmark.save(update_fields=["refreshed_at", "last_id"])
+            return 0
+        ids = [pk for pk, _updated in changed]
+        for start in range(0, len(ids), _ADD_BATCH):
+            batch = ids[start : start + _ADD_BATCH]
             DuplicatePair.objects.filter(dismissed_at__isnull=True).filter(
-                Q(child__in=stale) | Q(other_child__in=stale)
+                Q(child__in=batch) | Q(other_child__in=batch)
             ).delete()
-        pairs: dict[tuple[int, int], DuplicatePair] = {}
-        for child in suspects:
-            for pair in _pairs_for(child, now):
-                pairs.setdefault((pair.child_id, pair.other_child_id), pair)
-        DuplicatePair.objects.bulk_create(list(pairs.values()), ignore_conflicts=True)
-        bookmark.refreshed_at = next_since
-        bookmark.save(update_fields=["refreshed_at"])
-    return len(changed_pks)
+            marks = ", ".join(["%s"] * len(batch))
+            _pairs_store(_block_partners(where=f"a.id IN ({marks})", params=batch), now)
+        if len(changed) < limit:
+            bookmark.refreshed_at, bookmark.last_id = settled, 0
+        else:
+            # More to do: carry on after the last child checked, in (updated_at, id) order.
+            bookmark.last_id, bookmark.refreshed_at = changed[-1]
+        bookmark.save(update_fields=["refreshed_at", "last_id"])
+    return len(changed)
+
+
+def duplicates_scan(
+    *, now: datetime.datetime | None = None, limit: int = DUPLICATE_SCAN_LIMIT, chunk: int = DUPLICATE_SCAN_CHUNK
+) -> int:
+    """Find likely duplicate pairs inside each authority, a bounded amount of work per run.
+
+    The first time, the whole register is walked by ranges of child ids from a bookmark,
+    at most `limit` ids a run (at national size the first pass takes several runs). Once it
+    is complete, each run checks the children added or changed since (at most `limit`); a
+    changed child's open pairs are found again, so a corrected record drops out of the list;
+    a pair a manager dismissed stays dismissed. Returns how many child ids were passed or
+    children checked."""
+    now = now or timezone.now()
+    passed, complete = _first_pass(now=now, limit=limit, chunk=chunk)
+    if not complete:
+        return passed
+    pass_bookmark = DashboardBookmark.objects.get(source=DUPLICATES_FIRST_SCAN_BOOKMARK)
+    assert pass_bookmark.refreshed_at is not None
+    DashboardBookmark.objects.get_or_create(
+        source=DUPLICATES_BOOKMARK, defaults={"refreshed_at": pass_bookmark.refreshed_at}
+    )
+    return passed + _changes_since(since=pass_bookmark.refreshed_at, now=now, limit=limit)
 
 
 # --- The register as it stands: recounted whole ---------------------------------------------
@@ -476,6 +564,22 @@ def register_snapshot(*, today: datetime.date, now: datetime.datetime) -> Snapsh
     return snapshot
 
 
+def window_totals(*, today: datetime.date) -> Snapshot:
+    """Each counted figure summed over the periods the pages show (the last 12 weeks or 12
+    months to `today`), per authority and key, under figures.window(figure): one grouped
+    query over the summary table, so the national view reads a few rows per authority."""
+    counts = (
+        DashboardEventCount.objects.filter(
+            Q(figure__in=figures.WEEKLY_FIGURES, period__gte=figures.weeks_shown(today=today)[0])
+            | Q(figure__in=figures.MONTHLY_FIGURES, period__gte=figures.months_shown(today=today)[0])
+        )
+        .order_by()
+        .values("local_authority_id", "figure", "key")
+        .annotate(n=Sum("count"))
+    )
+    return {(row["local_authority_id"], figures.window(row["figure"]), row["key"]): row["n"] for row in counts}
+
+
 def _removals_due(snapshot: Snapshot, *, today: datetime.date) -> None:
     # The rules are decided in Python (registry.removal.rules): the same list managers see.
     codes = _authority_ids()
@@ -515,6 +619,9 @@ def dashboard_refresh(*, chunk: int = REFRESH_CHUNK, now: datetime.datetime | No
     DashboardOpenedSearch.objects.filter(counted=True, opened_at__lt=now - OPENED_SEARCH_KEPT).delete()
     report.children_checked_for_duplicates = duplicates_scan(now=now)
     snapshot = register_snapshot(today=timezone.localdate(now), now=now)
-    snapshot_replace(figure_names=figures.REGISTER_SNAPSHOT_FIGURES, snapshot=snapshot, computed_at=now)
+    snapshot.update(window_totals(today=timezone.localdate(now)))
+    snapshot_replace(
+        figure_names=(*figures.REGISTER_SNAPSHOT_FIGURES, *figures.WINDOW_FIGURES), snapshot=snapshot, computed_at=now
+    )
     logger.info("dashboard refreshed: %s", report)
     return report

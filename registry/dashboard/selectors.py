@@ -6,7 +6,6 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -16,20 +15,23 @@ from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role, role_held_nationally
 from registry.dashboard import figures
+from registry.dashboard.figures import months_shown, weeks_shown
 from registry.dashboard.refresh import SNAPSHOT_BOOKMARK, STALE_AFTER
 from registry.models import (
     Child,
+    ChildTransfer,
     DashboardBookmark,
     DashboardEventCount,
     DashboardSnapshot,
     DuplicatePair,
     Involvement,
     LegalHold,
+    Notification,
     ProtectionStatus,
+    RemovalReceipt,
+    RemovalRule,
 )
 
-WEEKS_SHOWN = 12
-MONTHS_SHOWN = 12
 # Statistical disclosure control: counts from 1 to 4 are not shown in the national view.
 SUPPRESS_BELOW = 5
 SUPPRESSED_TEXT = "fewer than 5"
@@ -64,20 +66,6 @@ def user_manages(*, user: User, local_authority: LocalAuthority) -> bool:
 
 def user_audits(*, user: User, local_authority: LocalAuthority) -> bool:
     return local_authorities_for_role(user=user, role=Role.AUDITOR).filter(pk=local_authority.pk).exists()
-
-
-# --- Periods ---------------------------------------------------------------------------------
-
-
-def weeks_shown(*, today: datetime.date) -> list[datetime.date]:
-    """The Mondays of the last WEEKS_SHOWN weeks, oldest first, this week last."""
-    this_week = today - datetime.timedelta(days=today.weekday())
-    return [this_week - datetime.timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
-
-
-def months_shown(*, today: datetime.date) -> list[datetime.date]:
-    this_month = today.replace(day=1)
-    return [this_month - relativedelta(months=n) for n in range(MONTHS_SHOWN - 1, -1, -1)]
 
 
 # --- Figures ---------------------------------------------------------------------------------
@@ -195,7 +183,8 @@ def authority_figures(*, local_authority: LocalAuthority, today: datetime.date |
 
 
 def national_figures(*, today: datetime.date | None = None) -> list[AuthorityFigures]:
-    """Every authority's figures, side by side, in a fixed number of queries."""
+    """Every authority's figures, side by side, in three queries: the counted figures as
+    summed over the periods shown at the last refresh, and the register's snapshot."""
     today = today or timezone.localdate()
     weeks, months = weeks_shown(today=today), months_shown(today=today)
     refreshed_at = _refreshed_at()
@@ -203,18 +192,19 @@ def national_figures(*, today: datetime.date | None = None) -> list[AuthorityFig
         la.pk: AuthorityFigures(local_authority=la, weeks=weeks, months=months, refreshed_at=refreshed_at)
         for la in LocalAuthority.objects.order_by("name")
     }
-    counts = DashboardEventCount.objects.filter(
-        Q(figure__in=figures.WEEKLY_FIGURES, period__gte=weeks[0])
-        | Q(figure__in=figures.MONTHLY_FIGURES, period__gte=months[0])
-    )
-    series: dict[int, dict[tuple[str, str], dict[datetime.date, int]]] = defaultdict(lambda: defaultdict(dict))
-    for la, figure, key, period, count in counts.values_list("local_authority_id", "figure", "key", "period", "count"):
-        series[la][(figure, key)][period] = count
+    # Only the snapshot: the counted figures come summed over the periods shown
+    # (figures.window), not week by week; the national view shows no trend.
+    for figures_of in by_authority.values():
+        figures_of._totals_cache = {}
     for la, figure, key, count in DashboardSnapshot.objects.values_list("local_authority_id", "figure", "key", "count"):
-        if la in by_authority:
-            by_authority[la].snapshot[(figure, key)] = count
-    for la, figures_of in by_authority.items():
-        figures_of.series = dict(series.get(la, {}))
+        authority = by_authority.get(la)
+        if authority is None:
+            continue
+        if figure.startswith(figures.WINDOW_PREFIX):
+            assert authority._totals_cache is not None
+            authority._totals_cache[(figure.removeprefix(figures.WINDOW_PREFIX), key)] = count
+        else:
+            authority.snapshot[(figure, key)] = count
     return list(by_authority.values())
 
 
@@ -234,9 +224,10 @@ def count_shown(count: int, *, csv: bool = False) -> str:
 
 
 def share_shown(numerator: int, denominator: int, *, csv: bool = False) -> str:
-    """A percentage, withheld when its numerator or denominator is withheld: either would let
-    a reader work the small count back out."""
-    if is_suppressed(numerator) or is_suppressed(denominator):
+    """A percentage, withheld when its numerator, its denominator or the difference between
+    them (those without: children with no NHS number, searches whose child was not opened)
+    is from 1 to 4: any of them would let a reader work a small count back out."""
+    if is_suppressed(numerator) or is_suppressed(denominator) or is_suppressed(denominator - numerator):
         return SUPPRESSED_CSV if csv else SUPPRESSED_TEXT
     if not denominator:
         return "" if csv else "no data"
@@ -261,6 +252,7 @@ STATUS_NAMES = {
     "unborn_cpp": "Unborn child protection plan",
 }
 CHILD_LISTS = {
+    "all": "All children on the register",
     "no-nhs-number": "Children with no NHS number",
     "no-postcode": "Children with no postcode",
     "no-current-involvement": "Children with no current involvement",
@@ -275,7 +267,9 @@ def children_listed(*, local_authority: LocalAuthority, listing: str, today: dat
     see. Raises KeyError for an unknown list."""
     children = Child.objects.filter(responsible_local_authority=local_authority)
     current = Involvement.objects.filter(child=OuterRef("pk")).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-    if listing == "no-nhs-number":
+    if listing == "all":
+        pass
+    elif listing == "no-nhs-number":
         children = children.filter(nhs_number__isnull=True)
     elif listing == "no-postcode":
         children = children.filter(postcode="")
@@ -296,6 +290,98 @@ def children_listed(*, local_authority: LocalAuthority, listing: str, today: dat
     else:
         raise KeyError(listing)
     return children.order_by("register_id")
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    """Midnight starting `day`, UK time: the periods' boundaries, as a time an index can use."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One child joining or leaving an authority's register, as the joiners' and leavers'
+    lists show it: the register ID only (a removed child has nothing else left)."""
+
+    register_id: str
+    on: datetime.date
+    how: str  # added / transferred_in / removed / transferred_out
+    other_authority: str = ""  # where a transferred child came from or went to
+    rule: str = ""  # a removal's rule
+
+    @property
+    def how_name(self) -> str:
+        return MOVEMENT_NAMES[self.how]
+
+
+MOVEMENT_NAMES = {
+    "added": "Added to the register",
+    "transferred_in": "Transferred in",
+    "removed": "Removed from the register",
+    "transferred_out": "Transferred out",
+}
+
+
+def joiners_listed(*, local_authority: LocalAuthority, since: datetime.date) -> list[Movement]:
+    """The children behind "joined in the last 12 months": those the authority holds now that
+    were added on or after `since`, and every transfer in on or after `since`; newest first.
+    (A child added here and transferred out since is in the leavers' list, as transferred out.)"""
+    added = (
+        Child.objects.filter(responsible_local_authority=local_authority, created_at__gte=_start_of(since))
+        .order_by()
+        .values_list("register_id", "created_at")
+    )
+    movements = [Movement(register_id=rid, on=timezone.localdate(at), how="added") for rid, at in added]
+    transfers = (
+        ChildTransfer.objects.filter(to_local_authority=local_authority, transferred_on__gte=since)
+        .order_by()
+        .values_list("child__register_id", "transferred_on", "from_local_authority__name")
+    )
+    movements += [
+        Movement(register_id=rid, on=on, how="transferred_in", other_authority=la) for rid, on, la in transfers
+    ]
+    return sorted(movements, key=lambda m: (m.on, m.register_id), reverse=True)
+
+
+def leavers_listed(*, local_authority: LocalAuthority, since: datetime.date) -> list[Movement]:
+    """The children behind "left in the last 12 months": removal receipts of the authority
+    (a removed child is a register ID and a rule, nothing else) and transfers out, on or
+    after `since`; newest first."""
+    receipts = (
+        RemovalReceipt.objects.filter(responsible_local_authority=local_authority, removed_at__gte=_start_of(since))
+        .order_by()
+        .values_list("register_id", "removed_at", "rule")
+    )
+    rules = dict(RemovalRule.choices)
+    movements = [
+        Movement(register_id=rid, on=timezone.localdate(at), how="removed", rule=rules.get(rule, rule))
+        for rid, at, rule in receipts
+    ]
+    transfers = (
+        ChildTransfer.objects.filter(from_local_authority=local_authority, transferred_on__gte=since)
+        .order_by()
+        .values_list("child__register_id", "transferred_on", "to_local_authority__name")
+    )
+    movements += [
+        Movement(register_id=rid, on=on, how="transferred_out", other_authority=la) for rid, on, la in transfers
+    ]
+    return sorted(movements, key=lambda m: (m.on, m.register_id), reverse=True)
+
+
+def match_notifications_listed(*, local_authority: LocalAuthority, since: datetime.date) -> QuerySet[Notification]:
+    """The match notifications behind "practitioners put in touch": sent since `since` about
+    children the authority is responsible for now, newest first. (The figure counts each
+    notification to the authority responsible when the refresh read it; a child transferred
+    since is listed by its new authority, and a removed child's notifications are gone.)"""
+    return (
+        Notification.objects.filter(
+            kind=Notification.Kind.INVOLVEMENT_MATCH,
+            child__responsible_local_authority=local_authority,
+            created_at__gte=_start_of(since),
+        )
+        .select_related("child")
+        .only("created_at", "child__register_id")
+        .order_by("-created_at", "-id")
+    )
 
 
 def stale_involvements(*, local_authority: LocalAuthority, now: datetime.datetime) -> QuerySet[Involvement]:
@@ -400,14 +486,79 @@ def national_cell(figures_of: AuthorityFigures, column: str) -> NationalCell:
     return f.count(column), None
 
 
+ENGLAND_NAME = "England (all authorities)"
+ENGLAND_GSS_CODE = "E92000001"
+# Within one authority's row, the children on the register are (nearly) the sum of these
+# columns: a child with two current statuses, or whose statuses have all ended, breaks the sum,
+# but a reader cannot know that, so the row is protected as if it were a total.
+ROW_TOTALS: dict[str, tuple[str, ...]] = {"children": ("cpp", "looked_after", "unborn_cpp")}
+
+
+def suppression_pattern(
+    rows: list[list[int]], *, columns: list[str], row_totals: dict[str, tuple[str, ...]]
+) -> set[tuple[int, int]]:
+    """The cells to withhold, as (row, column) indexes, in a table of counts whose last row is
+    the total of the rows above it (every column's total is shown), and whose columns named in
+    `row_totals` are each the total of the columns named beside them in the same row.
+
+    Primary suppression withholds every count from 1 to SUPPRESS_BELOW - 1. Complementary
+    (secondary) suppression then makes sure no withheld count can be worked out by
+    subtraction: wherever a total is shown and exactly one of the cells it adds up is
+    withheld, the smallest other non-zero cell of that group is withheld too (the first in
+    table order on a tie); if there is none, the total itself is. Repeated until nothing
+    changes, because a cell withheld for a column can leave a row with one withheld cell."""
+    withheld = {(r, c) for r, row in enumerate(rows) for c, count in enumerate(row) if is_suppressed(count)}
+    total_row = len(rows) - 1
+    groups: list[tuple[tuple[int, int], list[tuple[int, int]]]] = [
+        ((total_row, c), [(r, c) for r in range(total_row)]) for c in range(len(columns))
+    ]
+    for total_column, parts in row_totals.items():
+        t, added_up = columns.index(total_column), [columns.index(part) for part in parts]
+        groups += [((r, t), [(r, m) for m in added_up]) for r in range(total_row)]
+    changed = True
+    while changed:
+        changed = False
+        for total, members in groups:
+            hidden = [cell for cell in members if cell in withheld]
+            if total in withheld or len(hidden) != 1:
+                continue
+            shown = [cell for cell in members if cell not in withheld and rows[cell[0]][cell[1]] > 0]
+            extra = min(shown, key=lambda cell: (rows[cell[0]][cell[1]], cell)) if shown else total
+            withheld.add(extra)
+            changed = True
+    return withheld
+
+
 def national_table(*, authorities: list[AuthorityFigures], csv: bool = False) -> list[list[str]]:
-    """One row per authority (its name and GSS code first) with every column shown under the
-    suppression rule, for the page or the CSV export."""
-    rows = []
-    for figures_of in authorities:
-        row = [figures_of.local_authority.name, figures_of.local_authority.gss_code]
-        for column, _heading in NATIONAL_COLUMNS:
-            count, denominator = national_cell(figures_of, column)
-            row.append(count_shown(count, csv=csv) if denominator is None else share_shown(count, denominator, csv=csv))
-        rows.append(row)
-    return rows
+    """One row per authority (its name and GSS code first), then England's total, with every
+    column shown under the disclosure rules (`suppression_pattern` for counts, `share_shown`
+    for shares), for the page or the CSV export."""
+    columns = [column for column, _heading in NATIONAL_COLUMNS]
+    cells = [[national_cell(figures_of, column) for column in columns] for figures_of in authorities]
+    england = [
+        (sum(row[c][0] for row in cells), None if cells[0][c][1] is None else sum(row[c][1] or 0 for row in cells))
+        if cells
+        else (0, None)
+        for c in range(len(columns))
+    ]
+    cells.append(england)
+    count_columns = [c for c in range(len(columns)) if england[c][1] is None]
+    count_names = [columns[c] for c in count_columns]
+    counts = [[row[c][0] for c in count_columns] for row in cells]
+    withheld = {
+        (r, count_columns[c]) for r, c in suppression_pattern(counts, columns=count_names, row_totals=ROW_TOTALS)
+    }
+    mark = SUPPRESSED_CSV if csv else SUPPRESSED_TEXT
+    names = [(f.local_authority.name, f.local_authority.gss_code) for f in authorities] + [
+        (ENGLAND_NAME, ENGLAND_GSS_CODE)
+    ]
+    table = []
+    for r, (name, code) in enumerate(names):
+        row = [name, code]
+        for c, (count, denominator) in enumerate(cells[r]):
+            if denominator is not None:
+                row.append(share_shown(count, denominator, csv=csv))
+            else:
+                row.append(mark if (r, c) in withheld else str(count))
+        table.append(row)
+    return table

@@ -19,6 +19,7 @@ from accounts.models import LocalAuthority, User
 from audit.models import AuditEvent, LookupReason
 from registry.dashboard import figures
 from registry.dashboard.charts import BarChart, bar_chart
+from registry.dashboard.figures import months_shown, weeks_shown
 from registry.dashboard.selectors import (
     CHILD_LISTS,
     NATIONAL_COLUMNS,
@@ -31,6 +32,9 @@ from registry.dashboard.selectors import (
     duplicate_pair_for,
     duplicate_pairs_open,
     involvement_confirmable,
+    joiners_listed,
+    leavers_listed,
+    match_notifications_listed,
     national_dashboard_allowed,
     national_figures,
     national_table,
@@ -225,6 +229,35 @@ def removals_due_list(request: HttpRequest, gss_code: str) -> HttpResponse:
         "is_manager": user_manages(user=user, local_authority=authority),
     }
     return render(request, "registry/dashboard/removals_due.html", context)
+
+
+@never_cache
+@require_GET
+def movements_list(request: HttpRequest, gss_code: str, direction: str) -> HttpResponse:
+    """The children behind "joined" or "left" in the last 12 months (the months shown)."""
+    authority = _authority_or_404(_user(request), gss_code)
+    since = months_shown(today=timezone.localdate())[0]
+    listed = joiners_listed if direction == "joiners" else leavers_listed
+    context = {
+        "authority": authority,
+        "title": "Children who joined the register" if direction == "joiners" else "Children who left the register",
+        "since": since,
+        "page": _page(request, listed(local_authority=authority, since=since)),
+    }
+    return render(request, "registry/dashboard/movements.html", context)
+
+
+@never_cache
+@require_GET
+def match_notifications_list(request: HttpRequest, gss_code: str) -> HttpResponse:
+    authority = _authority_or_404(_user(request), gss_code)
+    since = weeks_shown(today=timezone.localdate())[0]
+    context = {
+        "authority": authority,
+        "since": since,
+        "page": _page(request, match_notifications_listed(local_authority=authority, since=since)),
+    }
+    return render(request, "registry/dashboard/match_notifications.html", context)
 
 
 @never_cache

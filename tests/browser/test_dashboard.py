@@ -7,10 +7,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
+from feeds.dashboard import feed_figures_refresh
 from tests.browser.accessibility import assert_accessible
 from tests.browser.session import sign_in_as
 from tests.factories import LocalAuthorityFactory, UserFactory
 from tests.registry.dashboard_data import known_register, lookups, make_stale, refresh
+from tests.registry.dashboard_feeds import feed_match
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,6 +58,29 @@ def test_a_register_manager_reads_their_dashboard_and_acts_on_a_figure(live_serv
     assert_accessible(page)
 
 
+def test_a_register_manager_follows_the_figures_that_had_no_list(live_server, page: Page, register):
+    feed_match(register.cpp_child, state="applied")
+    feed_figures_refresh()
+    sign_in_as(page, live_server.url, register.manager)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.get_by_role("link", name="children who joined").click()
+    expect(page.get_by_role("heading", name="Children who joined the register")).to_be_visible()
+    expect(page.locator("#movements")).to_contain_text(register.unborn_child.register_id)
+    assert register.birmingham_child.register_id not in page.content()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Back to the dashboard").click()
+    page.get_by_role("link", name="registrations applied").click()
+    expect(page.get_by_role("heading", name="Birth and death registrations applied to your children")).to_be_visible()
+    expect(page.locator("#feed-matches")).to_contain_text(register.cpp_child.register_id)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Back to the dashboard").click()
+    page.get_by_role("link", name="children on the register").click()
+    expect(page.get_by_role("heading", name="All children on the register")).to_be_visible()
+    assert_accessible(page)
+
+
 def test_a_system_administrator_compares_authorities_with_small_counts_withheld(live_server, page: Page, register):
     admin = UserFactory(roles=[Role.SYSTEM_ADMINISTRATOR], full_name="Sam Sysadmin")
     sign_in_as(page, live_server.url, admin)
@@ -65,6 +90,7 @@ def test_a_system_administrator_compares_authorities_with_small_counts_withheld(
     table = page.locator("#national")
     expect(table).to_contain_text("Westminster City Council")
     expect(table).to_contain_text("fewer than 5")
+    expect(page.locator("#england-total")).to_contain_text("England (all authorities)")
     assert_accessible(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download these figures (CSV)").click()

@@ -8,9 +8,28 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AuditEvent
 from registry.dashboard import figures
-from registry.dashboard.refresh import dashboard_refresh
-from registry.dashboard.selectors import NATIONAL_COLUMNS, authority_figures, national_figures, national_table
-from registry.models import ChildTransfer, DashboardEventCount, DuplicatePair, RemovalReceipt, RemovalRule
+from registry.dashboard.refresh import (
+    DUPLICATES_BOOKMARK,
+    DUPLICATES_FIRST_SCAN_BOOKMARK,
+    dashboard_refresh,
+    duplicates_scan,
+)
+from registry.dashboard.selectors import (
+    NATIONAL_COLUMNS,
+    authority_figures,
+    national_figures,
+    national_table,
+    suppression_pattern,
+)
+from registry.models import (
+    Child,
+    ChildTransfer,
+    DashboardBookmark,
+    DashboardEventCount,
+    DuplicatePair,
+    RemovalReceipt,
+    RemovalRule,
+)
 from tests.factories import ChildFactory, InvolvementFactory, ProtectionStatusFactory
 from tests.registry.dashboard_data import (
     hold,
@@ -243,6 +262,43 @@ def test_a_corrected_record_drops_out_of_the_duplicates(register):
     assert not DuplicatePair.objects.exists()
 
 
+def test_the_first_duplicate_scan_is_bounded_per_run_and_carries_on_from_its_bookmark(westminster, birmingham):
+    # Three children come first, the two records of one child last: a run that may pass only
+    # two ids finds nothing yet, and the pair appears once the scan reaches them.
+    ChildFactory.create_batch(3, responsible_local_authority=westminster)
+    twins = ChildFactory.create_batch(
+        2, responsible_local_authority=westminster, nhs_number=None, given_names="Ottoline",
+        family_name="Quarrendon", date_of_birth=datetime.date(2015, 4, 2),
+    )  # fmt: skip
+    first_id = min(child.pk for child in ChildFactory._meta.model.objects.all())
+    DashboardBookmark.objects.create(source=DUPLICATES_FIRST_SCAN_BOOKMARK, last_id=first_id - 1)
+    assert duplicates_scan(limit=2, chunk=1) == 2
+    assert not DuplicatePair.objects.exists()
+    runs = 1
+    while not DuplicatePair.objects.exists():
+        duplicates_scan(limit=2, chunk=1)
+        runs += 1
+        assert runs < 5
+    assert list(DuplicatePair.objects.values_list("child_id", "other_child_id")) == [(twins[0].pk, twins[1].pk)]
+
+
+def test_after_the_first_scan_each_run_checks_a_bounded_number_of_changed_children(westminster, birmingham):
+    children = ChildFactory.create_batch(5, responsible_local_authority=westminster)
+    duplicates_scan()  # the first scan, complete
+    long_ago = timezone.now() - datetime.timedelta(days=1)
+    Child.objects.update(updated_at=long_ago)
+    DashboardBookmark.objects.filter(source=DUPLICATES_BOOKMARK).update(
+        refreshed_at=long_ago + datetime.timedelta(seconds=1)
+    )
+    twenty_minutes_ago = timezone.now() - datetime.timedelta(minutes=20)
+    # Two children changed at the same instant, one later: with one child a run, each is
+    # checked in turn (the scan does not stall on a shared instant), then nothing more.
+    Child.objects.filter(pk__in=[children[0].pk, children[1].pk]).update(updated_at=twenty_minutes_ago)
+    Child.objects.filter(pk=children[2].pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert [duplicates_scan(limit=1) for _ in range(4)] == [1, 1, 1, 0]
+    assert [duplicates_scan(limit=5) for _ in range(2)] == [0, 0]
+
+
 def test_counts_are_stored_per_authority_week_and_key(register):
     lookups(register)
     refresh()
@@ -277,14 +333,82 @@ def test_national_table_suppresses_counts_from_1_to_4_and_shares_built_on_them(r
     assert cell(csv_rows["E09000033"], "searches_opened_share") == "[c]"
 
 
-def test_a_share_is_shown_when_neither_of_its_counts_is_small(westminster, birmingham):
+def test_a_share_is_shown_when_none_of_its_counts_is_small(westminster, birmingham):
+    ChildFactory.create_batch(5, responsible_local_authority=westminster, nhs_number=None)
+    ChildFactory.create_batch(6, responsible_local_authority=westminster)
+    refresh()
+    westminster_row = next(row for row in national_table(authorities=national_figures()) if row[1] == "E09000033")
+    assert cell(westminster_row, "children") == "11"
+    assert cell(westminster_row, "nhs_share") == "55%"
+    assert cell(westminster_row, "no_postcode") == "0"
+
+
+def test_a_share_is_withheld_when_those_without_are_fewer_than_5(westminster, birmingham):
+    # 5 of 6 with an NHS number: "83% of 6" would tell a reader that one child has none.
     ChildFactory(responsible_local_authority=westminster, nhs_number=None)
     ChildFactory.create_batch(5, responsible_local_authority=westminster)
     refresh()
     westminster_row = next(row for row in national_table(authorities=national_figures()) if row[1] == "E09000033")
     assert cell(westminster_row, "children") == "6"
-    assert cell(westminster_row, "nhs_share") == "83%"
-    assert cell(westminster_row, "no_postcode") == "0"
+    assert cell(westminster_row, "nhs_share") == "fewer than 5"
+
+
+# --- Complementary suppression: no withheld count can be worked out by subtraction ------------
+
+SMALL_COLUMNS = ["a", "b", "c"]
+
+
+def withheld_cells(rows, row_totals=None):
+    return suppression_pattern(rows, columns=SMALL_COLUMNS, row_totals=row_totals or {})
+
+
+def test_one_small_count_in_a_column_takes_the_next_smallest_with_it():
+    # Column a: 3, 40, 9, 120 shown with England's total 172. Withholding only the 3 would
+    # let a reader subtract: 172 - 40 - 9 - 120 = 3. So the 9 is withheld as well.
+    rows = [[3, 10, 10], [40, 10, 10], [9, 10, 10], [120, 10, 10], [172, 40, 40]]
+    assert withheld_cells(rows) == {(0, 0), (2, 0)}
+
+
+def test_two_small_counts_in_a_column_need_nothing_more():
+    rows = [[3, 10, 10], [2, 10, 10], [9, 10, 10], [14, 30, 30]]
+    assert withheld_cells(rows) == {(0, 0), (1, 0)}
+
+
+def test_zeros_are_shown_and_never_chosen_to_hide_a_count():
+    # 0 identifies nobody; hiding it would not hide the 3 (a reader still gets 3 + 0).
+    rows = [[3, 10, 10], [0, 10, 10], [12, 10, 10], [15, 30, 30]]
+    assert withheld_cells(rows) == {(0, 0), (2, 0)}
+
+
+def test_a_row_total_is_protected_too_and_the_rule_repeats_until_nothing_can_be_derived():
+    # Row 0's "a" is the total of its "b" and "c": withholding b=2 alone would give it away
+    # as 30 - 28, so c=28 is withheld; column b's total gives the 2 away too, so row 1's b=10
+    # is withheld, which in turn takes row 1's c=50 (its row total is shown). Whatever the
+    # order, no column and no row is left with exactly one withheld cell.
+    rows = [[30, 2, 28], [60, 10, 50], [100, 20, 80], [190, 32, 158]]
+    withheld = withheld_cells(rows, row_totals={"a": ("b", "c")})
+    assert {(0, 1), (0, 2), (1, 2)} <= withheld
+    for c in range(3):
+        column_withheld = [r for r in range(3) if (r, c) in withheld]
+        assert len(column_withheld) != 1
+    for r in range(3):
+        assert len([c for c in (1, 2) if (r, c) in withheld]) != 1
+
+
+def test_the_national_table_ends_with_englands_total_and_protects_it(westminster, birmingham):
+    ChildFactory.create_batch(3, responsible_local_authority=westminster)
+    ChildFactory.create_batch(40, responsible_local_authority=birmingham)
+    refresh()
+    rows = national_table(authorities=national_figures())
+    england = rows[-1]
+    assert england[:2] == ["England (all authorities)", "E92000001"]
+    assert cell(england, "children") == "43"
+    by_code = {row[1]: row for row in rows}
+    # Westminster's 3 is withheld; Birmingham's 40 with it, or 43 - 40 would give it away.
+    assert cell(by_code["E09000033"], "children") == "fewer than 5"
+    assert cell(by_code["E08000025"], "children") == "fewer than 5"
+    csv_rows = {row[1]: row for row in national_table(authorities=national_figures(), csv=True)}
+    assert cell(csv_rows["E08000025"], "children") == "[c]"
 
 
 def test_feed_outcomes_per_authority(register):

@@ -2,16 +2,20 @@
 national view with its suppression and export, and the two actions."""
 
 import csv
+import datetime
 import io
+import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from registry.models import DuplicatePair
+from registry.models import ChildTransfer, DuplicatePair, RemovalReceipt, RemovalRule
 from tests.factories import ChildFactory, UserFactory
-from tests.registry.dashboard_data import known_register, lookups, make_stale, refresh, user_of
+from tests.registry.dashboard_data import known_register, lookups, make_stale, match_notifications, refresh, user_of
+from tests.registry.dashboard_feeds import feed_match
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +39,7 @@ def test_a_manager_sees_their_own_authoritys_figures(client, register):
     html = page.content.decode()
     assert "Westminster City Council" in html
     assert 'id="figure-searches-returned">2<' in html
-    assert 'id="figure-children">3<' in html
+    assert re.search(r'id="figure-children"><a [^>]*>3<', html)
 
 
 def test_a_manager_is_never_shown_another_authoritys_figures(client, register):
@@ -163,3 +167,119 @@ def test_the_national_view_and_export_suppress_small_counts(client, register):
     children_column = rows[0].index("Children on the register")
     assert westminster[children_column] == "[c]"
     assert "3" not in westminster[2:]
+
+
+# --- A list behind every figure, scoped like every other page --------------------------------
+
+
+def test_every_figure_of_the_register_and_data_quality_links_to_its_list(client, register):
+    html = signed_in(client, register.manager).get(reverse("dashboard:authority")).content.decode()
+    for figure in ("children", "joiners", "leavers", "match-notifications", "feed-applied", "feed-waiting",
+                   "feed-rejected", "no-lead", "no-postcode", "duplicate-pairs", "legal-holds"):  # fmt: skip
+        assert re.search(rf'id="figure-{figure}"><a class="govuk-link" href="/(dashboard|feeds)/', html), figure
+
+
+def test_the_list_of_all_children_is_the_authoritys_own(client, register):
+    html = (
+        signed_in(client, register.manager)
+        .get(reverse("dashboard:children", args=["E09000033", "all"]))
+        .content.decode()
+    )
+    for child in (register.cpp_child, register.looked_after_child, register.unborn_child):
+        assert child.register_id in html
+    assert register.birmingham_child.register_id not in html
+    assert "(3 children)" in html
+
+
+@pytest.fixture
+def moved(register):
+    """A Birmingham child transferred to Westminster, a Westminster child removed, and a
+    Birmingham child removed: who joined and who left each authority."""
+    ChildTransfer.objects.create(
+        child=register.birmingham_child, from_local_authority=register.birmingham,
+        to_local_authority=register.westminster, transferred_on=timezone.localdate(),
+        transferred_by=register.manager,
+    )  # fmt: skip
+    RemovalReceipt.objects.create(
+        register_id="WWWW-WWWW-WWWW", responsible_local_authority=register.westminster,
+        rule=RemovalRule.EIGHTEENTH_BIRTHDAY, removed_at=timezone.now(),
+    )  # fmt: skip
+    RemovalReceipt.objects.create(
+        register_id="BBBB-BBBB-BBBB", responsible_local_authority=register.birmingham,
+        rule=RemovalRule.DEATH, removed_at=timezone.now(),
+    )  # fmt: skip
+    old = ChildFactory(responsible_local_authority=register.westminster)
+    type(old).objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=400))
+    return old
+
+
+def test_joiners_list_the_children_added_and_transferred_in(client, register, moved):
+    client = signed_in(client, register.manager)
+    html = client.get(reverse("dashboard:movements", args=["E09000033", "joiners"])).content.decode()
+    for child in (register.cpp_child, register.looked_after_child, register.unborn_child):
+        assert child.register_id in html
+    assert register.birmingham_child.register_id in html
+    assert "Transferred in: Birmingham City Council" in html
+    assert moved.register_id not in html  # added more than 12 months ago
+    assert "WWWW-WWWW-WWWW" not in html
+
+
+def test_leavers_list_removals_and_transfers_out_of_this_authority_only(client, register, moved):
+    client = signed_in(client, register.manager)
+    html = client.get(reverse("dashboard:movements", args=["E09000033", "leavers"])).content.decode()
+    assert "WWWW-WWWW-WWWW" in html
+    assert "Reached their 18th birthday" in html
+    assert "BBBB-BBBB-BBBB" not in html
+    assert register.birmingham_child.register_id not in html  # it joined Westminster
+    birmingham_manager = signed_in(client, user_of(register.birmingham, Role.REGISTER_MANAGER))
+    html = birmingham_manager.get(reverse("dashboard:movements", args=["E08000025", "leavers"])).content.decode()
+    assert "BBBB-BBBB-BBBB" in html
+    assert register.birmingham_child.register_id in html
+    assert "Transferred out: Westminster City Council" in html
+    assert "WWWW-WWWW-WWWW" not in html
+
+
+def test_match_notifications_list_the_authoritys_children_only(client, register):
+    match_notifications(register.cpp_child, 2)
+    match_notifications(register.birmingham_child, 1)
+    html = (
+        signed_in(client, register.manager)
+        .get(reverse("dashboard:match-notifications", args=["E09000033"]))
+        .content.decode()
+    )
+    assert html.count(register.cpp_child.register_id) == 2
+    assert register.birmingham_child.register_id not in html
+
+
+def test_feed_outcome_lists_show_the_authoritys_matches_in_that_state(client, register):
+    feed_match(register.cpp_child, state="applied")
+    feed_match(register.looked_after_child, state="confirmed")
+    waiting = feed_match(register.unborn_child, state="pending")
+    feed_match(register.birmingham_child, state="applied")
+    client = signed_in(client, register.manager)
+    applied = client.get(reverse("feeds:dashboard-matches", args=["E09000033", "applied"])).content.decode()
+    assert register.cpp_child.register_id in applied
+    assert register.looked_after_child.register_id in applied
+    assert register.unborn_child.register_id not in applied
+    assert register.birmingham_child.register_id not in applied
+    pending = client.get(reverse("feeds:dashboard-matches", args=["E09000033", "waiting"])).content.decode()
+    assert register.unborn_child.register_id in pending
+    assert reverse("feeds:review-item", args=[waiting.pk]) in pending  # a manager reviews it from here
+    rejected = client.get(reverse("feeds:dashboard-matches", args=["E09000033", "rejected"])).content.decode()
+    assert "None." in rejected
+
+
+def test_another_authoritys_lists_answer_404(client, register, moved):
+    client = signed_in(client, register.manager)
+    for url in (
+        reverse("dashboard:children", args=["E08000025", "all"]),
+        reverse("dashboard:movements", args=["E08000025", "joiners"]),
+        reverse("dashboard:movements", args=["E08000025", "leavers"]),
+        reverse("dashboard:match-notifications", args=["E08000025"]),
+        reverse("feeds:dashboard-matches", args=["E08000025", "applied"]),
+        reverse("feeds:dashboard-matches", args=["E08000025", "waiting"]),
+        reverse("feeds:dashboard-matches", args=["E08000025", "rejected"]),
+    ):
+        assert client.get(url).status_code == 404, url
+    practitioner = signed_in(client, register.practitioner)
+    assert practitioner.get(reverse("feeds:dashboard-matches", args=["E09000033", "applied"])).status_code == 404
