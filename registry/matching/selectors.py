@@ -433,18 +433,21 @@ class _Search:
     def postcode_district(self) -> str:
         return postcode_district(self.postcode) if self.postcode else ""
 
-    def date_agreement(self, date_of_birth: datetime.date | None) -> DateOfBirthAgreement | None:
+    def date_agreement(
+        self, date_of_birth: datetime.date | None, *, postcode: str = "", is_shielded: bool = False
+    ) -> DateOfBirthAgreement | None:
         """How a recorded date of birth agrees with the one searched: a slip or a swap, or
-        WRONG when date_of_birth_wrong_plausibly says so; None otherwise."""
+        WRONG when date_of_birth_wrong_plausibly says so (a shielded child's postcode never
+        counts); None otherwise."""
         if date_of_birth is None:
             return None
         agreement = self.dates.get(date_of_birth)
-        if (
-            agreement is None
-            and self.date_of_birth
-            and date_of_birth_wrong_plausibly(self.date_of_birth, date_of_birth)
-        ):
-            return DateOfBirthAgreement.WRONG
+        if agreement is None and self.date_of_birth:
+            same_district = bool(
+                self.postcode and postcode and not is_shielded and postcode_district(postcode) == self.postcode_district
+            )
+            if date_of_birth_wrong_plausibly(self.date_of_birth, date_of_birth, same_district=same_district):
+                return DateOfBirthAgreement.WRONG
         return agreement
 
     @property
@@ -474,7 +477,7 @@ class _Search:
         several costs one in all."""
         if self.nhs_number and nhs_number == self.nhs_number:
             return True
-        date_agreement = self.date_agreement(date_of_birth)
+        date_agreement = self.date_agreement(date_of_birth, postcode=postcode, is_shielded=is_shielded)
         if not self.family or date_agreement is None:
             return False
         if self._changed_surname_possible(date_agreement, postcode=postcode, is_shielded=is_shielded):
@@ -518,7 +521,9 @@ class _Search:
         return agreement
 
     def _evaluate(self, candidate: "_Candidate") -> "_Evaluation":
-        date_agreement = self.date_agreement(candidate.date_of_birth)
+        date_agreement = self.date_agreement(
+            candidate.date_of_birth, postcode=candidate.postcode, is_shielded=candidate.is_shielded
+        )
         if self.nhs_number and candidate.nhs_number == self.nhs_number:
             return _Evaluation(
                 candidate.child_id, Grade.EXACT, 1.0, self._nhs_number_reasons(candidate, date_agreement)

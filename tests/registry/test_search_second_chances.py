@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from registry.matching.keys import date_of_birth_difference, date_of_birth_window
+from registry.matching.keys import date_of_birth_difference, date_of_birth_window, date_of_birth_wrong_plausibly
 from registry.matching.selectors import (
     CHANGED_SURNAME_REASON,
     SECOND_CHANCE_LIMIT,
@@ -97,12 +97,20 @@ def test_a_year_of_birth_two_out_is_a_possible_match_saying_by_how_much():
 
 
 def test_a_different_day_and_month_in_the_same_year_is_a_possible_match():
-    child = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=BORN)
+    child = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=BORN, postcode="SW1A 1AA")
     # Neither one digit nor a swap away: 2 April 2016 recorded, 19 November 2016 searched.
-    match = only_match(search(family_name="Brenan", given_names="Aaliyah", date_of_birth=datetime.date(2016, 11, 19)))
+    wrong_date = datetime.date(2016, 11, 19)
+    match = only_match(
+        search(family_name="Brenan", given_names="Aaliyah", date_of_birth=wrong_date, postcode="SW1A 2AA")
+    )
     assert match.child == child
     assert match.grade == Grade.POSSIBLE
     assert "date of birth different: same year, different day and month" in match.reasons
+    # With nothing else in common a child of that name born that year is as likely a namesake.
+    assert search(family_name="Brenan", given_names="Aaliyah", date_of_birth=wrong_date).matches == []
+    assert (
+        search(family_name="Brenan", given_names="Aaliyah", date_of_birth=wrong_date, postcode="N17 9EX").matches == []
+    )
 
 
 def test_a_wrong_date_of_birth_needs_both_names_to_agree():
@@ -143,15 +151,29 @@ def test_a_wrong_date_of_birth_beside_an_exact_match_is_not_listed():
 def test_many_wrong_date_matches_for_a_common_name_are_dropped_not_too_many():
     # Children of the same name in neighbouring years say nothing about the one searched:
     # listing them would hide a real match behind "too many".
-    for day in range(1, SECOND_CHANCE_LIMIT + 2):
-        ChildFactory(given_names="Oliver", family_name="Smith", date_of_birth=datetime.date(2015, 1, day * 3))
-    outcome = search(family_name="Smith", given_names="Oliver", date_of_birth=datetime.date(2016, 8, 20))
+    # Born the same year in the same postcode district, none a slip of a key from the date searched.
+    born = [
+        datetime.date(2016, 3, 5),
+        datetime.date(2016, 5, 11),
+        datetime.date(2016, 1, 31),
+        datetime.date(2016, 11, 3),
+    ]
+    assert len(born) > SECOND_CHANCE_LIMIT
+    for date_of_birth in born:
+        ChildFactory(given_names="Oliver", family_name="Smith", date_of_birth=date_of_birth, postcode="SW1A 1AA")
+    outcome = search(
+        family_name="Smith", given_names="Oliver", date_of_birth=datetime.date(2016, 8, 20), postcode="SW1A 2AA"
+    )
     assert outcome.matches == []
     assert not outcome.too_many
 
 
 def test_the_wrong_date_window_and_reasons():
     assert date_of_birth_window(BORN) == (datetime.date(2014, 1, 1), datetime.date(2018, 12, 31))
+    assert date_of_birth_wrong_plausibly(BORN, datetime.date(2018, 4, 2), same_district=False)
+    assert not date_of_birth_wrong_plausibly(BORN, datetime.date(2019, 4, 2), same_district=True)
+    assert not date_of_birth_wrong_plausibly(BORN, datetime.date(2016, 9, 20), same_district=False)
+    assert date_of_birth_wrong_plausibly(BORN, datetime.date(2016, 9, 20), same_district=True)
     assert date_of_birth_difference(BORN, datetime.date(2017, 4, 2)) == "date of birth different by 1 year"
     assert date_of_birth_difference(BORN, datetime.date(2016, 4, 20)) == (
         "date of birth different: same month and year, different day"
