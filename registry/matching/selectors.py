@@ -991,7 +991,8 @@ def _candidates(search: _Search) -> list[_Candidate]:
             # A family name misspelt in its first letter and a date mistyped too.
             conditions.add(date_of_birth=typo_dates, given_name_phonetic=search.given_phonetic)
         # A date of birth wrong altogether (a different day or month, the year off by one or
-        # two): family and given name keys both agreeing, born within the window of years.
+        # two): family and given name keys both agreeing, born within the window of years;
+        # of those only the dates date_of_birth_wrong_plausibly allows are compared.
         # Ranges on the last column of (key, given key, date of birth) indexes. The
         # changed-surname block (given name key, the date searched, postcode district) needs
         # no condition of its own while every child born on the date searched is read above;
