@@ -86,6 +86,10 @@ class SearchCriteria:
     date_of_birth: datetime.date | None = None
     sex: str = ""  # a registry.models.Sex value or "" (only female and male are compared)
     postcode: str = ""  # normalised ("SW1A 1AA") or ""
+    # The practitioner's "the date of birth may be wrong": every date in the window of years
+    # is compared for a child whose names agree, not only the ones a record gets wrong
+    # (date_of_birth_wrong_plausibly). Opt-in, as CP-IS's "widen search": it shows namesakes.
+    widen_date_of_birth: bool = False
 
     FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex", "postcode")
 
@@ -109,6 +113,7 @@ class SearchCriteria:
             date_of_birth=date_of_birth,
             sex=text["sex"],
             postcode=text["postcode"],
+            widen_date_of_birth=values.get("widen_date_of_birth") is True,
         )
 
 
@@ -370,6 +375,7 @@ class _Search:
     initials: frozenset[str]
     given_phonetic: str
     family_profile: SurnameProfile
+    widen: bool
     given_as_family_profile: SurnameProfile  # for names entered the wrong way round
     # As typed, for reasons such as "Bill for William".
     given_display: str = ""
@@ -410,6 +416,7 @@ class _Search:
             initials=frozenset(initials),
             given_phonetic=name_keys(given_names=given, family_name="").given_name_phonetic,
             family_profile=surname_profile(family),
+            widen=criteria.widen_date_of_birth,
             # The first name typed as given, particles joined ("de courcey"), not every
             # given name: "Noah Thomas" is not a double-barrelled surname.
             given_as_family_profile=surname_profile(next(iter(surname_units(given)), "")),
@@ -447,6 +454,8 @@ class _Search:
                 self.postcode and postcode and not is_shielded and postcode_district(postcode) == self.postcode_district
             )
             if date_of_birth_wrong_plausibly(self.date_of_birth, date_of_birth, same_district=same_district):
+                return DateOfBirthAgreement.WRONG
+            if self.widen and self.window and self.window[0] <= date_of_birth <= self.window[1]:
                 return DateOfBirthAgreement.WRONG
         return agreement
 

@@ -217,3 +217,47 @@ def test_the_api_gives_the_wrong_date_of_birth_as_a_reason(practitioner):
     [result] = api.post("/api/v1/search/", body, format="json").json()["results"]
     assert result["grade"] == "possible"
     assert result["reasons"][0] == "date of birth different by 2 years"
+
+
+# --- "The date of birth may be wrong": the whole window, when the practitioner asks -------
+
+
+def test_widening_the_date_of_birth_finds_a_child_of_that_name_born_on_another_day_a_year_away(client, practitioner):
+    child = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    wrong_date = datetime.date(2021, 3, 14)
+    assert search(family_name="Brennan", given_names="Aaliyah", date_of_birth=wrong_date).matches == []
+    match = only_match(
+        search(family_name="Brennan", given_names="Aaliyah", date_of_birth=wrong_date, widen_date_of_birth=True)
+    )
+    assert match.child == child
+    assert match.grade == Grade.POSSIBLE
+    assert match.reasons[0] == "date of birth different by 2 years"
+
+    client.force_login(practitioner)
+    page = client.post(
+        "/search/",
+        {"family_name": "Brennan", "given_names": "Aaliyah", "dob_day": "14", "dob_month": "3", "dob_year": "2021",
+         "widen_date_of_birth": "on", "reason": "assessment"},
+        follow=True,
+    ).content.decode()  # fmt: skip
+    assert "Aaliyah Brennan" in page and "(or up to 2 years either side)" in page
+    from audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SEARCH)
+    assert event.criteria["widen_date_of_birth"] is True
+    # "Change search" keeps the box ticked.
+    checkbox = client.get("/search/?change").content.decode().split('id="id_widen_date_of_birth"')[1].split(">")[0]
+    assert checkbox.endswith(" checked")
+
+
+def test_the_api_widens_the_date_of_birth_when_asked(practitioner):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=practitioner).key}")
+    body = {"family_name": "Brennan", "given_names": "Aaliyah", "date_of_birth": "2021-03-14", "reason": "assessment"}
+    assert api.post("/api/v1/search/", body, format="json").json()["results"] == []
+    [result] = api.post("/api/v1/search/", {**body, "widen_date_of_birth": True}, format="json").json()["results"]
+    assert result["reasons"][0] == "date of birth different by 2 years"
