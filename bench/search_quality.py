@@ -39,6 +39,7 @@ answerable searches (a family name and a real date of birth typed).
 """
 
 import argparse
+import dataclasses
 import datetime
 import importlib
 import os
@@ -791,6 +792,10 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="keep a register built earlier with the same settings")
     parser.add_argument("--show-misses", type=int, default=0, help="print up to N misses and false signposts")
     parser.add_argument(
+        "--widen-date-of-birth", action="store_true",
+        help="search as a practitioner who ticked 'The date of birth may be wrong' (the whole window of years)",
+    )  # fmt: skip
+    parser.add_argument(
         "--corpus", choices=["synthetic", "febrl1", "febrl2", "febrl3"], default="synthetic",
         help="the searches: our own generator's, or a published FEBRL corpus (bench/febrl.py)",
     )  # fmt: skip
@@ -835,6 +840,11 @@ def main() -> int:
     }
     if args.corpus == "synthetic":
         queries = maker.on_register(args.queries) + maker.not_on_register(args.queries)
+    if args.widen_date_of_birth:
+        queries = [
+            dataclasses.replace(query, criteria=dataclasses.replace(query.criteria, widen_date_of_birth=True))
+            for query in queries
+        ]
     print(f"Running {len(queries):,} searches...", flush=True)
     tallies, latencies = measure(queries, ref_by_pk=ref_by_pk, show_misses=args.show_misses)
     met = report(tallies, latencies, queries)

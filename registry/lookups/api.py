@@ -52,6 +52,12 @@ class SearchRequestSerializer(serializers.Serializer[dict[str, Any]]):
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     sex = serializers.ChoiceField(choices=SEX_CHOICES, required=False, allow_blank=True, default="")
     postcode = serializers.CharField(required=False, allow_blank=True, max_length=10, default="")
+    widen_date_of_birth = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The date of birth may be wrong: also return children whose names agree born up to 2 years "
+        "either side, as possible matches",
+    )
     mother = MotherSerializer(
         required=False,
         allow_null=True,
@@ -107,9 +113,11 @@ class SearchRequestSerializer(serializers.Serializer[dict[str, Any]]):
         )
 
 
-CRITERIA_FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex", "postcode")
+CRITERIA_FIELDS = (
+    "nhs_number", "family_name", "given_names", "date_of_birth", "sex", "postcode", "widen_date_of_birth",
+)  # fmt: skip
 # The child's own details, which a search by the mother does not take (the postcode it does).
-CHILD_ONLY_FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex")
+CHILD_ONLY_FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex", "widen_date_of_birth")
 
 
 SHIELDED_MAY_MATCH = "A shielded record may match: contact the responsible authority"

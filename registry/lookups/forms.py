@@ -48,6 +48,11 @@ class SearchForm(LookupReasonForm):
         suffixes=("_day", "_month", "_year"),
         help_text="For example, 27 3 2016",
     )
+    widen_date_of_birth = forms.BooleanField(
+        label="The date of birth may be wrong",
+        help_text="Also show children with the same name born up to 2 years either side",
+        required=False,
+    )
     sex = forms.ChoiceField(label="Sex", choices=SEX_CHOICES, required=False, widget=forms.RadioSelect)
     postcode = PostcodeField(label="Postcode (optional)", required=False, help_text="For example, SW1A 1AA")
 
@@ -61,7 +66,10 @@ class SearchForm(LookupReasonForm):
 
     def submitted_criteria(self) -> dict[str, str]:
         """What was typed, for the audit of a search refused because of a bad field."""
-        names = ("nhs_number", "family_name", "given_names", "dob_day", "dob_month", "dob_year", "sex", "postcode")
+        names = (
+            "nhs_number", "family_name", "given_names", "dob_day", "dob_month", "dob_year", "widen_date_of_birth",
+            "sex", "postcode",
+        )  # fmt: skip
         return {name: str(self.data.get(name, ""))[:100] for name in names if self.data.get(name)}
 
 

@@ -248,6 +248,7 @@ def _criteria_from_audit(criteria: dict[str, Any]) -> SearchCriteria:
         date_of_birth=datetime.date.fromisoformat(born) if isinstance(born, str) else None,
         sex=str(criteria.get("sex", "")),
         postcode=str(criteria.get("postcode", "")),
+        widen_date_of_birth=criteria.get("widen_date_of_birth") is True,
     )
 
 
@@ -319,6 +320,7 @@ def search_form_values(*, actor: User, kept: object) -> dict[str, Any]:
         "given_names": criteria.given_names,
         "sex": criteria.sex,
         "postcode": criteria.postcode,
+        "widen_date_of_birth": criteria.widen_date_of_birth,
         "reason": event.reason,
         "reason_detail": event.reason_detail,
     }

@@ -357,14 +357,16 @@ def date_of_birth_window(date_of_birth: datetime.date) -> tuple[datetime.date, d
     return datetime.date(first, 1, 1), datetime.date(last, 12, 31)
 
 
-def date_of_birth_wrong_plausibly(searched: datetime.date, recorded: datetime.date) -> bool:
-    """A wrong date of birth worth showing for a child whose names agree: a wrong day or
-    month in the same year, or the same day and month with the year off by one or two.
-    Any other date in the window is as likely a namesake as the child (measured on
-    bench/search_quality.py: the whole window showed a namesake or a stranger as possible
-    in a fifth of searches for children not on the register)."""
+def date_of_birth_wrong_plausibly(searched: datetime.date, recorded: datetime.date, *, same_district: bool) -> bool:
+    """A wrong date of birth worth showing for a child whose names agree: the same day and
+    month with the year off by one or two; or a wrong day or month (or both) in the same
+    year, when the postcode district searched is the child's too (`same_district`). Any
+    other date, and a same-year date with nothing else in common, is as likely a namesake
+    as the child: measured on bench/search_quality.py, showing them all put a namesake or
+    a stranger in front of the practitioner in up to a fifth of the searches for children
+    not on the register (docs/search.md)."""
     if searched.year == recorded.year:
-        return True
+        return same_district
     return (searched.month, searched.day) == (recorded.month, recorded.day) and (
         abs(searched.year - recorded.year) <= DATE_OF_BIRTH_WINDOW_YEARS
     )

@@ -86,6 +86,10 @@ class SearchCriteria:
     date_of_birth: datetime.date | None = None
     sex: str = ""  # a registry.models.Sex value or "" (only female and male are compared)
     postcode: str = ""  # normalised ("SW1A 1AA") or ""
+    # The practitioner's "the date of birth may be wrong": every date in the window of years
+    # is compared for a child whose names agree, not only the ones a record gets wrong
+    # (date_of_birth_wrong_plausibly). Opt-in, as CP-IS's "widen search": it shows namesakes.
+    widen_date_of_birth: bool = False
 
     FIELDS = ("nhs_number", "family_name", "given_names", "date_of_birth", "sex", "postcode")
 
@@ -109,6 +113,7 @@ class SearchCriteria:
             date_of_birth=date_of_birth,
             sex=text["sex"],
             postcode=text["postcode"],
+            widen_date_of_birth=values.get("widen_date_of_birth") is True,
         )
 
 
@@ -370,6 +375,7 @@ class _Search:
     initials: frozenset[str]
     given_phonetic: str
     family_profile: SurnameProfile
+    widen: bool
     given_as_family_profile: SurnameProfile  # for names entered the wrong way round
     # As typed, for reasons such as "Bill for William".
     given_display: str = ""
@@ -410,6 +416,7 @@ class _Search:
             initials=frozenset(initials),
             given_phonetic=name_keys(given_names=given, family_name="").given_name_phonetic,
             family_profile=surname_profile(family),
+            widen=criteria.widen_date_of_birth,
             # The first name typed as given, particles joined ("de courcey"), not every
             # given name: "Noah Thomas" is not a double-barrelled surname.
             given_as_family_profile=surname_profile(next(iter(surname_units(given)), "")),
@@ -433,18 +440,23 @@ class _Search:
     def postcode_district(self) -> str:
         return postcode_district(self.postcode) if self.postcode else ""
 
-    def date_agreement(self, date_of_birth: datetime.date | None) -> DateOfBirthAgreement | None:
+    def date_agreement(
+        self, date_of_birth: datetime.date | None, *, postcode: str = "", is_shielded: bool = False
+    ) -> DateOfBirthAgreement | None:
         """How a recorded date of birth agrees with the one searched: a slip or a swap, or
-        WRONG when date_of_birth_wrong_plausibly says so; None otherwise."""
+        WRONG when date_of_birth_wrong_plausibly says so (a shielded child's postcode never
+        counts); None otherwise."""
         if date_of_birth is None:
             return None
         agreement = self.dates.get(date_of_birth)
-        if (
-            agreement is None
-            and self.date_of_birth
-            and date_of_birth_wrong_plausibly(self.date_of_birth, date_of_birth)
-        ):
-            return DateOfBirthAgreement.WRONG
+        if agreement is None and self.date_of_birth:
+            same_district = bool(
+                self.postcode and postcode and not is_shielded and postcode_district(postcode) == self.postcode_district
+            )
+            if date_of_birth_wrong_plausibly(self.date_of_birth, date_of_birth, same_district=same_district):
+                return DateOfBirthAgreement.WRONG
+            if self.widen and self.window and self.window[0] <= date_of_birth <= self.window[1]:
+                return DateOfBirthAgreement.WRONG
         return agreement
 
     @property
@@ -474,7 +486,7 @@ class _Search:
         several costs one in all."""
         if self.nhs_number and nhs_number == self.nhs_number:
             return True
-        date_agreement = self.date_agreement(date_of_birth)
+        date_agreement = self.date_agreement(date_of_birth, postcode=postcode, is_shielded=is_shielded)
         if not self.family or date_agreement is None:
             return False
         if self._changed_surname_possible(date_agreement, postcode=postcode, is_shielded=is_shielded):
@@ -518,7 +530,9 @@ class _Search:
         return agreement
 
     def _evaluate(self, candidate: "_Candidate") -> "_Evaluation":
-        date_agreement = self.date_agreement(candidate.date_of_birth)
+        date_agreement = self.date_agreement(
+            candidate.date_of_birth, postcode=candidate.postcode, is_shielded=candidate.is_shielded
+        )
         if self.nhs_number and candidate.nhs_number == self.nhs_number:
             return _Evaluation(
                 candidate.child_id, Grade.EXACT, 1.0, self._nhs_number_reasons(candidate, date_agreement)
@@ -986,7 +1000,8 @@ def _candidates(search: _Search) -> list[_Candidate]:
             # A family name misspelt in its first letter and a date mistyped too.
             conditions.add(date_of_birth=typo_dates, given_name_phonetic=search.given_phonetic)
         # A date of birth wrong altogether (a different day or month, the year off by one or
-        # two): family and given name keys both agreeing, born within the window of years.
+        # two): family and given name keys both agreeing, born within the window of years;
+        # of those only the dates date_of_birth_wrong_plausibly allows are compared.
         # Ranges on the last column of (key, given key, date of birth) indexes. The
         # changed-surname block (given name key, the date searched, postcode district) needs
         # no condition of its own while every child born on the date searched is read above;

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from registry.matching.keys import date_of_birth_difference, date_of_birth_window
+from registry.matching.keys import date_of_birth_difference, date_of_birth_window, date_of_birth_wrong_plausibly
 from registry.matching.selectors import (
     CHANGED_SURNAME_REASON,
     SECOND_CHANCE_LIMIT,
@@ -97,12 +97,20 @@ def test_a_year_of_birth_two_out_is_a_possible_match_saying_by_how_much():
 
 
 def test_a_different_day_and_month_in_the_same_year_is_a_possible_match():
-    child = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=BORN)
+    child = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=BORN, postcode="SW1A 1AA")
     # Neither one digit nor a swap away: 2 April 2016 recorded, 19 November 2016 searched.
-    match = only_match(search(family_name="Brenan", given_names="Aaliyah", date_of_birth=datetime.date(2016, 11, 19)))
+    wrong_date = datetime.date(2016, 11, 19)
+    match = only_match(
+        search(family_name="Brenan", given_names="Aaliyah", date_of_birth=wrong_date, postcode="SW1A 2AA")
+    )
     assert match.child == child
     assert match.grade == Grade.POSSIBLE
     assert "date of birth different: same year, different day and month" in match.reasons
+    # With nothing else in common a child of that name born that year is as likely a namesake.
+    assert search(family_name="Brenan", given_names="Aaliyah", date_of_birth=wrong_date).matches == []
+    assert (
+        search(family_name="Brenan", given_names="Aaliyah", date_of_birth=wrong_date, postcode="N17 9EX").matches == []
+    )
 
 
 def test_a_wrong_date_of_birth_needs_both_names_to_agree():
@@ -143,15 +151,29 @@ def test_a_wrong_date_of_birth_beside_an_exact_match_is_not_listed():
 def test_many_wrong_date_matches_for_a_common_name_are_dropped_not_too_many():
     # Children of the same name in neighbouring years say nothing about the one searched:
     # listing them would hide a real match behind "too many".
-    for day in range(1, SECOND_CHANCE_LIMIT + 2):
-        ChildFactory(given_names="Oliver", family_name="Smith", date_of_birth=datetime.date(2015, 1, day * 3))
-    outcome = search(family_name="Smith", given_names="Oliver", date_of_birth=datetime.date(2016, 8, 20))
+    # Born the same year in the same postcode district, none a slip of a key from the date searched.
+    born = [
+        datetime.date(2016, 3, 5),
+        datetime.date(2016, 5, 11),
+        datetime.date(2016, 1, 31),
+        datetime.date(2016, 11, 3),
+    ]
+    assert len(born) > SECOND_CHANCE_LIMIT
+    for date_of_birth in born:
+        ChildFactory(given_names="Oliver", family_name="Smith", date_of_birth=date_of_birth, postcode="SW1A 1AA")
+    outcome = search(
+        family_name="Smith", given_names="Oliver", date_of_birth=datetime.date(2016, 8, 20), postcode="SW1A 2AA"
+    )
     assert outcome.matches == []
     assert not outcome.too_many
 
 
 def test_the_wrong_date_window_and_reasons():
     assert date_of_birth_window(BORN) == (datetime.date(2014, 1, 1), datetime.date(2018, 12, 31))
+    assert date_of_birth_wrong_plausibly(BORN, datetime.date(2018, 4, 2), same_district=False)
+    assert not date_of_birth_wrong_plausibly(BORN, datetime.date(2019, 4, 2), same_district=True)
+    assert not date_of_birth_wrong_plausibly(BORN, datetime.date(2016, 9, 20), same_district=False)
+    assert date_of_birth_wrong_plausibly(BORN, datetime.date(2016, 9, 20), same_district=True)
     assert date_of_birth_difference(BORN, datetime.date(2017, 4, 2)) == "date of birth different by 1 year"
     assert date_of_birth_difference(BORN, datetime.date(2016, 4, 20)) == (
         "date of birth different: same month and year, different day"
@@ -194,4 +216,47 @@ def test_the_api_gives_the_wrong_date_of_birth_as_a_reason(practitioner):
     body = {"family_name": "Brennan", "given_names": "Aaliyah", "date_of_birth": "2021-12-30", "reason": "assessment"}
     [result] = api.post("/api/v1/search/", body, format="json").json()["results"]
     assert result["grade"] == "possible"
+    assert result["reasons"][0] == "date of birth different by 2 years"
+
+
+# --- "The date of birth may be wrong": the whole window, when the practitioner asks -------
+
+
+def test_widening_the_date_of_birth_finds_a_child_of_that_name_born_on_another_day_a_year_away(client, practitioner):
+    child = ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    wrong_date = datetime.date(2021, 3, 14)
+    assert search(family_name="Brennan", given_names="Aaliyah", date_of_birth=wrong_date).matches == []
+    match = only_match(
+        search(family_name="Brennan", given_names="Aaliyah", date_of_birth=wrong_date, widen_date_of_birth=True)
+    )
+    assert match.child == child
+    assert match.grade == Grade.POSSIBLE
+    assert match.reasons[0] == "date of birth different by 2 years"
+
+    client.force_login(practitioner)
+    page = client.post(
+        "/search/",
+        {"family_name": "Brennan", "given_names": "Aaliyah", "dob_day": "14", "dob_month": "3", "dob_year": "2021",
+         "widen_date_of_birth": "on", "reason": "assessment"},
+        follow=True,
+    ).content.decode()  # fmt: skip
+    assert "Aaliyah Brennan" in page and "(or up to 2 years either side)" in page
+    from audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SEARCH)
+    assert event.criteria["widen_date_of_birth"] is True
+    # "Change search" keeps the box ticked.
+    checkbox = client.get("/search/?change").content.decode().split('id="id_widen_date_of_birth"')[1].split(">")[0]
+    assert checkbox.endswith(" checked")
+
+
+def test_the_api_widens_the_date_of_birth_when_asked(practitioner):
+    from rest_framework.test import APIClient
+
+    ChildFactory(given_names="Aaliyah", family_name="Brennan", date_of_birth=datetime.date(2019, 12, 30))
+    api = APIClient()
+    api.force_login(practitioner)  # practitioners' API: the two-factor-verified session
+    body = {"family_name": "Brennan", "given_names": "Aaliyah", "date_of_birth": "2021-03-14", "reason": "assessment"}
+    assert api.post("/api/v1/search/", body, format="json").json()["results"] == []
+    [result] = api.post("/api/v1/search/", {**body, "widen_date_of_birth": True}, format="json").json()["results"]
     assert result["reasons"][0] == "date of birth different by 2 years"
