@@ -4,7 +4,6 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 
 from accounts.models import User
@@ -13,6 +12,7 @@ from audit.chain import chain_verify
 from audit.models import AuditEvent
 from audit.services import audit_event_record, chain_anchor_record
 from audit.services_anomalies import anomalies_scan
+from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +56,15 @@ def audit_chain_verify() -> bool:
         logger.info("audit chain intact: %s events", report.events_checked)
         return True
     logger.error("audit chain broken at event %s: %s", report.first_broken_event_id, report.problem)
-    recipients = _alert_recipients()
-    if recipients:
-        send_mail(
-            subject="Audit trail: the hash chain is broken",
-            message=(
-                f"The nightly check of the audit trail found the hash chain broken at event "
-                f"{report.first_broken_event_id} ({report.problem}). An event may have been changed or removed. "
-                "Run `manage.py verify_audit` to confirm, preserve the database, and follow the incident procedure."
-            ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=recipients,
-        )
+    with transaction.atomic():
+        for recipient in _alert_recipients():
+            email_enqueue(
+                to=recipient,
+                subject="Audit trail: the hash chain is broken",
+                body=(
+                    f"The nightly check of the audit trail found the hash chain broken at event "
+                    f"{report.first_broken_event_id} ({report.problem}). An event may have been changed or removed. "
+                    "Run `manage.py verify_audit` to confirm, preserve the database, and follow the incident procedure."
+                ),
+            )
     return False

@@ -10,8 +10,9 @@ commit a chunk: each locks the file's row and checks the cursor it started from.
 
 import datetime
 import logging
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -19,8 +20,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -34,6 +36,7 @@ from feeds.parsing import (
     Record,
     data_line_count,
     data_lines,
+    file_columns,
     parse_line,
 )
 from feeds.services import feed_file_fail
@@ -65,8 +68,9 @@ REVIEW_CANDIDATES_LIMIT = 3
 _OUTCOME_COUNTERS = {Registration.Outcome.APPLIED.value: "applied", Registration.Outcome.FOR_REVIEW.value: "for_review"}
 _ACTIVE_MATCH_STATES = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED, FeedMatch.State.PENDING)
 _IN_FORCE = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED)
-# The order of a registration's versions, as the GRO issues them. Two corrections of one
-# registration cannot be ordered from the file: the later received wins (docs/feeds.md).
+# The order of a registration's versions, as the GRO issues them, when the file has no
+# version number: two corrections of one registration then cannot be ordered, and the later
+# received wins (docs/feeds.md). With version numbers on both sides, they decide.
 _STATUS_ORDER: dict[str, int] = {RecordStatus.REGISTERED: 0, RecordStatus.CORRECTED: 1, RecordStatus.CANCELLED: 2}
 
 
@@ -83,27 +87,37 @@ def after_chunk(feed_file_id: Any, chunks_committed: int) -> None:
     worker that dies between chunks."""
 
 
-def feed_file_ingest_run(*, feed_file_id: Any) -> FeedFile | None:
+def feed_file_ingest_run(*, feed_file_id: Any, delivery: str = "", retry: bool = False) -> FeedFile | None:
     """Ingest the file from its cursor to the end. Safe to run twice, and by two workers at
     once (the second stops at its first chunk). A file that cannot be read to the end
     (truncated or damaged gzip), or that has been started FEEDS_MAX_DELIVERIES times without
     finishing, is marked failed with the reason: it is never retried for ever. Returns the
-    file, or None if unknown."""
+    file, or None if unknown.
+
+    `delivery` names this attempt (the Celery task id, the same across its retries): a
+    delivery that finds another one's heartbeat fresh leaves the file to it. `retry` is
+    True when the task is retried after a database or connection error, which is not the
+    file's fault and so does not count towards FEEDS_MAX_DELIVERIES."""
     feed_file = FeedFile.objects.filter(pk=feed_file_id).first()
     if feed_file is None or feed_file.state in (FeedFile.State.DONE, FeedFile.State.FAILED):
+        return feed_file
+    if _another_worker_alive(feed_file, delivery=delivery):
+        logger.info("feed file %s: another worker's heartbeat is fresh; leaving the file to it", feed_file.pk)
         return feed_file
     path = Path(feed_file.stored_path)
     if not path.exists():
         return feed_file_fail(feed_file_id=feed_file.pk, reason="The stored copy of the file is missing")
-    FeedFile.objects.filter(pk=feed_file.pk).update(deliveries=F("deliveries") + 1)
-    feed_file.refresh_from_db()
+    if not retry:
+        FeedFile.objects.filter(pk=feed_file.pk).update(deliveries=F("deliveries") + 1)
+        feed_file.refresh_from_db()
     if feed_file.deliveries > settings.FEEDS_MAX_DELIVERIES:
         return feed_file_fail(
             feed_file_id=feed_file.pk,
             reason=f"Started {feed_file.deliveries - 1} times without finishing (FEEDS_MAX_DELIVERIES)",
         )
     try:
-        return _ingest_from_cursor(feed_file=feed_file, path=path)
+        with FeedFileHeartbeat(feed_file_id=feed_file.pk, delivery=delivery):
+            return _ingest_from_cursor(feed_file=feed_file, path=path)
     except FeedFileUnsafe as unsafe:
         # A gzip bomb or a line no GRO record is as long as (FEEDS_MAX_DECOMPRESSED_BYTES,
         # FEEDS_MAX_LINE_BYTES): given up before it grows the worker, never retried.
@@ -121,6 +135,59 @@ def feed_file_ingest_run(*, feed_file_id: Any) -> FeedFile | None:
         )
 
 
+def _another_worker_alive(feed_file: FeedFile, *, delivery: str) -> bool:
+    if feed_file.heartbeat_at is None or (delivery and feed_file.heartbeat_by == delivery):
+        return False
+    fresh_after = timezone.now() - datetime.timedelta(seconds=settings.FEEDS_STALLED_AFTER_SECONDS)
+    return feed_file.heartbeat_at > fresh_after
+
+
+class FeedFileHeartbeat:
+    """While a worker holds a file, a thread records `heartbeat_at` every
+    FEEDS_HEARTBEAT_SECONDS, so that the sweep can tell a worker that is gone (killed, its
+    machine lost) from one that is slow (counting a large file's lines, a long chunk). Its
+    own database connection; a database outage is logged and the next beat tries again.
+    On a clean stop the heartbeat is cleared, so that a continuation starts at once."""
+
+    def __init__(self, *, feed_file_id: Any, delivery: str) -> None:
+        self.feed_file_id = feed_file_id
+        self.delivery = delivery
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{feed_file_id}", daemon=True)
+
+    def __enter__(self) -> "FeedFileHeartbeat":
+        self._beat()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopped.set()
+        self._thread.join()
+        try:
+            FeedFile.objects.filter(pk=self.feed_file_id, heartbeat_by=self.delivery).update(
+                heartbeat_at=None, heartbeat_by=""
+            )
+        except DatabaseError:
+            logger.warning("feed file %s: heartbeat not cleared (database unavailable)", self.feed_file_id)
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped.wait(settings.FEEDS_HEARTBEAT_SECONDS):
+                self._beat()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def _beat(self) -> None:
+        try:
+            FeedFile.objects.filter(
+                pk=self.feed_file_id, state__in=(FeedFile.State.WAITING, FeedFile.State.RUNNING)
+            ).update(heartbeat_at=timezone.now(), heartbeat_by=self.delivery)
+        except DatabaseError as error:
+            logger.warning("feed file %s: heartbeat failed (%s)", self.feed_file_id, type(error).__name__)
+            if threading.current_thread() is self._thread:
+                connections.close_all()  # reconnect at the next beat
+
+
 def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
     if feed_file.rows_total is None:
         total = data_line_count(path, feed_file.is_gzip)
@@ -130,7 +197,10 @@ def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
     )
     feed_file.refresh_from_db()
     today = timezone.localdate()
-    context = _Context(event_type=feed_file.event_type, today=today, born_after=born_after(today))
+    _, with_version = file_columns(path, feed_file.is_gzip)
+    context = _Context(
+        event_type=feed_file.event_type, today=today, born_after=born_after(today), with_version=with_version
+    )
     cursor = feed_file.lines_committed
     lines = data_lines(path, feed_file.is_gzip, after=cursor)  # raises FeedFileUnsafe, FeedFileUnreadable
     for chunks, chunk in enumerate(_chunks(lines, settings.FEEDS_CHUNK_SIZE), start=1):
@@ -186,6 +256,7 @@ class _Context:
     event_type: str
     today: datetime.date
     born_after: datetime.date
+    with_version: bool = False
 
 
 @dataclass
@@ -227,6 +298,7 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
                 raw=raw,
                 today=context.today,
                 born_after=context.born_after,
+                with_version=context.with_version,
             )
             if isinstance(parsed, Quarantine):
                 quarantined.append(
@@ -345,10 +417,10 @@ class _Applier:
         if registration is not None and registration.content_sha256 == record.content_sha256:
             self.outcome.counts["duplicate"] += 1
             return
-        if registration is not None and _STATUS_ORDER[record.record_status] < _STATUS_ORDER[registration.record_status]:
+        if registration is not None and _older(record, version=registration.version, status=registration.record_status):
             # A version the GRO has since superseded (the registration arriving after its
-            # correction, either of them after its cancellation: a replay, or rows out of
-            # order) must not undo the later decision.
+            # correction, either of them after its cancellation, a lower version number: a
+            # replay, or rows out of order) must not undo the later decision.
             self.outcome.counts["duplicate"] += 1
             return
         if registration is None:
@@ -364,6 +436,7 @@ class _Applier:
             self.inserted.pop(registration.pk, None)  # it may have matches now
             self._undo(registration, cancelled=record.record_status == RecordStatus.CANCELLED)
         registration.record_status = record.record_status
+        registration.version = record.version
         registration.content_sha256 = record.content_sha256
         registration.feed_file = self.feed_file
         registration.line_number = record.line_number
@@ -562,16 +635,24 @@ class _Applier:
 
 def _newest_versions(records: list[Record]) -> list[Record]:
     """Of the rows of one chunk about the same registration, only the newest version (by
-    _STATUS_ORDER; between equals, the later row): the chunk applies each registration's net
-    change once, so that the same rows in any order, or repeated, do the same and tell
-    people the same, and a registration corrected or cancelled in the same chunk is never
-    first applied and then undone."""
+    version number where both rows have one, else by _STATUS_ORDER; between equals, the
+    later row): the chunk applies each registration's net change once, so that the same
+    rows in any order, or repeated, do the same and tell people the same, and a
+    registration corrected or cancelled in the same chunk is never first applied and then
+    undone."""
     newest: dict[tuple[str, str, str, int], Record] = {}
     for record in records:
         kept = newest.get(record.natural_key)
-        if kept is None or _STATUS_ORDER[record.record_status] >= _STATUS_ORDER[kept.record_status]:
+        if kept is None or not _older(record, version=kept.version, status=kept.record_status):
             newest[record.natural_key] = record
     return sorted(newest.values(), key=lambda record: record.line_number)
+
+
+def _older(record: Record, *, version: int | None, status: str) -> bool:
+    """Whether `record` is an older version than the one described by `version`/`status`."""
+    if record.version is not None and version is not None and record.version != version:
+        return record.version < version
+    return _STATUS_ORDER[record.record_status] < _STATUS_ORDER[status]
 
 
 def _date_of_death_without(match: FeedMatch) -> datetime.date | None:
@@ -610,11 +691,49 @@ def _dates_of(record: Record) -> list[datetime.date]:
         return [born]
 
 
-def stalled_files(*, now: datetime.datetime | None = None) -> Iterable[FeedFile]:
-    """Files waiting or running with no progress for FEEDS_STALLED_AFTER_SECONDS: their
-    worker died (or their message was lost) and they need handing out again."""
+def _last_sign_of_life(*, hand_outs: bool = True) -> Greatest:
+    received = F("received_at")
+    signs = [Coalesce("heartbeat_at", received), Coalesce("progress_at", received)]
+    return Greatest(*signs, Coalesce("swept_at", received)) if hand_outs else Greatest(*signs, received)
+
+
+def stalled_files(*, now: datetime.datetime | None = None) -> list[FeedFile]:
+    """Files waiting or running with no sign of life (heartbeat, progress, receipt, or the
+    sweep's last hand-out) for FEEDS_STALLED_AFTER_SECONDS: their worker died, or their
+    message was lost with the broker, and they need handing out again."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(seconds=settings.FEEDS_STALLED_AFTER_SECONDS)
-    running = FeedFile.objects.filter(state=FeedFile.State.RUNNING, progress_at__lt=cutoff)
-    waiting = FeedFile.objects.filter(state=FeedFile.State.WAITING, received_at__lt=cutoff)
-    return list(running) + list(waiting)
+    return list(
+        FeedFile.objects.filter(state__in=(FeedFile.State.WAITING, FeedFile.State.RUNNING))
+        .alias(last_sign=_last_sign_of_life())
+        .filter(last_sign__lt=cutoff)
+        .order_by("received_at")
+    )
+
+
+def unrecovered_files(*, now: datetime.datetime | None = None) -> list[FeedFile]:
+    """For monitoring: files with no heartbeat or progress for FEEDS_STALLED_AFTER_SECONDS
+    plus two sweeps, by which time a working sweep and worker would have taken them up
+    again. Hand-outs do not count: a file handed out to no worker is still stuck."""
+    now = now or timezone.now()
+    limit = settings.FEEDS_STALLED_AFTER_SECONDS + 2 * settings.FEEDS_SWEEP_EVERY_SECONDS
+    return list(
+        FeedFile.objects.filter(state__in=(FeedFile.State.WAITING, FeedFile.State.RUNNING))
+        .alias(last_sign=_last_sign_of_life(hand_outs=False))
+        .filter(last_sign__lt=now - datetime.timedelta(seconds=limit))
+        .order_by("received_at")
+    )
+
+
+def stalled_file_claim(*, feed_file_id: Any, now: datetime.datetime | None = None) -> bool:
+    """The sweep's claim on a stalled file (a conditional UPDATE of `swept_at`): of two
+    sweeps at once, one hands the file out, and the next hand-out waits another
+    FEEDS_STALLED_AFTER_SECONDS."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.FEEDS_STALLED_AFTER_SECONDS)
+    return bool(
+        FeedFile.objects.filter(pk=feed_file_id, state__in=(FeedFile.State.WAITING, FeedFile.State.RUNNING))
+        .alias(last_sign=_last_sign_of_life())
+        .filter(last_sign__lt=cutoff)
+        .update(swept_at=now)
+    )

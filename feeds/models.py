@@ -69,6 +69,13 @@ class FeedFile(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     progress_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A worker working on the file says so every FEEDS_HEARTBEAT_SECONDS (also while it counts
+    # lines or waits on a long chunk), naming its delivery (the Celery task id); cleared when
+    # it stops. A heartbeat older than FEEDS_STALLED_AFTER_SECONDS means the worker is gone.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_by = models.CharField(max_length=64, blank=True)
+    # When the stalled-file sweep last handed the file out again (its claim: one sweep, one message).
+    swept_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -126,6 +133,8 @@ class Registration(models.Model):
     entry_number = models.CharField(max_length=20)
     registration_year = models.PositiveSmallIntegerField()
     record_status = models.CharField(max_length=12, choices=RecordStatus.choices)
+    # The GRO's version number of the version applied, when its file had the `version` column.
+    version = models.PositiveIntegerField(null=True, blank=True)
     # SHA-256 of the row's fields: the same registration sent again changes nothing.
     content_sha256 = models.CharField(max_length=64)
     outcome = models.CharField(max_length=12, choices=Outcome.choices)

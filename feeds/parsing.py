@@ -30,6 +30,10 @@ BIRTH_COLUMNS = (
     "mother_date_of_birth", "mother_postcode", "father_forenames", "father_surname", "nhs_number", "record_status",
 )  # fmt: skip
 COLUMNS: dict[str, tuple[str, ...]] = {EventType.DEATH: DEATH_COLUMNS, EventType.BIRTH: BIRTH_COLUMNS}
+# Optional last column of either feed: the GRO's version number of the registration (1 for
+# the first registration, higher for each correction or cancellation). When present, a
+# registration's versions are ordered by it rather than by record_status (docs/feeds.md).
+VERSION_COLUMN = "version"
 REQUIRED: dict[str, tuple[str, ...]] = {
     EventType.DEATH: (
         "registration_district", "entry_number", "registration_date", "surname", "date_of_birth", "date_of_death",
@@ -90,6 +94,12 @@ class Record:
     def record_status(self) -> str:
         return self.details["record_status"]
 
+    @property
+    def version(self) -> int | None:
+        """The GRO's version number, if the file has the column and the row a value."""
+        value = self.details.get(VERSION_COLUMN, "")
+        return int(value) if value else None
+
 
 Parsed = Record | Quarantine | OutOfScope
 
@@ -106,6 +116,12 @@ def _open(path: Path, is_gzip: bool) -> IO[bytes]:
 
 def header_event_type(header: bytes) -> str:
     """The event type a header row announces. Raises HeaderRefused if it is neither."""
+    return header_columns(header)[0]
+
+
+def header_columns(header: bytes) -> tuple[str, bool]:
+    """The event type a header row announces, and whether it ends with the optional
+    `version` column. Raises HeaderRefused if it is neither feed's."""
     try:
         text = header.decode("utf-8-sig").strip("\r\n")
     except UnicodeDecodeError as error:
@@ -113,15 +129,22 @@ def header_event_type(header: bytes) -> str:
     names = tuple(name.strip().lower() for name in next(csv.reader([text]), []))
     for event_type, columns in COLUMNS.items():
         if names == columns:
-            return event_type
+            return event_type, False
+        if names == (*columns, VERSION_COLUMN):
+            return event_type, True
     raise HeaderRefused("The header row is not that of a GRO deaths or births file (see the feed formats)")
 
 
 def file_event_type(path: Path, is_gzip: bool) -> str:
     """Read only the header row. Raises HeaderRefused, also for an unreadable gzip stream."""
+    return file_columns(path, is_gzip)[0]
+
+
+def file_columns(path: Path, is_gzip: bool) -> tuple[str, bool]:
+    """The header row's event type and whether the file has the `version` column."""
     try:
         with _open(path, is_gzip) as handle:
-            return header_event_type(handle.readline(64 * 1024))
+            return header_columns(handle.readline(64 * 1024))
     except (OSError, EOFError, zlib.error) as error:
         raise HeaderRefused("The file cannot be read (a damaged gzip file?)") from error
 
@@ -209,18 +232,27 @@ def _iso(value: datetime.date | None) -> str:
 
 
 def parse_line(
-    *, event_type: str, line_number: int, raw: bytes, today: datetime.date, born_after: datetime.date
+    *,
+    event_type: str,
+    line_number: int,
+    raw: bytes,
+    today: datetime.date,
+    born_after: datetime.date,
+    with_version: bool = False,
 ) -> Parsed:
     """One data line. Records of people born before `born_after` are OutOfScope, decided
-    from the date of birth alone so that most of a deaths file is skipped cheaply."""
+    from the date of birth alone so that most of a deaths file is skipped cheaply.
+    `with_version`: the file's header ends with the `version` column."""
     try:
-        return _parse(event_type, line_number, raw, today, born_after)
+        return _parse(event_type, line_number, raw, today, born_after, with_version)
     except _Refused as refused:
         return Quarantine(line_number, str(refused))
 
 
-def _parse(event_type: str, line_number: int, raw: bytes, today: datetime.date, born_after: datetime.date) -> Parsed:
-    columns = COLUMNS[event_type]
+def _parse(
+    event_type: str, line_number: int, raw: bytes, today: datetime.date, born_after: datetime.date, with_version: bool
+) -> Parsed:
+    columns = (*COLUMNS[event_type], VERSION_COLUMN) if with_version else COLUMNS[event_type]
     try:
         text = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
@@ -269,6 +301,10 @@ def _parse(event_type: str, line_number: int, raw: bytes, today: datetime.date, 
     row["record_status"] = row["record_status"].lower()
     if row["record_status"] not in RecordStatus.values:
         raise _Refused("record_status must be registered, corrected or cancelled")
+    if row.get(VERSION_COLUMN):
+        if not row[VERSION_COLUMN].isdigit() or not 1 <= int(row[VERSION_COLUMN]) <= 999_999:
+            raise _Refused("version must be a whole number from 1 to 999999, or blank")
+        row[VERSION_COLUMN] = str(int(row[VERSION_COLUMN]))
     try:
         row["nhs_number"] = nhs_number_clean(row["nhs_number"])
         row["sex"] = sex_from_code(row["sex"])
@@ -282,7 +318,10 @@ def _parse(event_type: str, line_number: int, raw: bytes, today: datetime.date, 
                 # An address the GRO holds in another shape is no reason to lose the record;
                 # it only stops the postcode counting towards a match.
                 row[name] = ""
-    content = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
+    # The version number is not content: the same details under another version change nothing,
+    # and a file without the column hashes a row as it always did.
+    content_fields = {name: value for name, value in row.items() if name != VERSION_COLUMN}
+    content = hashlib.sha256(json.dumps(content_fields, sort_keys=True).encode()).hexdigest()
     return Record(
         event_type=event_type,
         line_number=line_number,

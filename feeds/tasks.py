@@ -3,13 +3,15 @@
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from feeds.dashboard import feed_figures_refresh
-from feeds.ingestion import feed_file_ingest_run, stalled_files
+from feeds.ingestion import feed_file_ingest_run, stalled_file_claim, stalled_files
 from feeds.models import FeedFile
 from feeds.services import FeedRefused, failed_copies_purge, feed_file_receive
 
@@ -19,11 +21,26 @@ logger = logging.getLogger(__name__)
 INBOX_SUFFIXES = (".csv", ".csv.gz")
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def feed_file_ingest(feed_file_id: str) -> str:
+# A database restart or a dropped connection is not the file's fault: the task is retried
+# after 1, 2, 4 ... at most 16 s (Celery's backoff with jitter), from the cursor.
+_CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=_CONNECTION_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=16,
+    max_retries=12,
+)
+def feed_file_ingest(self: "Task[Any, Any]", feed_file_id: str) -> str:
     """Ingest a received file from its cursor to the end. Returns the file's state."""
     try:
-        feed_file = feed_file_ingest_run(feed_file_id=feed_file_id)
+        feed_file = feed_file_ingest_run(
+            feed_file_id=feed_file_id, delivery=self.request.id or "", retry=bool(self.request.retries)
+        )
     except SoftTimeLimitExceeded:
         # The chunk in hand rolled back; the cursor says where the next task starts.
         feed_file_ingest.delay(feed_file_id)
@@ -49,10 +66,23 @@ def feeds_inbox_scan() -> int:
                 _inbox_file_refuse(path, refusal)
                 continue
             received += _inbox_file_receive(path)
+    feeds_stalled_sweep()
+    return received
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def feeds_stalled_sweep() -> int:
+    """Beat, every FEEDS_SWEEP_EVERY_SECONDS (and after each inbox scan): hand out again
+    every file whose worker has shown no sign of life for FEEDS_STALLED_AFTER_SECONDS.
+    Each file is claimed first, so two sweeps send one message. Returns how many."""
+    handed_out = 0
     for feed_file in stalled_files():
+        if not stalled_file_claim(feed_file_id=feed_file.pk):
+            continue
         logger.warning("feed file %s stalled; handing it to a worker again", feed_file.pk)
         feed_file_ingest.delay(str(feed_file.pk))
-    return received
+        handed_out += 1
+    return handed_out
 
 
 def _inbox_name_refusal(path: Path) -> str | None:

@@ -7,7 +7,8 @@ built on django-health-check (docs/operations.md).
   shared cache (Redis in production) reads back what it wrote.
 - `/health/`: the whole service, for monitoring: the above plus the worker heartbeat
   (which beat sends and a worker runs, so it proves beat, broker and worker) and the feed
-  backlog (no file waiting or running without progress).
+  backlog (no file waiting or running without progress) and the email outbox (nothing
+  overdue or given up).
 
 They are the only pages besides sign-in that need no login: a probe has no session. They
 say only which component is unhealthy, never any data, and are exempt from the HTTPS
@@ -25,7 +26,8 @@ from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
-from feeds.ingestion import stalled_files
+from feeds.ingestion import unrecovered_files
+from outbox.services import outbox_backlog
 from signposting.health import worker_is_alive
 
 
@@ -40,15 +42,30 @@ class WorkerHeartbeat(HealthCheck):
 
 @dataclasses.dataclass
 class FeedBacklog(HealthCheck):
-    """No feed file has waited or run without progress for longer than the stall limit:
-    such a file is one the sweep has not yet picked up again."""
+    """No feed file has waited or run without a heartbeat or progress for longer than the
+    stall limit plus two sweeps: such a file is one the sweep and the workers have not
+    taken up again (no worker, or every worker busy)."""
 
     timeout = datetime.timedelta(seconds=10)  # one indexed query, but on a busy primary
 
     def run(self) -> None:
-        stalled = len(list(stalled_files()))
+        stalled = len(unrecovered_files())
         if stalled:
             raise ServiceUnavailable(f"{stalled} feed file(s) without progress")
+
+
+@dataclasses.dataclass
+class EmailOutbox(HealthCheck):
+    """No email has waited longer than OUTBOX_HEALTH_PENDING_SECONDS, and none was given up."""
+
+    timeout = datetime.timedelta(seconds=10)
+
+    def run(self) -> None:
+        backlog = outbox_backlog()
+        if backlog["given_up"]:
+            raise ServiceUnavailable(f"{backlog['given_up']} email(s) given up after repeated failures")
+        if backlog["overdue"]:
+            raise ServiceUnavailable(f"{backlog['overdue']} email(s) waiting longer than expected")
 
 
 _READY = ("health_check.checks.Database", "health_check.checks.Cache")
@@ -61,5 +78,5 @@ def _view(checks: tuple[Any, ...]) -> Any:
 urlpatterns = [
     path("live/", _view(()), name="health-live"),
     path("ready/", _view(_READY), name="health-ready"),
-    path("", _view((*_READY, WorkerHeartbeat, FeedBacklog)), name="health"),
+    path("", _view((*_READY, WorkerHeartbeat, FeedBacklog, EmailOutbox)), name="health"),
 ]

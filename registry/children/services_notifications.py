@@ -1,22 +1,18 @@
 """Telling people about a child they work with: in-app notifications and email.
 
-Rows are written in the caller's transaction; email goes out from a Celery task queued on
-commit, so a rolled-back change never sends mail. Each email is claimed with a conditional
-UPDATE (or, where there is no column to claim, an atomic cache add) before it is sent, so
-running a task twice, or on two workers, never sends two. Emails name only the register ID
-and people's work contacts, never the child's name.
+Rows and their emails are written in the caller's transaction, the emails to the outbox
+(`outbox.services.email_enqueue`): a rolled-back change never sends mail, and a committed
+one always does, even if the broker is down at that moment. The outbox claims each email
+with a conditional UPDATE before sending it, so no email goes twice. Emails name only the
+register ID and people's work contacts, never the child's name.
 """
 
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from celery import current_app
-from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +20,7 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.selectors import users_with_role_for_authority
 from audit.models import LookupReason
+from outbox.services import email_enqueue
 from registry.children.selectors import involvement_visible_to
 from registry.models import AccessNotice, Child, ChildTransfer, Involvement, Notification
 
@@ -65,28 +62,40 @@ class Notice:
     message: str
 
 
-def _task(name: str) -> Any:
-    # By the task's registered name, not by import: registry.children.tasks imports this
-    # module (each task calls a service here), and the import would close a cycle. The
-    # tasks are registered in every process by signposting.apps.
-    return current_app.tasks[f"registry.children.tasks.{name}"]
-
-
-# --- In-app notifications (emailed on commit) ---------------------------------------------
+# --- In-app notifications (and their emails, in the outbox) ---------------------------------------------
 
 
 def notification_send(*, kind: str, notices: Iterable[Notice], email: bool = True) -> list[Notification]:
     """Write in-app notifications of one kind in the caller's transaction (one per recipient
-    and child: a repeated one is written once) and, unless `email` is False, email each once
-    the transaction commits. Every notification the register makes is written here."""
+    and child: a repeated one is written once) and, unless `email` is False, their emails to
+    the outbox in the same transaction. Every notification the register makes is written here."""
     unique = {(notice.recipient_id, notice.child_id): notice for notice in notices}
     notifications = Notification.objects.bulk_create(
         Notification(recipient_id=notice.recipient_id, child_id=notice.child_id, kind=kind, message=notice.message)
         for notice in unique.values()
     )
     if notifications and email:
-        _task("notification_emails_send").delay_on_commit([notification.pk for notification in notifications])
+        notification_emails_enqueue(notifications)
     return notifications
+
+
+def notification_emails_enqueue(notifications: Iterable[Notification]) -> int:
+    """Write one email per notification not yet emailed to the outbox, in the caller's
+    transaction, and mark it emailed (`emailed_at`: its email is in the outbox; the outbox
+    row says when it went). Returns how many were queued."""
+    pending = [notification for notification in notifications if notification.emailed_at is None]
+    if not pending:
+        return 0
+    addresses = dict(User.objects.filter(pk__in={item.recipient_id for item in pending}).values_list("pk", "email"))
+    for notification in pending:
+        subject, closing = NOTIFICATION_EMAILS.get(notification.kind, _DEFAULT_EMAIL)
+        email_enqueue(
+            to=addresses[notification.recipient_id], subject=subject, body=f"{notification.message}\n\n{closing}"
+        )
+    Notification.objects.filter(pk__in=[item.pk for item in pending], emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    return len(pending)
 
 
 def _authority_register_managers(child: Child) -> list[User]:
@@ -133,12 +142,13 @@ def involvement_match_notify(*, child: Child, new_involvement: Involvement, othe
         ],
     )
     if not sensitive:
-        _task("authority_involvement_email_send").delay_on_commit(new_involvement.pk)
+        authority_involvement_email_enqueue(involvement=new_involvement)
 
 
 def child_transfer_notify(*, transfer: ChildTransfer) -> None:
-    """In-app notifications to both authorities' register managers, emailed on commit, and
-    an email to each authority's secure mailbox. Messages name the register ID only."""
+    """In-app notifications to both authorities' register managers, with their emails, and
+    an email to each authority's secure mailbox, all in the caller's transaction. Messages
+    name the register ID only."""
     child = transfer.child
     when = f"{transfer.transferred_on:%-d %B %Y}"
     sides = [
@@ -161,7 +171,7 @@ def child_transfer_notify(*, transfer: ChildTransfer) -> None:
             kind=kind,
             notices=[Notice(recipient_id=manager.pk, child_id=child.pk, message=message) for manager in managers],
         )
-    _task("child_transfer_emails_send").delay_on_commit(transfer.pk)
+    child_transfer_emails_enqueue(transfer=transfer)
 
 
 def register_managers_notify_review(*, child: Child, message: str) -> None:
@@ -201,106 +211,93 @@ def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
-# --- Emails: each claimed before it is sent ---------------------------------------------
+# --- Emails to the outbox --------------------------------------------------------------
 
 
 def notification_email_deliver(*, notification_id: int) -> bool:
-    """Email one notification, unless it has been emailed: the row is claimed with a
-    conditional UPDATE first, so two workers never send it twice. True if this call sent it."""
-    notification = (
-        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).select_related("recipient").first()
-    )
-    if notification is None:
-        return False
+    """For a message queued before the outbox existed: put the notification's email in the
+    outbox unless it is there already. True if this call queued it."""
     with transaction.atomic():
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
-        )
-        if not claimed:
-            return False  # another worker sent it
-        subject, closing = NOTIFICATION_EMAILS.get(notification.kind, _DEFAULT_EMAIL)
-        # Sent inside the transaction: if sending fails, the claim rolls back and a retry sends it.
-        send_mail(
-            subject=subject,
-            message=f"{notification.message}\n\n{closing}",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[notification.recipient.email],
-        )
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        return notification is not None and notification_emails_enqueue([notification]) == 1
+
+
+def authority_involvement_email_enqueue(*, involvement: Involvement) -> bool:
+    """Tell the responsible authority's secure mailbox, in the caller's transaction, that a
+    further practitioner is involved with one of its children: once per involvement
+    (`authority_notified_at`, claimed with a conditional UPDATE)."""
+    practitioner = involvement.practitioner
+    if practitioner is None:
+        return False
+    claimed = Involvement.objects.filter(pk=involvement.pk, authority_notified_at__isnull=True).update(
+        authority_notified_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    child = involvement.child
+    organisation = practitioner.organisation.name if practitioner.organisation else "no organisation recorded"
+    involved = Involvement.objects.filter(child=child, end_date__isnull=True).count()
+    email_enqueue(
+        to=child.responsible_local_authority.secure_email,
+        subject=f"Signposting register: practitioner involved with child {child.register_id}",
+        body=(
+            f"{practitioner.full_name} ({organisation}, {practitioner.email}) recorded on "
+            f"{involvement.start_date:%d %B %Y} that they are working with child {child.register_id}.\n"
+            f"{involved} practitioners or services are now involved."
+        ),
+    )
     return True
 
 
 def authority_involvement_email_deliver(*, involvement_id: int) -> bool:
-    """Tell the responsible authority's secure mailbox that a further practitioner is
-    involved with one of its children. Sent once per involvement."""
+    """For a message queued before the outbox existed: queue the authority's email."""
     involvement = (
         Involvement.objects.select_related("child__responsible_local_authority", "practitioner__organisation")
         .filter(pk=involvement_id)
         .first()
     )
-    if involvement is None or involvement.practitioner is None:
+    if involvement is None:
         return False
     with transaction.atomic():
-        claimed = Involvement.objects.filter(pk=involvement.pk, authority_notified_at__isnull=True).update(
-            authority_notified_at=timezone.now()
-        )
-        if not claimed:
-            return False
-        authority = involvement.child.responsible_local_authority
-        practitioner = involvement.practitioner
-        organisation = practitioner.organisation.name if practitioner.organisation else "no organisation recorded"
-        involved = Involvement.objects.filter(child=involvement.child, end_date__isnull=True).count()
-        send_mail(
-            subject=f"Signposting register: practitioner involved with child {involvement.child.register_id}",
-            message=(
-                f"{practitioner.full_name} ({organisation}, {practitioner.email}) recorded on "
-                f"{involvement.start_date:%d %B %Y} that they are working with child {involvement.child.register_id}.\n"
-                f"{involved} practitioners or services are now involved."
-            ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[authority.secure_email],
-        )
-    return True
+        return authority_involvement_email_enqueue(involvement=involvement)
 
 
-def child_transfer_emails_deliver(*, transfer_id: int) -> int:
-    """Tell both authorities' secure mailboxes that responsibility for a child has passed.
-    ChildTransfer has no column to claim, so each mailbox is claimed in the shared cache
-    (an atomic add); a failed send gives the claim back so that the retry sends it."""
-    transfer = (
-        ChildTransfer.objects.select_related("child", "from_local_authority", "to_local_authority")
-        .filter(pk=transfer_id)
-        .first()
-    )
-    if transfer is None:
-        return 0
+def child_transfer_emails_enqueue(*, transfer: ChildTransfer) -> int:
+    """Tell both authorities' secure mailboxes, in the caller's transaction, that
+    responsibility for a child has passed. Returns how many emails were queued (2)."""
     register_id = transfer.child.register_id
     when = f"{transfer.transferred_on:%d %B %Y}"
-    sent = 0
     sending, receiving = transfer.from_local_authority, transfer.to_local_authority
     for authority, message in (
         (sending, f"Child {register_id} has transferred to {receiving.name} on {when}."),
         (receiving, f"Child {register_id} has transferred to you from {sending.name} on {when}."),
     ):
-        claim = f"child-transfer-email:{transfer.pk}:{authority.pk}"
-        if not cache.add(claim, True, timeout=60 * 60 * 24 * 30):
-            continue
-        try:
-            send_mail(
-                subject=f"Signposting register: child {register_id} has transferred",
-                message=f"{message}\n\nSign in to the register for the child's statuses and who is involved.",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[authority.secure_email],
-            )
-        except Exception:
-            cache.delete(claim)
-            raise
-        sent += 1
-    return sent
+        email_enqueue(
+            to=authority.secure_email,
+            subject=f"Signposting register: child {register_id} has transferred",
+            body=f"{message}\n\nSign in to the register for the child's statuses and who is involved.",
+        )
+    return 2
+
+
+def child_transfer_emails_deliver(*, transfer_id: int) -> int:
+    """For a message queued before the outbox existed: queue both mailboxes' emails."""
+    transfer = (
+        ChildTransfer.objects.select_related("child", "from_local_authority", "to_local_authority")
+        .filter(pk=transfer_id)
+        .first()
+    )
+    # ChildTransfer has no column to claim: the claim is an atomic add in the shared cache.
+    if transfer is None or not cache.add(f"child-transfer-emails:{transfer.pk}", True, timeout=60 * 60 * 24 * 30):
+        return 0
+    with transaction.atomic():
+        return child_transfer_emails_enqueue(transfer=transfer)
 
 
 def access_digests_deliver() -> int:
-    """Send each authority one email listing the look-ups of its children by users outside
-    the authority since the last digest. Returns the number of digests sent."""
+    """Queue each authority one email (in the outbox) listing the look-ups of its children
+    by users outside the authority since the last digest, each batch claimed with a
+    conditional UPDATE in the email's transaction. Returns the number of digests queued."""
     pending: dict[int, list[AccessNotice]] = defaultdict(list)
     for notice in AccessNotice.objects.filter(digest_sent_at__isnull=True).select_related(
         "local_authority", "child", "accessed_by__organisation"
@@ -323,12 +320,11 @@ def access_digests_deliver() -> int:
                 f"reason: {_reason_label(notice.reason)}"
                 for notice in notices
             ]
-            send_mail(
+            email_enqueue(
+                to=authority.secure_email,
                 subject=f"Signposting register: {len(notices)} look-ups of your children by other areas",
-                message="Look-ups of children your authority is responsible for, by users outside it:\n\n"
+                body="Look-ups of children your authority is responsible for, by users outside it:\n\n"
                 + "\n".join(lines),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[authority.secure_email],
             )
         sent += 1
     return sent

@@ -1,6 +1,8 @@
 """Background work for the register: each task takes ids, is safe to run twice, and calls a
-service in registry.children.services_notifications, which claims its rows with a
-conditional UPDATE so that two workers never send the same mail."""
+service in registry.children.services_notifications. Emails are written to the outbox in
+the transaction of the change that causes them (outbox.services.email_enqueue); the email
+tasks here are kept so that messages queued before the outbox existed still put their
+emails there (each once)."""
 
 import logging
 
@@ -11,30 +13,26 @@ from registry.children import services_notifications as notifications
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True)
 def notification_emails_send(notification_ids: list[int]) -> int:
-    """Email each notification not yet emailed, once, whatever its kind (the one email task
-    for every notification). Returns how many were sent."""
-    sent = sum(notifications.notification_email_deliver(notification_id=pk) for pk in notification_ids)
-    logger.info("notification emails sent: %s", sent)
-    return sent
+    """Put the email of each notification not yet emailed in the outbox. Returns how many."""
+    return sum(notifications.notification_email_deliver(notification_id=pk) for pk in notification_ids)
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True)
 def authority_involvement_email_send(involvement_id: int) -> bool:
-    """Tell the responsible authority's secure mailbox that a further practitioner is
-    involved with one of its children. Sent once per involvement."""
+    """Put the authority's email about a further practitioner in the outbox, once."""
     return notifications.authority_involvement_email_deliver(involvement_id=involvement_id)
 
 
 @shared_task(acks_late=True)
 def access_digests_send() -> int:
-    """Send each authority one email listing the look-ups of its children by users outside
-    the authority since the last digest. Returns the number of digests sent."""
+    """Beat, daily: queue each authority one email listing the look-ups of its children by
+    users outside the authority since the last digest. Returns the number of digests."""
     return notifications.access_digests_deliver()
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True)
 def child_transfer_emails_send(transfer_id: int) -> int:
-    """Tell both authorities' secure mailboxes that responsibility for a child has passed."""
+    """Put both authorities' emails about a transfer in the outbox."""
     return notifications.child_transfer_emails_deliver(transfer_id=transfer_id)

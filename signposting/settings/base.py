@@ -34,6 +34,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds before an SMTP connection or reply is given up (the outbox tries again later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="signposting-register@localhost")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # How many proxies in front of the web servers append to X-Forwarded-For (the load balancer:
@@ -83,14 +85,31 @@ FEEDS_MAX_DECOMPRESSED_BYTES = env.int("FEEDS_MAX_DECOMPRESSED_BYTES", default=4
 FEEDS_MAX_LINE_BYTES = env.int("FEEDS_MAX_LINE_BYTES", default=64 * 1024)
 # A registration of someone born longer ago than this cannot concern the register.
 FEEDS_MAXIMUM_AGE_YEARS = env.int("FEEDS_MAXIMUM_AGE_YEARS", default=19)
-# A file whose ingestion has made no progress for this long is handed to a worker again.
-FEEDS_STALLED_AFTER_SECONDS = env.int("FEEDS_STALLED_AFTER_SECONDS", default=600)
+# Recovery within a minute (docs/feeds.md "Recovery"): a worker holding a file beats every
+# FEEDS_HEARTBEAT_SECONDS; a file with no heartbeat, progress or hand-out for
+# FEEDS_STALLED_AFTER_SECONDS is handed to a worker again by the sweep, which beat runs every
+# FEEDS_SWEEP_EVERY_SECONDS. Worst case after a worker dies: stalled-after + sweep interval.
+FEEDS_HEARTBEAT_SECONDS = env.int("FEEDS_HEARTBEAT_SECONDS", default=5)
+FEEDS_STALLED_AFTER_SECONDS = env.int("FEEDS_STALLED_AFTER_SECONDS", default=20)
+FEEDS_SWEEP_EVERY_SECONDS = env.int("FEEDS_SWEEP_EVERY_SECONDS", default=10)
 # A file whose ingestion has been started this many times without finishing is failed.
 FEEDS_MAX_DELIVERIES = env.int("FEEDS_MAX_DELIVERIES", default=5)
 # The stored copy of a failed file is kept this long for investigation, then deleted.
 FEEDS_FAILED_RETENTION_DAYS = env.int("FEEDS_FAILED_RETENTION_DAYS", default=14)
 # An inbox file with a hidden name (".name") untouched this long is refused, not ignored for
 # ever; younger ones may still be being written by a copy tool.
+# --- Email outbox (outbox/, docs/operations.md "Email outbox") ------------------------------
+# Beat delivers pending emails this often (an on-commit nudge usually sends them at once).
+OUTBOX_DELIVER_EVERY_SECONDS = env.int("OUTBOX_DELIVER_EVERY_SECONDS", default=15)
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
+# A failed email is tried again after 30 s, 60 s, 120 s ... at most an hour apart, and given
+# up (kept, counted by the health check) after this many attempts.
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+OUTBOX_SENT_RETENTION_DAYS = env.int("OUTBOX_SENT_RETENTION_DAYS", default=30)
+# /health/ fails when an email has waited longer than this (the mail server refuses it).
+OUTBOX_HEALTH_PENDING_SECONDS = env.int("OUTBOX_HEALTH_PENDING_SECONDS", default=15 * 60)
 FEEDS_INBOX_HIDDEN_GRACE_SECONDS = env.int("FEEDS_INBOX_HIDDEN_GRACE_SECONDS", default=3600)
 
 # --- Search anti-automation (issue 15) -------------------------------------------------------
@@ -179,6 +198,7 @@ INSTALLED_APPS = [
     "registry",
     "audit",
     "feeds",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -340,6 +360,10 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Through a broker outage of any length, workers and beat keep reconnecting (never give up),
+# and a worker keeps running the task in hand (a feed file needs only the database).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker" / "out"),
@@ -348,12 +372,25 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Redis hands an unacknowledged message (acks_late) to another worker after this long.
+        # It must exceed the longest task (CELERY_TASK_TIME_LIMIT), or a file still being
+        # ingested would be handed out twice; recovery from a dead worker within a minute is
+        # the stalled-file sweep's job (heartbeats), not this.
+        "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
+        # A Redis that stops answering is noticed in seconds, not at the kernel's TCP timeout.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+        "health_check_interval": 10,
+    }
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "signposting.tasks.record_worker_heartbeat", "schedule": 60.0},
     "access-digests": {"task": "registry.children.tasks.access_digests_send", "schedule": crontab(hour=7, minute=0)},
     "cms-keys-purge": {"task": "registry.intake.tasks.idempotency_keys_purge", "schedule": crontab(hour=4, minute=10)},
     "recertification": {"task": "accounts.tasks.users_suspend_unrecertified", "schedule": crontab(hour=2, minute=30)},
     "feeds-inbox-scan": {"task": "feeds.tasks.feeds_inbox_scan", "schedule": 60.0},
+    "feeds-stalled-sweep": {"task": "feeds.tasks.feeds_stalled_sweep", "schedule": float(FEEDS_SWEEP_EVERY_SECONDS)},
     "feeds-failed-copies-purge": {
         "task": "feeds.tasks.feed_failed_copies_purge",
         "schedule": crontab(hour=4, minute=40),
@@ -363,6 +400,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-chain-verify": {"task": "audit.tasks.audit_chain_verify", "schedule": crontab(hour=3, minute=15)},
     # The dashboard's summary tables (issue 17, docs/dashboard.md).
     "dashboard-refresh": {"task": "registry.dashboard.tasks.dashboard_refresh", "schedule": 300.0},
+    "outbox-deliver": {"task": "outbox.tasks.outbox_deliver", "schedule": float(OUTBOX_DELIVER_EVERY_SECONDS)},
+    "outbox-sent-purge": {"task": "outbox.tasks.outbox_sent_emails_purge", "schedule": crontab(hour=4, minute=50)},
     "dashboard-feed-figures": {"task": "feeds.tasks.dashboard_feed_figures_refresh", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -99,3 +99,12 @@ def ingest(content: bytes, *, name: str = "deaths.csv") -> FeedFile:
     feed_file = feed_file_ingest_run(feed_file_id=receipt.feed_file.pk)
     assert feed_file is not None
     return feed_file
+
+
+def versioned_death_row(version: int | str, **overrides: Any) -> str:
+    """A deaths row for a file with the optional `version` column."""
+    return death_row(**overrides).rstrip("\n") + f",{version}\n"
+
+
+def versioned_deaths_file(*rows: str | bytes) -> bytes:
+    return _file((*DEATH_COLUMNS, "version"), rows)

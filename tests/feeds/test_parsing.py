@@ -12,12 +12,13 @@ from feeds.parsing import (
     OutOfScope,
     Quarantine,
     Record,
+    header_columns,
     header_event_type,
     parse_line,
 )
 from registry.identity import NHS_NUMBER_CHECK_DIGIT
 from tests.factories import nhs_number_for
-from tests.feeds.factories_feeds import birth_row, death_row
+from tests.feeds.factories_feeds import birth_row, death_row, versioned_death_row
 
 TODAY = datetime.date(2026, 11, 23)
 BORN_AFTER = datetime.date(2007, 11, 23)
@@ -92,6 +93,26 @@ def test_headers_name_the_file_type_and_anything_else_is_refused():
         header_event_type(b"name,date_of_birth\n")
     with pytest.raises(HeaderRefused):
         header_event_type(b"\xff\xfe")
+
+
+def test_the_optional_version_column_orders_versions_and_is_not_content():
+    assert header_columns(",".join((*DEATH_COLUMNS, "version")).encode()) == ("death", True)
+    assert header_columns(",".join(BIRTH_COLUMNS).encode()) == ("birth", False)
+
+    def versioned(version):
+        raw = versioned_death_row(version).encode()
+        return parse_line(
+            event_type=EventType.DEATH, line_number=7, raw=raw, today=TODAY, born_after=BORN_AFTER, with_version=True
+        )
+
+    assert versioned("02").version == 2
+    assert versioned("").version is None  # optional on each row too
+    # The same details under another version number are the same content (a duplicate).
+    assert versioned(3).content_sha256 == versioned(4).content_sha256 == parse(death_row()).content_sha256
+    for bad in ("0", "two", "-1", "1.5", "1000000"):
+        assert versioned(bad) == Quarantine(7, "version must be a whole number from 1 to 999999, or blank")
+    # A file without the column: a row with one more value has the wrong number of columns.
+    assert isinstance(parse(versioned_death_row(1)), Quarantine)
 
 
 @settings(max_examples=300, deadline=None)

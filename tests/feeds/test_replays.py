@@ -13,7 +13,13 @@ from accounts.roles import Role
 from feeds.models import FeedFile, FeedMatch, Registration
 from registry.models import Child, Notification, ProtectionStatus
 from tests.factories import ChildFactory, InvolvementFactory, ProtectionStatusFactory, UserFactory
-from tests.feeds.factories_feeds import death_row, deaths_file, ingest
+from tests.feeds.factories_feeds import (
+    death_row,
+    deaths_file,
+    ingest,
+    versioned_death_row,
+    versioned_deaths_file,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +153,69 @@ def test_any_order_or_repetition_of_a_files_rows_does_what_the_ordered_file_does
     child = _amelia(westminster)
     ingest(deaths_file(*shuffled), name=f"shuffled-{'-'.join(map(str, itertools.chain(order, repeats)))}.csv")
     assert _outcome(child) == expected
+
+
+# --- The optional version column (docs/feeds.md "Formats") ------------------------------
+V1 = versioned_death_row(1)
+V2 = versioned_death_row(2, date_of_death="2026-10-30", record_status="corrected")
+V3 = versioned_death_row(3, date_of_death="2026-10-29", record_status="corrected")
+V4 = versioned_death_row(4, record_status="cancelled")
+
+
+def test_two_corrections_are_ordered_by_version_not_by_arrival(amelia):
+    ingest(versioned_deaths_file(V1, V3), name="v1-v3.csv")
+    assert _date_of_death(amelia) == datetime.date(2026, 10, 29)
+    notified = Notification.objects.count()
+    # The older correction arrives last: it changes nothing and tells nobody.
+    feed_file = ingest(versioned_deaths_file(V2), name="late-v2.csv")
+    assert _date_of_death(amelia) == datetime.date(2026, 10, 29)
+    assert feed_file.rows_duplicate == 1 and Notification.objects.count() == notified
+    # In one file, in reverse order: the highest version is applied.
+    _forget_everything()
+    child = _amelia(amelia.responsible_local_authority)
+    ingest(versioned_deaths_file(V3, V2, V1), name="reversed.csv")
+    assert _date_of_death(child) == datetime.date(2026, 10, 29)
+
+
+def test_without_version_numbers_the_later_correction_received_wins(amelia):
+    ingest(deaths_file(FIRST, death_row(date_of_death="2026-10-29", record_status="corrected")), name="a.csv")
+    ingest(deaths_file(CORRECTED), name="b.csv")
+    assert _date_of_death(amelia) == datetime.date(2026, 10, 30)
+
+
+VERSIONED_ROWS = [V1, V2, V3, V4]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    versions=st.integers(min_value=1, max_value=4),
+    order=st.permutations(range(4)),
+    repeats=st.lists(st.integers(min_value=0, max_value=3), max_size=3),
+    split=st.integers(min_value=0, max_value=6),
+)
+def test_any_order_repetition_or_split_of_versioned_rows_does_what_the_ordered_file_does(
+    westminster, versions, order, repeats, split
+):
+    """With version numbers, two corrections too: the first `versions` of registered,
+    corrected, corrected again and cancelled, shuffled and some repeated, in one file,
+    leave the child, the matches and the notifications exactly as one file in the GRO's
+    order does; split across two files (received apart, so people may rightly be told
+    twice), they leave the register the same."""
+    rows = VERSIONED_ROWS[:versions]
+    _forget_everything()
+    expected_child = _amelia(westminster)
+    ingest(versioned_deaths_file(*rows), name="ordered.csv")
+    expected = _outcome(expected_child)
+    _forget_everything()
+
+    shuffled = [rows[index] for index in order if index < versions]
+    shuffled += [rows[index] for index in repeats if index < versions]
+    child = _amelia(westminster)
+    name = "-".join(map(str, itertools.chain(order, repeats, [split])))
+    parts = [part for part in (shuffled[:split], shuffled[split:]) if part]
+    for number, part in enumerate(parts):
+        ingest(versioned_deaths_file(*part), name=f"shuffled-{name}-{number}.csv")
+    if len(parts) == 1:
+        assert _outcome(child) == expected
+    else:
+        assert _date_of_death(child) == expected[0]

@@ -12,9 +12,9 @@ from accounts.models import Organisation, SensitiveCategory
 from accounts.roles import Role
 from audit.actor import Actor, Channel
 from audit.models import AuditEvent
+from outbox.tasks import outbox_deliver
 from registry.children import services
 from registry.children.selectors import child_signpost
-from registry.children.tasks import child_transfer_emails_send
 from registry.models import Child, ChildTransfer, Involvement, Notification, ProtectionStatus
 from tests.factories import InvolvementFactory, OrganisationFactory, OtherNameFactory, UserFactory
 from tests.registry.factories_maintenance import child_on_plan, register_manager
@@ -331,19 +331,26 @@ def test_a_transfer_passes_responsibility_keeps_history_and_tells_both_authoriti
     assert "from Westminster City Council to Birmingham City Council" in page
 
 
-def test_transfer_emails_are_sent_once_however_often_the_task_runs(westminster, birmingham):
+def test_transfer_emails_are_sent_once_however_often_delivery_runs(
+    westminster, birmingham, django_capture_on_commit_callbacks
+):
     child = child_on_plan(westminster)
     manager = register_manager(westminster)
-    transfer = services.child_transfer(
-        by=Actor(user=manager, channel=Channel.WEB),
-        child=child,
-        to_local_authority=birmingham,
-        transferred_on=datetime.date(2026, 11, 20),
-    )
     mail.outbox.clear()
-    assert child_transfer_emails_send(transfer.pk) == 2
-    assert child_transfer_emails_send(transfer.pk) == 0
-    assert len(mail.outbox) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        services.child_transfer(
+            by=Actor(user=manager, channel=Channel.WEB),
+            child=child,
+            to_local_authority=birmingham,
+            transferred_on=datetime.date(2026, 11, 20),
+        )
+    mailboxes = [
+        email.to[0] for email in mail.outbox if email.to[0] in (westminster.secure_email, birmingham.secure_email)
+    ]
+    assert sorted(mailboxes) == sorted([westminster.secure_email, birmingham.secure_email])
+    sent = len(mail.outbox)
+    assert outbox_deliver() == 0
+    assert len(mail.outbox) == sent
 
 
 def test_a_status_added_after_a_transfer_is_held_by_the_new_authority(westminster, birmingham):
