@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from accounts.outbox import outbox_deliver_due, outbox_sent_purge
 from accounts.services import users_suspend_unrecertified
 
 logger = logging.getLogger(__name__)
@@ -16,3 +17,22 @@ def users_suspend_unrecertified_task() -> int:
     suspended = users_suspend_unrecertified(today=timezone.localdate())
     logger.info("Suspended %d accounts not re-certified in time", suspended)
     return suspended
+
+
+# --- Delivering the email outbox: safe to run any number of times, by any number of workers.
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbox_deliver() -> int:
+    """Beat (every OUTBOX_DELIVER_EVERY_SECONDS) and the on-commit nudge: send the pending
+    emails that are due. A full batch queues the next one. Returns how many were sent."""
+    sent, more = outbox_deliver_due()
+    if more:
+        outbox_deliver.delay()
+    return sent
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbox_sent_emails_purge() -> int:
+    """Daily (beat): delete emails sent more than OUTBOX_SENT_RETENTION_DAYS ago."""
+    return outbox_sent_purge()

@@ -7,12 +7,12 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
+from accounts.outbox import email_enqueue
 from accounts.roles import Role
 from audit.chain import chain_verify
 from audit.models import AuditEvent
 from audit.services import audit_event_record, chain_anchor_record
 from audit.services_anomalies import anomalies_scan
-from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 

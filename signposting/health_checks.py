@@ -26,8 +26,8 @@ from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
+from accounts.outbox import outbox_backlog
 from feeds.ingestion import unrecovered_files
-from outbox.services import outbox_backlog
 from signposting.health import worker_is_alive
 
 

@@ -6,8 +6,8 @@ import threading
 import pytest
 from django.utils import timezone
 
+from accounts.models import OutboundEmail
 from feeds.models import FeedFile
-from outbox.models import OutboundEmail
 from signposting.health import worker_heartbeat_record
 
 # The views are async (django-health-check). Each request runs in a thread of its own, as

@@ -98,7 +98,7 @@ FEEDS_MAX_DELIVERIES = env.int("FEEDS_MAX_DELIVERIES", default=5)
 FEEDS_FAILED_RETENTION_DAYS = env.int("FEEDS_FAILED_RETENTION_DAYS", default=14)
 # An inbox file with a hidden name (".name") untouched this long is refused, not ignored for
 # ever; younger ones may still be being written by a copy tool.
-# --- Email outbox (outbox/, docs/operations.md "Email outbox") ------------------------------
+# --- Email outbox (accounts/outbox.py, docs/operations.md "Email outbox") ------------------------------
 # Beat delivers pending emails this often (an on-commit nudge usually sends them at once).
 OUTBOX_DELIVER_EVERY_SECONDS = env.int("OUTBOX_DELIVER_EVERY_SECONDS", default=15)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
@@ -198,7 +198,6 @@ INSTALLED_APPS = [
     "registry",
     "audit",
     "feeds",
-    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -400,8 +399,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-chain-verify": {"task": "audit.tasks.audit_chain_verify", "schedule": crontab(hour=3, minute=15)},
     # The dashboard's summary tables (issue 17, docs/dashboard.md).
     "dashboard-refresh": {"task": "registry.dashboard.tasks.dashboard_refresh", "schedule": 300.0},
-    "outbox-deliver": {"task": "outbox.tasks.outbox_deliver", "schedule": float(OUTBOX_DELIVER_EVERY_SECONDS)},
-    "outbox-sent-purge": {"task": "outbox.tasks.outbox_sent_emails_purge", "schedule": crontab(hour=4, minute=50)},
+    "outbox-deliver": {"task": "accounts.tasks.outbox_deliver", "schedule": float(OUTBOX_DELIVER_EVERY_SECONDS)},
+    "outbox-sent-purge": {"task": "accounts.tasks.outbox_sent_emails_purge", "schedule": crontab(hour=4, minute=50)},
     "dashboard-feed-figures": {"task": "feeds.tasks.dashboard_feed_figures_refresh", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

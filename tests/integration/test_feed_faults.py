@@ -243,7 +243,7 @@ class Pipeline:
     def settled(self) -> bool:
         try:
             state, _ = self.file_state()
-            pending = self.query("SELECT count(*) FROM outbox_outboundemail WHERE sent_at IS NULL")[0][0]
+            pending = self.query("SELECT count(*) FROM accounts_outboundemail WHERE sent_at IS NULL")[0][0]
         except psycopg.OperationalError:
             return False
         return state == "done" and pending == 0 and self.emails_written() >= self.expected["emails"]
@@ -306,8 +306,8 @@ def _assert_exact(pipeline: Pipeline) -> None:
         "applied matches": "SELECT count(*) FROM feeds_feedmatch WHERE state = 'applied'",
         "deaths audited": "SELECT count(*) FROM audit_auditevent WHERE action = 'child_death_recorded'",
         "notifications": "SELECT count(*) FROM registry_notification WHERE kind = 'death_registered'",
-        "outbox rows": "SELECT count(*) FROM outbox_outboundemail",
-        "outbox sent": "SELECT count(*) FROM outbox_outboundemail WHERE sent_at IS NOT NULL",
+        "outbox rows": "SELECT count(*) FROM accounts_outboundemail",
+        "outbox sent": "SELECT count(*) FROM accounts_outboundemail WHERE sent_at IS NOT NULL",
     }
     found = {name: pipeline.query(sql)[0][0] for name, sql in single.items()}
     assert found == {

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 
 from accounts.roles import Role
+from accounts.tasks import outbox_deliver
 from audit.models import AuditEvent
-from outbox.tasks import outbox_deliver
 from registry.children.tasks import access_digests_send, notification_emails_send
 from registry.models import AccessNotice, Involvement, Notification
 from tests.factories import ChildFactory, InvolvementFactory, ProtectionStatusFactory, UserFactory

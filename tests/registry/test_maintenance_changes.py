@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from accounts.models import Organisation, SensitiveCategory
 from accounts.roles import Role
+from accounts.tasks import outbox_deliver
 from audit.actor import Actor, Channel
 from audit.models import AuditEvent
-from outbox.tasks import outbox_deliver
 from registry.children import services
 from registry.children.selectors import child_signpost
 from registry.models import Child, ChildTransfer, Involvement, Notification, ProtectionStatus

@@ -12,10 +12,10 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from outbox import services
-from outbox.models import OutboundEmail
-from outbox.services import email_enqueue, outbox_deliver_due, outbox_retry_given_up, outbox_sent_purge
-from outbox.tasks import outbox_deliver
+from accounts import outbox as services
+from accounts.models import OutboundEmail
+from accounts.outbox import email_enqueue, outbox_deliver_due, outbox_retry_given_up, outbox_sent_purge
+from accounts.tasks import outbox_deliver
 
 pytestmark = pytest.mark.django_db
 

@@ -19,11 +19,11 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from outbox.models import OutboundEmail
+from accounts.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 
-DELIVER_TASK = "outbox.tasks.outbox_deliver"
+DELIVER_TASK = "accounts.tasks.outbox_deliver"
 
 
 def email_enqueue(*, to: str, subject: str, body: str) -> OutboundEmail:
@@ -47,7 +47,7 @@ def _nudge() -> None:
     """Ask a worker to deliver now. A broker outage must not fail the caller, whose change
     has committed: the rows wait for beat's next delivery."""
     try:
-        # By name: outbox.tasks imports this module. retry=False: fail at once when the
+        # By name: accounts.tasks imports this module. retry=False: fail at once when the
         # broker is down rather than hold up the caller.
         current_app.tasks[DELIVER_TASK].apply_async(retry=False)
     except Exception as error:  # any broker or connection error
