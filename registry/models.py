@@ -1,12 +1,9 @@
-import datetime
 import uuid
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce, Greatest
-from django.utils import timezone
 
 from accounts.models import LocalAuthority, Organisation, SensitiveCategory
 from registry.identity import (
@@ -466,109 +463,14 @@ class ChildTransfer(models.Model):
 
 # --- File jobs: a file processed by a Celery worker (docs/adr/0003, docs/data-model.md) -----
 # A bulk upload (registry.intake) and a GRO feed file (feeds) are claimed, kept alive,
-# finished, failed and found stalled in the same way, by the operations below. Each is a
-# conditional UPDATE whose row count says whether it happened: of two workers, one wins,
-# without a lock held while the file is read.
-
-_Job = TypeVar("_Job", bound="FileJob")
-
-
-class FileJobQuerySet(models.QuerySet[_Job]):
-    """The one set of operations on file jobs. Each applies to the jobs selected (usually
-    `.filter(pk=...)`, narrowed further where the caller has its own condition, such as a
-    feed file's cursor) and returns how many rows it changed: 0 means it did not happen."""
-
-    def claim(
-        self,
-        *,
-        worker: str,
-        stale_after: int,
-        count_delivery: bool = True,
-        now: datetime.datetime | None = None,
-        **fields: Any,
-    ) -> int:
-        """Mark the job running and held by `worker` (a Celery task id), if it is waiting, or
-        running but held by nobody (released), by `worker` itself (a redelivery of the same
-        task), or by a worker whose heartbeat is older than `stale_after` seconds (lost with
-        its machine), with any `fields` to reset. `count_delivery` adds one to `deliveries`:
-        a retry after a connection error is not a new delivery. `started_at` keeps the
-        first start."""
-        now = now or timezone.now()
-        cutoff = now - datetime.timedelta(seconds=stale_after)
-        waiting, running = FileJob.State.WAITING, FileJob.State.RUNNING
-        unheld = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff) | Q(heartbeat_by=worker)
-        changes: dict[str, Any] = {
-            "state": running,
-            "heartbeat_at": now,
-            "heartbeat_by": worker,
-            "started_at": Coalesce("started_at", models.Value(now)),
-            **fields,
-        }
-        if count_delivery:
-            changes["deliveries"] = F("deliveries") + 1
-        return self.filter(Q(state=waiting) | (Q(state=running) & unheld)).update(**changes)
-
-    def heartbeat(self, *, worker: str, progress: bool = False, **fields: Any) -> int:
-        """Say that `worker` still holds the job, with any progress `fields` (rows done, a
-        cursor). 0 means the worker no longer holds it (taken over, failed, stopped): it
-        must stop. `progress` (or any field) also records `progress_at`."""
-        now = timezone.now()
-        changes: dict[str, Any] = {"heartbeat_at": now, **fields}
-        if progress or fields:
-            changes["progress_at"] = now
-        return self.filter(state=FileJob.State.RUNNING, heartbeat_by=worker).update(**changes)
-
-    def release(self, *, worker: str) -> int:
-        """Let go of a running job without finishing it (the worker stops cleanly: a time
-        limit, a continuation queued), so that the next worker may claim it at once."""
-        return self.filter(heartbeat_by=worker).update(heartbeat_at=None, heartbeat_by="")
-
-    def finish(self, *, worker: str | None = None, **fields: Any) -> int:
-        """Mark a running job done (held by `worker`, if given), with its final `fields`."""
-        held = self.filter(state=FileJob.State.RUNNING)
-        if worker is not None:
-            held = held.filter(heartbeat_by=worker)
-        return held.update(
-            state=FileJob.State.DONE, finished_at=timezone.now(), heartbeat_at=None, heartbeat_by="", **fields
-        )
-
-    def fail(self, *, reason: str, **fields: Any) -> int:
-        """Mark a job that is waiting or running as failed, with a reason a person can read
-        (cut to the field's 300 characters). A job already ended is left as it is."""
-        return self.filter(state__in=(FileJob.State.WAITING, FileJob.State.RUNNING)).update(
-            state=FileJob.State.FAILED,
-            failure=reason[:300],
-            finished_at=timezone.now(),
-            heartbeat_at=None,
-            heartbeat_by="",
-            **fields,
-        )
-
-    def stale(
-        self, *, seconds: int, waiting_too: bool = False, now: datetime.datetime | None = None
-    ) -> "FileJobQuerySet[_Job]":
-        """Jobs running (and, with `waiting_too`, waiting) with no sign of life (the model's
-        SIGNS_OF_LIFE: heartbeat, progress, start...) for `seconds`: their worker is gone,
-        or their message was lost, and they need handing out again."""
-        now = now or timezone.now()
-        states = [FileJob.State.RUNNING] + ([FileJob.State.WAITING] if waiting_too else [])
-        # alias() is typed as returning a plain QuerySet; it returns this class, as filter() does.
-        signed: FileJobQuerySet[_Job] = self.filter(state__in=states).alias(last_sign=_last_sign_of_life(self.model))
-        return signed.filter(last_sign__lt=now - datetime.timedelta(seconds=seconds))
-
-
-def _last_sign_of_life(model: type["FileJob"]) -> Greatest:
-    # The latest of the model's signs of life; each one not yet set counts as the job's
-    # creation (always set), so that one missing time does not hide the others.
-    *signs, created = model.SIGNS_OF_LIFE
-    return Greatest(*(Coalesce(sign, created) for sign in signs), F(created))
+# finished, failed and found stalled in the same way, by registry.file_jobs.
 
 
 class FileJob(models.Model):
     """What a file processed by a Celery worker has in common: where it stands, who holds
     it, when it last showed a sign of life. A concrete model may add states of its own
-    (an operator's stop) and its own progress counters; FileJobQuerySet's operations set
-    only the states below."""
+    (an operator's stop) and its own progress counters; registry.file_jobs sets only the
+    states below."""
 
     class State(models.TextChoices):
         WAITING = "waiting", "Waiting to start"
@@ -591,8 +493,6 @@ class FileJob(models.Model):
     # worker is gone, and another may claim the job.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     heartbeat_by = models.CharField(max_length=64, blank=True)
-
-    objects = FileJobQuerySet.as_manager()
 
     # Times that show the job alive, newest wins; the last is the job's creation, never empty.
     SIGNS_OF_LIFE: ClassVar[tuple[str, ...]] = ("heartbeat_at", "progress_at", "started_at", "created_at")

@@ -18,6 +18,7 @@ from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
 from registry.children.selectors import authorities_managed_by
+from registry.file_jobs.selectors import file_jobs_stale
 from registry.models import BulkUpload, Child
 
 
@@ -99,5 +100,5 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
 
 def bulk_uploads_stalled(*, now: datetime.datetime | None = None) -> list[BulkUpload]:
     """Uploads running whose worker has shown no sign of life for
-    BULK_UPLOAD_STALLED_AFTER_SECONDS (FileJobQuerySet.stale): to be handed out again."""
-    return list(BulkUpload.objects.stale(seconds=settings.BULK_UPLOAD_STALLED_AFTER_SECONDS, now=now))
+    BULK_UPLOAD_STALLED_AFTER_SECONDS: to be handed out again."""
+    return list(file_jobs_stale(BulkUpload.objects.all(), seconds=settings.BULK_UPLOAD_STALLED_AFTER_SECONDS, now=now))

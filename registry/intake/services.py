@@ -50,6 +50,7 @@ from registry.children.status_rules import (
     status_overlap_find,
     status_overlap_message,
 )
+from registry.file_jobs.services import file_job_claim, file_job_fail, file_job_finish, file_job_heartbeat
 from registry.identity import involvement_sensitivity, register_id_generate
 from registry.intake.importing import (
     IDENTITY_FIELDS,
@@ -610,9 +611,8 @@ class _UploadImporter(ChildImporter):
         super()._write_batch(batch)
         # Each batch is the worker's heartbeat. A worker that no longer holds the upload
         # stops: the batch it wrote is one the new holder writes again, unchanged.
-        if not BulkUpload.objects.filter(pk=self.upload.pk).heartbeat(
-            worker=self.worker, rows_done=self.result.rows_read
-        ):
+        held = BulkUpload.objects.filter(pk=self.upload.pk)
+        if not file_job_heartbeat(held, worker=self.worker, rows_done=self.result.rows_read):
             raise _ClaimLost
 
 
@@ -632,11 +632,14 @@ class _ClaimLost(Exception):
 
 def _claim(upload_id: UUID | str, *, worker: str) -> BulkUpload | None:
     """Mark the upload running and held by `worker`, unless it is finished or another worker
-    holds it (FileJobQuerySet.claim). A worker silent for BULK_UPLOAD_STALLED_AFTER_SECONDS
+    holds it (registry.file_jobs). A worker silent for BULK_UPLOAD_STALLED_AFTER_SECONDS
     was lost and its upload may be taken over: the import is idempotent, so doing it again
     from the start is safe."""
-    claimed = BulkUpload.objects.filter(pk=upload_id).claim(
-        worker=worker, stale_after=settings.BULK_UPLOAD_STALLED_AFTER_SECONDS, rows_done=0
+    claimed = file_job_claim(
+        BulkUpload.objects.filter(pk=upload_id),
+        worker=worker,
+        stale_after=settings.BULK_UPLOAD_STALLED_AFTER_SECONDS,
+        rows_done=0,
     )
     if not claimed:
         return None
@@ -668,7 +671,7 @@ def _finish(upload: BulkUpload, *, worker: str, failure: str = "") -> None:
     results = {name: getattr(upload, name) for name in _RESULT_FIELDS}
     with transaction.atomic():
         held = BulkUpload.objects.filter(pk=upload.pk, state=BulkUpload.State.RUNNING, heartbeat_by=worker)
-        ended = held.fail(reason=failure, **results) if failure else held.finish(worker=worker, **results)
+        ended = file_job_fail(held, reason=failure, **results) if failure else file_job_finish(held, **results)
         if not ended:
             return  # taken over: the outcome is the new holder's to record
         upload.refresh_from_db(fields=["state", "failure", "finished_at", "heartbeat_at", "heartbeat_by"])
@@ -712,7 +715,7 @@ def bulk_upload_process(*, upload_id: UUID | str, worker: str = "") -> BulkUploa
         _finish(upload, worker=worker, failure="The uploaded file is no longer available: upload it again")
         return upload
     upload.rows_total = _count_rows(upload)
-    BulkUpload.objects.filter(pk=upload.pk).heartbeat(worker=worker, rows_total=upload.rows_total)
+    file_job_heartbeat(BulkUpload.objects.filter(pk=upload.pk), worker=worker, rows_total=upload.rows_total)
     importer = _UploadImporter(upload=upload, worker=worker)
     try:
         with upload.file.open("rb") as stream:

@@ -1,4 +1,4 @@
-"""The file-job operations (registry.models.FileJobQuerySet) on a bulk upload: one worker
+"""The file-job operations (registry.file_jobs) on a bulk upload: one worker
 wins a claim, a worker gone silent is taken over, a job fails with its reason, the sweep
 finds only jobs with no sign of life. tests/feeds/test_file_jobs.py does the same for a
 GRO feed file."""
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from registry.file_jobs.services import file_job_claim, file_job_fail, file_job_finish, file_job_heartbeat
 from registry.intake import services as intake_services
 from registry.intake.selectors import bulk_uploads_stalled
 from registry.intake.services import bulk_upload_process
@@ -46,7 +47,7 @@ def _ago(seconds):
 
 
 def _claim(bulk, worker):
-    return BulkUpload.objects.filter(pk=bulk.pk).claim(worker=worker, stale_after=STALE_AFTER)
+    return file_job_claim(BulkUpload.objects.filter(pk=bulk.pk), worker=worker, stale_after=STALE_AFTER)
 
 
 def test_of_two_workers_claiming_a_waiting_upload_one_wins(bulk):
@@ -67,13 +68,13 @@ def test_a_worker_silent_past_the_limit_is_taken_over_and_the_first_start_kept(b
     bulk.refresh_from_db()
     assert (bulk.heartbeat_by, bulk.deliveries, bulk.started_at) == ("worker-b", 2, first_start)
     # The worker taken over no longer holds it: its heartbeat says so, and it stops.
-    assert BulkUpload.objects.filter(pk=bulk.pk).heartbeat(worker="worker-a", rows_done=10) == 0
-    assert BulkUpload.objects.filter(pk=bulk.pk).heartbeat(worker="worker-b", rows_done=10) == 1
+    assert file_job_heartbeat(BulkUpload.objects.filter(pk=bulk.pk), worker="worker-a", rows_done=10) == 0
+    assert file_job_heartbeat(BulkUpload.objects.filter(pk=bulk.pk), worker="worker-b", rows_done=10) == 1
 
 
 def test_a_finished_or_failed_upload_is_never_claimed(bulk):
     _claim(bulk, "worker-a")
-    assert BulkUpload.objects.filter(pk=bulk.pk).finish(worker="worker-a") == 1
+    assert file_job_finish(BulkUpload.objects.filter(pk=bulk.pk), worker="worker-a") == 1
     BulkUpload.objects.filter(pk=bulk.pk).update(heartbeat_at=_ago(STALE_AFTER * 10))
     assert _claim(bulk, "worker-b") == 0
     assert BulkUpload.objects.get().state == BulkUpload.State.DONE
@@ -81,15 +82,15 @@ def test_a_finished_or_failed_upload_is_never_claimed(bulk):
 
 def test_a_job_fails_with_its_reason_once(bulk):
     _claim(bulk, "worker-a")
-    assert BulkUpload.objects.filter(pk=bulk.pk).fail(reason="The file is not UTF-8 " + "x" * 400) == 1
+    assert file_job_fail(BulkUpload.objects.filter(pk=bulk.pk), reason="The file is not UTF-8 " + "x" * 400) == 1
     bulk.refresh_from_db()
     assert bulk.state == BulkUpload.State.FAILED
     assert bulk.failure.startswith("The file is not UTF-8") and len(bulk.failure) == 300
     assert (bulk.heartbeat_at, bulk.heartbeat_by) == (None, "")
     assert bulk.finished_at is not None
-    assert BulkUpload.objects.filter(pk=bulk.pk).fail(reason="again") == 0
+    assert file_job_fail(BulkUpload.objects.filter(pk=bulk.pk), reason="again") == 0
     assert BulkUpload.objects.get().failure.startswith("The file is not UTF-8")
-    assert BulkUpload.objects.filter(pk=bulk.pk).finish() == 0
+    assert file_job_finish(BulkUpload.objects.filter(pk=bulk.pk)) == 0
 
 
 def test_the_stale_query_finds_running_uploads_with_no_sign_of_life(bulk, westminster):
