@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import F
-from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -48,6 +48,8 @@ from registry.children.services import (
     child_death_reverse,
 )
 from registry.children.services_notifications import register_managers_notify_review
+from registry.file_jobs.selectors import file_jobs_stale
+from registry.file_jobs.services import file_job_claim, file_job_finish, file_job_heartbeat, file_job_release
 from registry.matching.selectors import (
     Grade,
     MotherIdentity,
@@ -101,15 +103,21 @@ def feed_file_ingest_run(*, feed_file_id: Any, delivery: str = "", retry: bool =
     feed_file = FeedFile.objects.filter(pk=feed_file_id).first()
     if feed_file is None or feed_file.state in (FeedFile.State.DONE, FeedFile.State.FAILED):
         return feed_file
-    if _another_worker_alive(feed_file, delivery=delivery):
-        logger.info("feed file %s: another worker's heartbeat is fresh; leaving the file to it", feed_file.pk)
-        return feed_file
+    # A delivery run without a task id (the ingest_feed command, a test) is its own worker.
+    delivery = delivery or uuid4().hex
     path = Path(feed_file.stored_path)
     if not path.exists():
         return feed_file_fail(feed_file_id=feed_file.pk, reason="The stored copy of the file is missing")
-    if not retry:
-        FeedFile.objects.filter(pk=feed_file.pk).update(deliveries=F("deliveries") + 1)
-        feed_file.refresh_from_db()
+    claimed = file_job_claim(
+        FeedFile.objects.filter(pk=feed_file.pk),
+        worker=delivery,
+        stale_after=settings.FEEDS_STALLED_AFTER_SECONDS,
+        count_delivery=not retry,
+    )
+    feed_file.refresh_from_db()
+    if not claimed:
+        logger.info("feed file %s: ended, or another worker's heartbeat is fresh; leaving it", feed_file.pk)
+        return feed_file
     if feed_file.deliveries > settings.FEEDS_MAX_DELIVERIES:
         return feed_file_fail(
             feed_file_id=feed_file.pk,
@@ -135,13 +143,6 @@ def feed_file_ingest_run(*, feed_file_id: Any, delivery: str = "", retry: bool =
         )
 
 
-def _another_worker_alive(feed_file: FeedFile, *, delivery: str) -> bool:
-    if feed_file.heartbeat_at is None or (delivery and feed_file.heartbeat_by == delivery):
-        return False
-    fresh_after = timezone.now() - datetime.timedelta(seconds=settings.FEEDS_STALLED_AFTER_SECONDS)
-    return feed_file.heartbeat_at > fresh_after
-
-
 class FeedFileHeartbeat:
     """While a worker holds a file, a thread records `heartbeat_at` every
     FEEDS_HEARTBEAT_SECONDS, so that the sweep can tell a worker that is gone (killed, its
@@ -164,9 +165,7 @@ class FeedFileHeartbeat:
         self._stopped.set()
         self._thread.join()
         try:
-            FeedFile.objects.filter(pk=self.feed_file_id, heartbeat_by=self.delivery).update(
-                heartbeat_at=None, heartbeat_by=""
-            )
+            file_job_release(FeedFile.objects.filter(pk=self.feed_file_id), worker=self.delivery)
         except DatabaseError:
             logger.warning("feed file %s: heartbeat not cleared (database unavailable)", self.feed_file_id)
 
@@ -179,9 +178,7 @@ class FeedFileHeartbeat:
 
     def _beat(self) -> None:
         try:
-            FeedFile.objects.filter(
-                pk=self.feed_file_id, state__in=(FeedFile.State.WAITING, FeedFile.State.RUNNING)
-            ).update(heartbeat_at=timezone.now(), heartbeat_by=self.delivery)
+            file_job_heartbeat(FeedFile.objects.filter(pk=self.feed_file_id), worker=self.delivery)
         except DatabaseError as error:
             logger.warning("feed file %s: heartbeat failed (%s)", self.feed_file_id, type(error).__name__)
             if threading.current_thread() is self._thread:
@@ -192,9 +189,6 @@ def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
     if feed_file.rows_total is None:
         total = data_line_count(path, feed_file.is_gzip)
         FeedFile.objects.filter(pk=feed_file.pk, rows_total__isnull=True).update(rows_total=total)
-    FeedFile.objects.filter(pk=feed_file.pk, state=FeedFile.State.WAITING).update(
-        state=FeedFile.State.RUNNING, started_at=timezone.now(), progress_at=timezone.now()
-    )
     feed_file.refresh_from_db()
     today = timezone.localdate()
     _, with_version = file_columns(path, feed_file.is_gzip)
@@ -222,11 +216,9 @@ def _finish(*, feed_file_id: Any, cursor: int) -> FeedFile:
         feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
         if feed_file.state != FeedFile.State.RUNNING or feed_file.lines_committed != cursor:
             return feed_file
-        feed_file.state = FeedFile.State.DONE
-        feed_file.finished_at = timezone.now()
         stored = feed_file.stored_path
-        feed_file.stored_path = ""
-        feed_file.save(update_fields=["state", "finished_at", "stored_path"])
+        file_job_finish(FeedFile.objects.filter(pk=feed_file_id), stored_path="")
+        feed_file.refresh_from_db()
         audit_event_record(
             action=ACTION_FILE_INGESTED,
             actor=None,
@@ -691,38 +683,27 @@ def _dates_of(record: Record) -> list[datetime.date]:
         return [born]
 
 
-def _last_sign_of_life(*, hand_outs: bool = True) -> Greatest:
-    received = F("received_at")
-    signs = [Coalesce("heartbeat_at", received), Coalesce("progress_at", received)]
-    return Greatest(*signs, Coalesce("swept_at", received)) if hand_outs else Greatest(*signs, received)
-
-
 def stalled_files(*, now: datetime.datetime | None = None) -> list[FeedFile]:
     """Files waiting or running with no sign of life (heartbeat, progress, receipt, or the
-    sweep's last hand-out) for FEEDS_STALLED_AFTER_SECONDS: their worker died, or their
-    message was lost with the broker, and they need handing out again."""
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=settings.FEEDS_STALLED_AFTER_SECONDS)
-    return list(
-        FeedFile.objects.filter(state__in=(FeedFile.State.WAITING, FeedFile.State.RUNNING))
-        .alias(last_sign=_last_sign_of_life())
-        .filter(last_sign__lt=cutoff)
-        .order_by("received_at")
+    sweep's last hand-out: FeedFile.SIGNS_OF_LIFE) for FEEDS_STALLED_AFTER_SECONDS: their
+    worker died, or their message was lost with the broker, and they need handing out again."""
+    stale = file_jobs_stale(
+        FeedFile.objects.all(), seconds=settings.FEEDS_STALLED_AFTER_SECONDS, waiting_too=True, now=now
     )
+    return list(stale.order_by("received_at"))
+
+
+# Hand-outs by the sweep are not a sign that a worker took the file up.
+_WORKER_SIGNS = tuple(sign for sign in FeedFile.SIGNS_OF_LIFE if sign != "swept_at")
 
 
 def unrecovered_files(*, now: datetime.datetime | None = None) -> list[FeedFile]:
     """For monitoring: files with no heartbeat or progress for FEEDS_STALLED_AFTER_SECONDS
     plus two sweeps, by which time a working sweep and worker would have taken them up
     again. Hand-outs do not count: a file handed out to no worker is still stuck."""
-    now = now or timezone.now()
     limit = settings.FEEDS_STALLED_AFTER_SECONDS + 2 * settings.FEEDS_SWEEP_EVERY_SECONDS
-    return list(
-        FeedFile.objects.filter(state__in=(FeedFile.State.WAITING, FeedFile.State.RUNNING))
-        .alias(last_sign=_last_sign_of_life(hand_outs=False))
-        .filter(last_sign__lt=now - datetime.timedelta(seconds=limit))
-        .order_by("received_at")
-    )
+    stale = file_jobs_stale(FeedFile.objects.all(), seconds=limit, waiting_too=True, now=now, signs=_WORKER_SIGNS)
+    return list(stale.order_by("received_at"))
 
 
 def stalled_file_claim(*, feed_file_id: Any, now: datetime.datetime | None = None) -> bool:
@@ -730,10 +711,10 @@ def stalled_file_claim(*, feed_file_id: Any, now: datetime.datetime | None = Non
     sweeps at once, one hands the file out, and the next hand-out waits another
     FEEDS_STALLED_AFTER_SECONDS."""
     now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=settings.FEEDS_STALLED_AFTER_SECONDS)
-    return bool(
-        FeedFile.objects.filter(pk=feed_file_id, state__in=(FeedFile.State.WAITING, FeedFile.State.RUNNING))
-        .alias(last_sign=_last_sign_of_life())
-        .filter(last_sign__lt=cutoff)
-        .update(swept_at=now)
+    stale = file_jobs_stale(
+        FeedFile.objects.filter(pk=feed_file_id),
+        seconds=settings.FEEDS_STALLED_AFTER_SECONDS,
+        waiting_too=True,
+        now=now,
     )
+    return bool(stale.update(swept_at=now))

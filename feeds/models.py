@@ -2,13 +2,14 @@
 did with each registration (applied it to a child, or asked a register manager)."""
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from accounts.models import LocalAuthority
-from registry.models import Child, ProtectionStatus
+from registry.models import Child, FileJob, ProtectionStatus
 
 
 class EventType(models.TextChoices):
@@ -22,20 +23,16 @@ class RecordStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class FeedFile(models.Model):
-    """One file received from the GRO, identified by its SHA-256. Its ingestion runs in
-    chunks; `lines_committed` is the cursor a resumed worker starts after."""
+class FeedFile(FileJob):
+    """One file received from the GRO, identified by its SHA-256: a file job
+    (registry.models.FileJob), claimed, kept alive, finished, failed and found stalled by
+    registry.file_jobs as a bulk upload is. Its ingestion runs in chunks;
+    `lines_committed` is the cursor a resumed worker starts after."""
 
     class Source(models.TextChoices):
         UPLOAD = "upload", "Uploaded in the browser"
         INBOX = "inbox", "Inbox folder"
         COMMAND = "command", "ingest_feed command"
-
-    class State(models.TextChoices):
-        WAITING = "waiting", "Waiting to start"
-        RUNNING = "running", "Running"
-        DONE = "done", "Finished"
-        FAILED = "failed", "Failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event_type = models.CharField(max_length=8, choices=EventType.choices)
@@ -49,9 +46,10 @@ class FeedFile(models.Model):
     )
     # Where the worker reads it from (under FEEDS_STORE_DIR); emptied once ingested.
     stored_path = models.CharField(max_length=500, blank=True)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.WAITING)
-    # Data lines (the header excluded); known once the worker has counted them.
-    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    # state, rows_total (data lines, the header excluded), failure, deliveries (failed past
+    # FEEDS_MAX_DELIVERIES), the times, and the heartbeat (every FEEDS_HEARTBEAT_SECONDS,
+    # also while the worker counts lines or waits on a long chunk, by its Celery task id;
+    # older than FEEDS_STALLED_AFTER_SECONDS means the worker is gone): FileJob.
     # The cursor: data lines whose outcome is committed. Updated in each chunk's transaction.
     lines_committed = models.PositiveIntegerField(default=0)
     rows_applied = models.PositiveIntegerField(default=0)
@@ -60,22 +58,13 @@ class FeedFile(models.Model):
     rows_duplicate = models.PositiveIntegerField(default=0)
     rows_out_of_scope = models.PositiveIntegerField(default=0)
     rows_quarantined = models.PositiveIntegerField(default=0)
-    failure = models.CharField(max_length=300, blank=True)
-    # How many times a worker has started on the file: a file that kills every worker that
-    # takes it (too big, a poison line) is failed after FEEDS_MAX_DELIVERIES instead of
-    # being handed out again for ever.
-    deliveries = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    progress_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # A worker working on the file says so every FEEDS_HEARTBEAT_SECONDS (also while it counts
-    # lines or waits on a long chunk), naming its delivery (the Celery task id); cleared when
-    # it stops. A heartbeat older than FEEDS_STALLED_AFTER_SECONDS means the worker is gone.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_by = models.CharField(max_length=64, blank=True)
     # When the stalled-file sweep last handed the file out again (its claim: one sweep, one message).
     swept_at = models.DateTimeField(null=True, blank=True)
+
+    # A hand-out by the sweep counts as a sign of life, so that the next waits its turn;
+    # receipt is the first sign (feeds.ingestion.unrecovered_files leaves hand-outs out).
+    SIGNS_OF_LIFE: ClassVar[tuple[str, ...]] = ("heartbeat_at", "progress_at", "started_at", "swept_at", "received_at")
 
     class Meta:
         ordering = ["-received_at"]

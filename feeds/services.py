@@ -21,6 +21,7 @@ from audit.services import audit_event_record
 from feeds.models import EventType, FeedFile, FeedMatch, Registration
 from feeds.parsing import HeaderRefused, file_event_type, file_is_gzip
 from registry.children.services import FEED_CHANNEL, child_birth_confirm, child_death_record
+from registry.file_jobs.services import file_job_fail
 
 ACTION_FILE_RECEIVED = AuditEvent.Action.FEED_FILE_RECEIVED
 ACTION_FILE_REPEATED = AuditEvent.Action.FEED_FILE_REPEATED
@@ -257,12 +258,9 @@ def feed_file_fail(
     is kept for FEEDS_FAILED_RETENTION_DAYS for investigation. Safe to call twice."""
     with transaction.atomic():
         feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
-        if feed_file.state in (FeedFile.State.DONE, FeedFile.State.FAILED):
-            return feed_file
-        feed_file.state = FeedFile.State.FAILED
-        feed_file.failure = reason[:300]
-        feed_file.finished_at = timezone.now()
-        feed_file.save(update_fields=["state", "failure", "finished_at"])
+        if not file_job_fail(FeedFile.objects.filter(pk=feed_file.pk), reason=reason):
+            return feed_file  # already ended
+        feed_file.refresh_from_db()
         audit_event_record(
             action=ACTION_FILE_STOPPED if actor else ACTION_FILE_FAILED,
             actor=actor,

@@ -1,4 +1,5 @@
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -460,15 +461,49 @@ class ChildTransfer(models.Model):
         return f"Transfer of child {self.child_id}"
 
 
-class BulkUpload(models.Model):
-    """An import CSV uploaded in the browser by a register manager, processed by a Celery
-    task. Progress is read by the browser; the validation report is downloadable."""
+# --- File jobs: a file processed by a Celery worker (docs/adr/0003, docs/data-model.md) -----
+# A bulk upload (registry.intake) and a GRO feed file (feeds) are claimed, kept alive,
+# finished, failed and found stalled in the same way, by registry.file_jobs.
+
+
+class FileJob(models.Model):
+    """What a file processed by a Celery worker has in common: where it stands, who holds
+    it, when it last showed a sign of life. A concrete model may add states of its own
+    (an operator's stop) and its own progress counters; registry.file_jobs sets only the
+    states below."""
 
     class State(models.TextChoices):
         WAITING = "waiting", "Waiting to start"
         RUNNING = "running", "Running"
         DONE = "done", "Finished"
         FAILED = "failed", "Failed"
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    # Rows (data lines, the header excluded); known once the worker has counted them.
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    # How many times a worker has started on the job: one that kills every worker that
+    # takes it (too big, a poison line) is failed after a limit, not handed out for ever.
+    deliveries = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The worker holding the job says so at least every few seconds, naming itself (its
+    # Celery task id); cleared when it finishes or lets go. An old heartbeat means the
+    # worker is gone, and another may claim the job.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_by = models.CharField(max_length=64, blank=True)
+
+    # Times that show the job alive, newest wins; the last is the job's creation, never empty.
+    SIGNS_OF_LIFE: ClassVar[tuple[str, ...]] = ("heartbeat_at", "progress_at", "started_at", "created_at")
+
+    class Meta:
+        abstract = True
+
+
+class BulkUpload(FileJob):
+    """An import CSV uploaded in the browser by a register manager, processed by a Celery
+    task. Progress is read by the browser; the validation report is downloadable."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     local_authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="bulk_uploads")
@@ -477,8 +512,7 @@ class BulkUpload(models.Model):
     file = models.FileField(upload_to="uploads/", blank=True)
     original_name = models.CharField(max_length=200, blank=True)
     sha256 = models.CharField(max_length=64)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
-    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    # state, rows_total, failure, deliveries, the times and the heartbeat: FileJob.
     rows_done = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)
@@ -486,10 +520,7 @@ class BulkUpload(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     # [{"line": 12, "field": "date_of_birth", "reason": "..."}]: no row content is copied.
     report = models.JSONField(default=list)
-    failure = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

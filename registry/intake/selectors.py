@@ -3,12 +3,14 @@ uploads (scoped to the authorities they manage) and a case-management account's 
 and children. Nothing here writes; writes are in registry.intake.services."""
 
 import csv
+import datetime
 import hashlib
 import io
 import json
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -16,6 +18,7 @@ from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.selectors import local_authorities_for_role
 from registry.children.selectors import authorities_managed_by
+from registry.file_jobs.selectors import file_jobs_stale
 from registry.models import BulkUpload, Child
 
 
@@ -93,3 +96,9 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
     body does not matter)."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def bulk_uploads_stalled(*, now: datetime.datetime | None = None) -> list[BulkUpload]:
+    """Uploads running whose worker has shown no sign of life for
+    BULK_UPLOAD_STALLED_AFTER_SECONDS: to be handed out again."""
+    return list(file_jobs_stale(BulkUpload.objects.all(), seconds=settings.BULK_UPLOAD_STALLED_AFTER_SECONDS, now=now))

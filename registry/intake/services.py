@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from celery import current_app
 from django.conf import settings
@@ -50,6 +50,7 @@ from registry.children.status_rules import (
     status_overlap_find,
     status_overlap_message,
 )
+from registry.file_jobs.services import file_job_claim, file_job_fail, file_job_finish, file_job_heartbeat
 from registry.identity import involvement_sensitivity, register_id_generate
 from registry.intake.importing import (
     IDENTITY_FIELDS,
@@ -577,13 +578,14 @@ def _upload_record(*, upload: BulkUpload, by: Actor[User], size: int) -> None:
 class _UploadImporter(ChildImporter):
     """The import command's importer, held to one authority and reporting progress."""
 
-    def __init__(self, *, upload: BulkUpload) -> None:
+    def __init__(self, *, upload: BulkUpload, worker: str) -> None:
         super().__init__(
             actor=upload.uploaded_by,
             source_name=f"bulk upload {upload.pk} sha256:{upload.sha256}",
             batch_size=settings.BULK_UPLOAD_BATCH_SIZE,
         )
         self.upload = upload
+        self.worker = worker
         self.gss_code = upload.local_authority.gss_code
         # Defence in depth: the parser knows no other authority, even if a row slipped past.
         self.authorities = {self.gss_code: upload.local_authority}
@@ -607,7 +609,11 @@ class _UploadImporter(ChildImporter):
 
     def _write_batch(self, batch: list[ImportRow]) -> None:
         super()._write_batch(batch)
-        BulkUpload.objects.filter(pk=self.upload.pk).update(rows_done=self.result.rows_read)
+        # Each batch is the worker's heartbeat. A worker that no longer holds the upload
+        # stops: the batch it wrote is one the new holder writes again, unchanged.
+        held = BulkUpload.objects.filter(pk=self.upload.pk)
+        if not file_job_heartbeat(held, worker=self.worker, rows_done=self.result.rows_read):
+            raise _ClaimLost
 
 
 def _report_entry(rejection: Rejection) -> dict[str, Any]:
@@ -619,16 +625,21 @@ def _report_entry(rejection: Rejection) -> dict[str, Any]:
     return {"line": rejection.line, "field": rejection.field, "reason": reason}
 
 
-def _claim(upload_id: UUID | str) -> BulkUpload | None:
-    """Mark the upload running, unless it is finished or another worker is on it. A run
-    older than the task time limit was lost with its worker and may be taken over: the
-    import is idempotent, so doing it again from the start is safe."""
-    now = timezone.now()
-    stale = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    claimed = (
-        BulkUpload.objects.filter(pk=upload_id)
-        .filter(Q(state=BulkUpload.State.WAITING) | Q(state=BulkUpload.State.RUNNING, started_at__lt=stale))
-        .update(state=BulkUpload.State.RUNNING, started_at=now, rows_done=0)
+class _ClaimLost(Exception):
+    """This worker's hold on the upload was taken over (its heartbeat was judged stale):
+    the worker that holds it now does the import, so this one stops."""
+
+
+def _claim(upload_id: UUID | str, *, worker: str) -> BulkUpload | None:
+    """Mark the upload running and held by `worker`, unless it is finished or another worker
+    holds it (registry.file_jobs). A worker silent for BULK_UPLOAD_STALLED_AFTER_SECONDS
+    was lost and its upload may be taken over: the import is idempotent, so doing it again
+    from the start is safe."""
+    claimed = file_job_claim(
+        BulkUpload.objects.filter(pk=upload_id),
+        worker=worker,
+        stale_after=settings.BULK_UPLOAD_STALLED_AFTER_SECONDS,
+        rows_done=0,
     )
     if not claimed:
         return None
@@ -643,17 +654,27 @@ def _count_rows(upload: BulkUpload) -> int | None:
         return None
 
 
-def _finish(upload: BulkUpload, *, failure: str = "") -> None:
-    upload.state = BulkUpload.State.FAILED if failure else BulkUpload.State.DONE
-    upload.failure = failure[:300]
-    upload.finished_at = timezone.now()
+_RESULT_FIELDS = (
+    "rows_total",
+    "rows_done",
+    "rows_created",
+    "rows_updated",
+    "rows_unchanged",
+    "rows_rejected",
+    "report",
+)
+
+
+def _finish(upload: BulkUpload, *, worker: str, failure: str = "") -> None:
+    """Record the outcome (done, or failed with `failure`) if `worker` still holds the
+    upload, with its audit event in the same transaction."""
+    results = {name: getattr(upload, name) for name in _RESULT_FIELDS}
     with transaction.atomic():
-        upload.save(
-            update_fields=[
-                "state", "failure", "finished_at", "rows_total", "rows_done", "rows_created", "rows_updated",
-                "rows_unchanged", "rows_rejected", "report",
-            ]
-        )  # fmt: skip
+        held = BulkUpload.objects.filter(pk=upload.pk, state=BulkUpload.State.RUNNING, heartbeat_by=worker)
+        ended = file_job_fail(held, reason=failure, **results) if failure else file_job_finish(held, **results)
+        if not ended:
+            return  # taken over: the outcome is the new holder's to record
+        upload.refresh_from_db(fields=["state", "failure", "finished_at", "heartbeat_at", "heartbeat_by"])
         audit_event_record(
             action=AuditEvent.Action.CHILDREN_IMPORTED,
             actor=upload.uploaded_by,
@@ -675,28 +696,43 @@ def _finish(upload: BulkUpload, *, failure: str = "") -> None:
         BulkUpload.objects.filter(pk=upload.pk).update(file="")
 
 
-def bulk_upload_process(*, upload_id: UUID | str) -> BulkUpload | None:
-    """Import an uploaded file, updating rows_done as batches are written. Safe to run
-    twice: a finished upload, or one another worker is processing, is left alone. Returns
-    the upload if this call processed it."""
-    upload = _claim(upload_id)
+def bulk_upload_process(*, upload_id: UUID | str, worker: str = "") -> BulkUpload | None:
+    """Import an uploaded file, updating rows_done (the worker's heartbeat) as batches are
+    written. Safe to run twice: a finished upload, or one another worker holds, is left
+    alone; an upload started BULK_UPLOAD_MAX_DELIVERIES times without finishing is failed.
+    `worker` names this delivery (the Celery task id); a redelivery of the same task takes
+    its own upload back at once. Returns the upload if this call processed it."""
+    worker = worker or uuid4().hex
+    upload = _claim(upload_id, worker=worker)
     if upload is None:
         return None
+    if upload.deliveries > settings.BULK_UPLOAD_MAX_DELIVERIES:
+        _finish(
+            upload, worker=worker, failure=f"Started {upload.deliveries - 1} times without finishing: upload it again"
+        )
+        return upload
     if not upload.file:
-        _finish(upload, failure="The uploaded file is no longer available: upload it again")
+        _finish(upload, worker=worker, failure="The uploaded file is no longer available: upload it again")
         return upload
     upload.rows_total = _count_rows(upload)
-    BulkUpload.objects.filter(pk=upload.pk).update(rows_total=upload.rows_total)
-    importer = _UploadImporter(upload=upload)
+    file_job_heartbeat(BulkUpload.objects.filter(pk=upload.pk), worker=worker, rows_total=upload.rows_total)
+    importer = _UploadImporter(upload=upload, worker=worker)
     try:
         with upload.file.open("rb") as stream:
             result = importer.run(importer.own_rows(csv_rows(stream)))
+    except _ClaimLost:
+        logger.warning("bulk upload %s taken over by another worker; this one stops", upload.pk)
+        return None
     except ValueError as error:  # the header is not the import format
-        _finish(upload, failure=str(error))
+        _finish(upload, worker=worker, failure=str(error))
         return upload
     except Exception:
         logger.exception("bulk upload %s failed", upload.pk)
-        _finish(upload, failure="The file could not be processed because of a problem in the service. Upload it again")
+        _finish(
+            upload,
+            worker=worker,
+            failure="The file could not be processed because of a problem in the service. Upload it again",
+        )
         return upload
     upload.rows_done = result.rows_read
     upload.rows_total = result.rows_read
@@ -705,7 +741,7 @@ def bulk_upload_process(*, upload_id: UUID | str) -> BulkUpload | None:
     upload.rows_unchanged = result.children_unchanged
     upload.rows_rejected = result.rows_rejected
     upload.report = [_report_entry(rejection) for rejection in result.rejections]
-    _finish(upload)
+    _finish(upload, worker=worker)
     return upload
 
 

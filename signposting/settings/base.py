@@ -64,6 +64,11 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 BULK_UPLOAD_BATCH_SIZE = env.int("BULK_UPLOAD_BATCH_SIZE", default=500)
+# An upload whose worker has written no batch (its heartbeat) for this long is taken over by
+# the next delivery or the sweep (registry.intake.tasks.bulk_uploads_stalled_sweep); one
+# started this many times without finishing is failed.
+BULK_UPLOAD_STALLED_AFTER_SECONDS = env.int("BULK_UPLOAD_STALLED_AFTER_SECONDS", default=600)
+BULK_UPLOAD_MAX_DELIVERIES = env.int("BULK_UPLOAD_MAX_DELIVERIES", default=5)
 # Case-management API (registry.intake.api): records per batch request, and how long an
 # Idempotency-Key's stored answer is replayed.
 CMS_BATCH_MAX_RECORDS = env.int("CMS_BATCH_MAX_RECORDS", default=1000)
@@ -387,6 +392,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "signposting.tasks.record_worker_heartbeat", "schedule": 60.0},
     "access-digests": {"task": "registry.children.tasks.access_digests_send", "schedule": crontab(hour=7, minute=0)},
     "cms-keys-purge": {"task": "registry.intake.tasks.idempotency_keys_purge", "schedule": crontab(hour=4, minute=10)},
+    "bulk-uploads-stalled": {"task": "registry.intake.tasks.bulk_uploads_stalled_sweep", "schedule": 60.0},
     "recertification": {"task": "accounts.tasks.users_suspend_unrecertified", "schedule": crontab(hour=2, minute=30)},
     "feeds-inbox-scan": {"task": "feeds.tasks.feeds_inbox_scan", "schedule": 60.0},
     "feeds-stalled-sweep": {"task": "feeds.tasks.feeds_stalled_sweep", "schedule": float(FEEDS_SWEEP_EVERY_SECONDS)},

@@ -134,13 +134,17 @@ def test_a_run_lost_with_its_worker_is_taken_over(manager_client, settings, djan
 
     from django.utils import timezone
 
+    settings.BULK_UPLOAD_STALLED_AFTER_SECONDS = 600
     upload(manager_client, csv_bytes(GOOD_FILE))  # not processed: the callback is not run
     bulk = BulkUpload.objects.get()
     BulkUpload.objects.filter(pk=bulk.pk).update(
-        state=BulkUpload.State.RUNNING, started_at=timezone.now() - datetime.timedelta(minutes=5)
+        state=BulkUpload.State.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(hours=2),
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=5),
+        heartbeat_by="lost-worker",
     )
-    assert bulk_upload_process(upload_id=bulk.pk) is None  # still within the time limit
-    BulkUpload.objects.filter(pk=bulk.pk).update(started_at=timezone.now() - datetime.timedelta(hours=2))
+    assert bulk_upload_process(upload_id=bulk.pk) is None  # its worker spoke within the limit
+    BulkUpload.objects.filter(pk=bulk.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(minutes=11))
     assert bulk_upload_process(upload_id=bulk.pk) is not None
     assert BulkUpload.objects.get().state == BulkUpload.State.DONE
 
