@@ -3,6 +3,7 @@ from typing import Any
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from rest_framework.authtoken.models import TokenProxy
 from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
 from accounts.services import USER_DETAIL_FIELDS, system_tokens_revoke, user_details_correct
+from accounts.validators import validate_work_email
 from audit.actor import Actor
 
 
@@ -111,9 +113,31 @@ ACCESS_FIELDS = (
 )
 
 
+class _WorkEmailMixin:
+    """A new or changed email address must be a work address (ACCOUNTS_WORK_EMAIL_DOMAINS),
+    as on the user admins' invitation page. An unchanged one is left alone, so that an
+    account made before the rule (or a demo account) can still have its name corrected."""
+
+    cleaned_data: dict[str, object]
+    changed_data: list[str]
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).lower()
+        if "email" in self.changed_data:
+            validate_work_email(email)
+        return email
+
+
+class UserAdminChangeForm(_WorkEmailMixin, UserChangeForm):  # type: ignore[type-arg]
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "job_title", "phone", "organisation", "local_authority")
+
+
 @admin.register(User)
 # django-stubs types UserAdmin for AbstractUser subclasses only; ours is AbstractBaseUser.
 class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
+    form = UserAdminChangeForm
     ordering = ["email"]
     list_display = ["email", "full_name", "local_authority", "organisation", "is_active", "is_system_account"]
     list_filter = ["is_active", "groups", "local_authority"]

@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 
 from accounts.models import Organisation
 from accounts.roles import Role
-from signposting.govuk import POSTCODE_SHAPE, GovukDateField, InputValueError, postcode_clean
+from accounts.validators import validate_work_email
+from signposting.govuk import GOVUK_SUFFIXES, POSTCODE_SHAPE, GovukDateField, InputValueError, postcode_clean
 
 
 class SignInForm(AuthenticationForm):
@@ -132,6 +133,14 @@ class InviteForm(forms.Form):
         required=False,
         help_text="A practitioner can search the register once their training is recorded",
     )
+    # Optional: a practitioner often finishes their training before the account is made.
+    training_completed_on = GovukDateField(
+        label="Date training was completed",
+        required=False,
+        past_only=True,
+        suffixes=GOVUK_SUFFIXES,
+        help_text="Leave this blank if they have not finished it yet. For example, 27 3 2026",
+    )
 
     def __init__(self, *args: Any, organisations: QuerySet[Organisation], roles: list[Role], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -143,7 +152,9 @@ class InviteForm(forms.Form):
         roles_field.choices = [(role.value, role.label) for role in roles]
 
     def clean_email(self) -> str:
-        return str(self.cleaned_data["email"]).lower()
+        email = str(self.cleaned_data["email"]).lower()
+        validate_work_email(email)
+        return email
 
     def chosen_roles(self) -> list[Role]:
         return [Role(value) for value in self.cleaned_data["roles"]]

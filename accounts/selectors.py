@@ -183,3 +183,24 @@ def user_has_two_factor(*, user: User) -> bool:
 def invitation_by_token(*, token: str) -> Invitation | None:
     """The invitation a link's token names, usable or not; None for an unknown token."""
     return Invitation.objects.select_related("user").filter(token_hash=token_hash(token)).first()
+
+
+def invitations_pending(*, admin: User) -> QuerySet[Invitation]:
+    """Links the admin's users have not used yet (invitations and set-password links),
+    expired ones included so that they can be sent again, soonest to expire first. A newer
+    link withdraws the older one, so each user has at most one."""
+    return (
+        Invitation.objects.filter(
+            user__in=users_managed_by(admin=admin).values("pk"),
+            user__is_active=True,
+            accepted_at__isnull=True,
+            withdrawn_at__isnull=True,
+        )
+        .select_related("user", "user__organisation", "created_by")
+        .order_by("expires_at", "pk")
+    )
+
+
+def invitation_pending_for(*, admin: User, invitation_id: int) -> Invitation | None:
+    """One of the admin's pending invitations, or None (the view answers 404)."""
+    return invitations_pending(admin=admin).filter(pk=invitation_id).first()

@@ -38,6 +38,7 @@ from accounts.selectors import (
 )
 from accounts.sessions import LAST_SEEN_AT, SIGNED_IN_AT
 from accounts.tokens import token_hash, token_new
+from accounts.validators import validate_work_email
 from audit.actor import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
@@ -172,15 +173,20 @@ def _record(
     )
 
 
-def invitation_issue(*, user: User, invited_by: User, request: HttpRequest | None = None) -> Invitation:
+def invitation_issue(
+    *, user: User, invited_by: User, request: HttpRequest | None = None, replaces: Invitation | None = None
+) -> Invitation:
     """Send `user` a new one-time link to set their password, valid for
-    ACCOUNTS_INVITATION_HOURS. Earlier links stop working. The email leaves after commit."""
+    ACCOUNTS_INVITATION_HOURS. Earlier links stop working. The email leaves after commit.
+    `replaces` names the pending invitation a resend replaces, for the audit event."""
     authority = _require_manages(admin=invited_by, user=user)
     if not user.is_active:
         raise ValidationError("Re-certify or reactivate this user before inviting them")
     token = token_new()
     now = timezone.now()
     with transaction.atomic():
+        # Two admins sending at once queue here, so only the last link works.
+        User.objects.select_for_update().filter(pk=user.pk).first()
         Invitation.objects.filter(user=user, accepted_at__isnull=True, withdrawn_at__isnull=True).update(
             withdrawn_at=now
         )
@@ -192,12 +198,26 @@ def invitation_issue(*, user: User, invited_by: User, request: HttpRequest | Non
             created_by=invited_by,
         )
         _record(
-            event=AuditEvent.Action.USER_INVITED, actor=invited_by, subject=user, request=request, authority=authority
+            event=AuditEvent.Action.USER_INVITED,
+            actor=invited_by,
+            subject=user,
+            request=request,
+            authority=authority,
+            details={"replaces_invitation": replaces.pk} if replaces is not None else None,
         )
         link = _absolute_url(request, reverse("accounts:invitation_accept", kwargs={"token": token}))
         # The token exists only here and in the email: it is not put on the task queue.
         transaction.on_commit(lambda: _invitation_email_send(user=user, link=link, invited_by=invited_by))
     return invitation
+
+
+def invitation_resend(*, invitation: Invitation, admin: User, request: HttpRequest | None = None) -> Invitation:
+    """Send a new link in place of a pending invitation (expired or not): the old link stops
+    working at once, and the new one is valid for ACCOUNTS_INVITATION_HOURS from now.
+    Audited as `user_invited`, naming the invitation it replaces."""
+    if invitation.accepted_at is not None or invitation.withdrawn_at is not None:
+        raise ValidationError("This invitation has already been used or replaced")
+    return invitation_issue(user=invitation.user, invited_by=admin, request=request, replaces=invitation)
 
 
 def _absolute_url(request: HttpRequest | None, path: str) -> str:
@@ -236,18 +256,27 @@ def user_invite(
     roles: list[Role],
     job_title: str = "",
     phone: str = "",
+    training_completed_on: datetime.date | None = None,
     request: HttpRequest | None = None,
 ) -> User:
     """Create a user in one of the admin's authorities, with no password, and send them an
-    invitation. Roles are limited to those a user admin may grant."""
+    invitation. Roles are limited to those a user admin may grant; the email address must
+    be a work address (ACCOUNTS_WORK_EMAIL_DOMAINS). Training already completed is recorded
+    and audited as if recorded from the user's page."""
     authority = organisation.local_authority
     if not user_may_act_on_authority(user=invited_by, role=Role.LA_USER_ADMIN, local_authority=authority):
         raise PermissionDenied("You do not manage users for this organisation's authority")
     refused = [role for role in roles if role not in ROLES_GRANTABLE_BY_USER_ADMIN]
     if refused:
         raise PermissionDenied(f"A user admin cannot grant {refused[0].label.lower()}")
+    try:
+        validate_work_email(email)
+    except ValidationError as error:
+        raise ValidationError({"email": error.messages}) from None
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "A user with this email address already exists"})
+    if training_completed_on is not None and training_completed_on > timezone.localdate():
+        raise ValidationError({"training_completed_on": TRAINING_IN_FUTURE})
     with transaction.atomic():
         user = user_create(
             email=email,
@@ -257,10 +286,36 @@ def user_invite(
             organisation=organisation,
             phone=phone,
             job_title=job_title,
+            training_completed_on=training_completed_on,
             created_by=invited_by,
         )
+        if training_completed_on is not None:
+            _training_recorded(
+                actor=invited_by, user=user, completed_on=training_completed_on, authority=authority, request=request
+            )
         invitation_issue(user=user, invited_by=invited_by, request=request)
     return user
+
+
+TRAINING_IN_FUTURE = "The date training was completed must be today or in the past"
+
+
+def _training_recorded(
+    *,
+    actor: Actor[User] | User,
+    user: User,
+    completed_on: datetime.date,
+    authority: LocalAuthority,
+    request: HttpRequest | None = None,
+) -> None:
+    _record(
+        event=AuditEvent.Action.TRAINING_RECORDED,
+        actor=actor,
+        subject=user,
+        request=request,
+        authority=authority,
+        details={"completed_on": completed_on.isoformat()},
+    )
 
 
 def invitation_accept(*, invitation: Invitation, password: str, request: HttpRequest | None = None) -> User:
@@ -324,17 +379,11 @@ def user_training_record(*, by: Actor[User], user: User, completed_on: datetime.
     admin = _admin(by)
     authority = _require_manages(admin=admin, user=user)
     if completed_on > timezone.localdate():
-        raise ValidationError({"completed_on": "The date training was completed must be today or in the past"})
+        raise ValidationError({"completed_on": TRAINING_IN_FUTURE})
     with transaction.atomic():
         user.training_completed_on = completed_on
         user.save(update_fields=["training_completed_on"])
-        _record(
-            event=AuditEvent.Action.TRAINING_RECORDED,
-            actor=by,
-            subject=user,
-            authority=authority,
-            details={"completed_on": completed_on.isoformat()},
-        )
+        _training_recorded(actor=by, user=user, completed_on=completed_on, authority=authority)
 
 
 def user_expiry_set(*, by: Actor[User], user: User, expires_on: datetime.date | None) -> None:

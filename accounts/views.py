@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
@@ -41,6 +42,8 @@ from accounts.roles import Role
 from accounts.selectors import (
     ROLES_GRANTABLE_BY_USER_ADMIN,
     invitation_by_token,
+    invitation_pending_for,
+    invitations_pending,
     local_authorities_for_role,
     recertification_due_on,
     recertification_is_due,
@@ -314,6 +317,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
                 roles=form.chosen_roles(),
                 job_title=form.cleaned_data["job_title"],
                 phone=form.cleaned_data["phone"],
+                training_completed_on=form.cleaned_data["training_completed_on"],
                 request=request,
             )
         except ValidationError as error:
@@ -323,6 +327,44 @@ def user_invite(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Invitation sent to {user.email}. The link works once, for 72 hours.")
             return redirect("accounts:user_detail", user_id=user.pk)
     return render(request, "accounts/user_invite.html", {"form": form})
+
+
+@never_cache
+def invitation_list(request: HttpRequest) -> HttpResponse:
+    """The admin's pending invitations with their expiry, each with a resend button."""
+    admin = _user_admin(request)
+    now = timezone.now()
+    rows = [
+        {
+            "invitation": invitation,
+            "expired": not invitation.is_usable(now=now),
+            "may_resend": user_admin_may_change(admin=admin, user=invitation.user),
+        }
+        for invitation in invitations_pending(admin=admin)
+    ]
+    context = {"rows": rows, "invitation_hours": settings.ACCOUNTS_INVITATION_HOURS}
+    return render(request, "accounts/invitation_list.html", context)
+
+
+@require_POST
+def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """A new link in place of a pending one; the old link stops working."""
+    admin = _user_admin(request)
+    invitation = invitation_pending_for(admin=admin, invitation_id=invitation_id)
+    if invitation is None:
+        raise Http404
+    try:
+        services.invitation_resend(invitation=invitation, admin=admin, request=request)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        hours = settings.ACCOUNTS_INVITATION_HOURS
+        messages.success(
+            request,
+            f"A new link has been sent to {invitation.user.email}. The old link no longer works; "
+            f"the new one works once, for {hours} hours.",
+        )
+    return redirect("accounts:invitation_list")
 
 
 @never_cache

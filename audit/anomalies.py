@@ -14,9 +14,12 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 
 from accounts.models import User
-from audit.models import AnomalyFlag, AnomalyRule, AuditEvent, LookupReason
+from accounts.roles import Role
+from accounts.selectors import local_authorities_for_role
+from audit.models import AnomalyFlag, AnomalyRule, AuditEvent, LookupOutcome, LookupReason
 from audit.register_reader import register_reader
 
 LOOKUP_ACTIONS = (AuditEvent.Action.SEARCH, AuditEvent.Action.CHILD_VIEWED)
@@ -104,10 +107,50 @@ def _outside_authority(event: AuditEvent, actor: User) -> str | None:
     )
 
 
+# Look-ups that showed nothing: refused (the throttle, no reason given, too little to search
+# on, not allowed) or failed. Nothing was disclosed, so there is nothing for an auditor to
+# weigh, and flagging them flooded the list with "reason: none".
+UNFLAGGED_OUTCOMES = (LookupOutcome.REFUSED, LookupOutcome.FAILED)
+# The purposes of a register manager's own look-ups (registry.lookups and
+# registry.maintenance): finding one of their children, and the duplicate check before
+# adding a child. With the reads of their pages (details "page"), their job, not a
+# practitioner's look-up.
+MANAGER_FIND = "manager_find"
+DUPLICATE_CHECK = "duplicate_check"
+
+
+def is_flaggable(event: AuditEvent) -> bool:
+    """Whether any rule may look at the event: a search or record view by a signed-in user
+    that showed something, and not a register manager's look-up of their own children."""
+    if event.actor is None or event.action not in LOOKUP_ACTIONS or event.outcome in UNFLAGGED_OUTCOMES:
+        return False
+    return not _manager_own_children(event, event.actor)
+
+
+def _manager_own_children(event: AuditEvent, actor: User) -> bool:
+    """A register manager's find (always within their own authorities), or their duplicate
+    check or read of a page of children's personal data (`details.page`, audit.services.
+    personal_data_read_record) when every child it named was, as the event recorded, the
+    responsibility of one of the authorities they manage."""
+    details = event.details if isinstance(event.details, dict) else {}
+    purpose = details.get("purpose")
+    if purpose == MANAGER_FIND:
+        return True
+    if purpose != DUPLICATE_CHECK and "page" not in details:
+        return False
+    managed = set(local_authorities_for_role(user=actor, role=Role.REGISTER_MANAGER).values_list("gss_code", flat=True))
+    if not managed:
+        return False
+    named = list(event.children.values_list("local_authority_code", flat=True)) if event.register_ids else []
+    if event.local_authority_code:
+        named.append(event.local_authority_code)
+    return all(code in managed for code in named)
+
+
 def rules_for_event(event: AuditEvent) -> list[tuple[str, str]]:
     """The (rule, explanation) pairs an event raises, apart from daily volume."""
     actor = event.actor
-    if actor is None or event.action not in LOOKUP_ACTIONS:
+    if actor is None or not is_flaggable(event):
         return []
     flags = _own_family_and_home(event, actor)
     if event.reason == LookupReason.EMERGENCY:
@@ -132,7 +175,12 @@ def daily_volume_explanation(*, actor: User, day: datetime.date, up_to_event_id:
     """Why the actor's searches on `day` (UK time) are unusual, or None if they are not: above
     the limit, or far above their own average over the days before."""
     start, end = _day_bounds(day)
-    searches = AuditEvent.objects.filter(actor=actor, action=AuditEvent.Action.SEARCH)
+    searches = (
+        AuditEvent.objects.filter(actor=actor, action=AuditEvent.Action.SEARCH)
+        .exclude(outcome__in=UNFLAGGED_OUTCOMES)
+        # Not exclude(details__purpose=...): that also drops every event without the key.
+        .filter(Q(details__purpose__isnull=True) | ~Q(details__purpose=MANAGER_FIND))
+    )
     today = searches.filter(occurred_at__gte=start, occurred_at__lt=end, id__lte=up_to_event_id).count()
     days = settings.AUDIT_USUAL_VOLUME_DAYS
     before = searches.filter(occurred_at__gte=start - datetime.timedelta(days=days), occurred_at__lt=start).count()
@@ -153,7 +201,7 @@ def daily_volume_flags(events: Iterable[AuditEvent]) -> list[AnomalyFlag]:
     # The latest search per user and day in this chunk stands for that day's volume.
     latest: dict[tuple[int, datetime.date], AuditEvent] = {}
     for event in events:
-        if event.action == AuditEvent.Action.SEARCH and event.actor_id is not None:
+        if event.action == AuditEvent.Action.SEARCH and event.actor_id is not None and is_flaggable(event):
             latest[(event.actor_id, event.occurred_at.astimezone(LONDON).date())] = event
     flags = []
     for (actor_id, day), event in latest.items():

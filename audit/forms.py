@@ -112,3 +112,23 @@ class FlagReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Enter a note saying what you checked and found"},
     )
+
+
+class FlagGroupsReviewForm(FlagReviewForm):
+    """Review the flags of the chosen groups (a user's day each) with one note."""
+
+    groups = forms.MultipleChoiceField(
+        label="Flags to review",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Select the flags to review",
+            "invalid_choice": "Those flags have changed. Select them again",
+        },
+    )
+    field_order = ["groups", "note"]
+
+    def __init__(self, *args: Any, group_keys: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["groups"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(key, key) for key in group_keys]

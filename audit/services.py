@@ -254,9 +254,7 @@ def anomaly_flag_review(*, flag: AnomalyFlag, by: Actor[ActingUser], note: str) 
     """Mark a flag reviewed with the auditor's note, once; audited in the same transaction."""
     reviewer = by.user
     assert reviewer is not None, "a flag is reviewed by a signed-in auditor"
-    note = note.strip()
-    if not note:
-        raise ValueError("A review needs a note")
+    note = _review_note(note)
     with transaction.atomic():
         now = timezone.now()
         claimed = AnomalyFlag.objects.filter(pk=flag.pk, reviewed_at__isnull=True).update(
@@ -264,22 +262,60 @@ def anomaly_flag_review(*, flag: AnomalyFlag, by: Actor[ActingUser], note: str) 
         )
         if not claimed:
             raise FlagAlreadyReviewed("This flag has already been reviewed")
-        register_ids = list(flag.event.register_ids)[:1] if flag.event.action == AuditEvent.Action.CHILD_VIEWED else []
-        audit_event_record(
-            action=AuditEvent.Action.ANOMALY_FLAG_REVIEWED,
-            actor=by,
-            subject_user=flag.actor,
-            register_ids=register_ids,
-            # The child under the authority the flagged event recorded for them.
-            child_authority_codes=dict(
-                AuditEventChild.objects.filter(event=flag.event, register_id__in=register_ids).values_list(
-                    "register_id", "local_authority_code"
-                )
-            ),
-            details={"flag": flag.pk, "rule": flag.rule, "event": flag.event_id, "note": note},
-        )
+        _flag_review_record(flag=flag, by=by, note=note)
     flag.refresh_from_db()
     return flag
+
+
+def anomaly_flags_review(*, flag_ids: list[int], by: Actor[ActingUser], note: str) -> int:
+    """Mark many flags reviewed with one note (a user's day of flags, or several days), in
+    one transaction: each is audited exactly as a single review is, naming how many were
+    reviewed together. Flags another auditor reviewed first are left as they are; returns
+    how many this review claimed."""
+    reviewer = by.user
+    assert reviewer is not None, "flags are reviewed by a signed-in auditor"
+    note = _review_note(note)
+    with transaction.atomic():
+        # Locks only the flags (the events' table is append-only: never lock it for update).
+        claimed = list(
+            AnomalyFlag.objects.select_for_update(of=("self",))
+            .filter(pk__in=flag_ids, reviewed_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        AnomalyFlag.objects.filter(pk__in=claimed).update(
+            reviewed_at=timezone.now(), reviewed_by_id=reviewer.pk, review_note=note
+        )
+        for flag in AnomalyFlag.objects.filter(pk__in=claimed).select_related("event").order_by("pk"):
+            _flag_review_record(flag=flag, by=by, note=note, together=len(claimed))
+    return len(claimed)
+
+
+def _review_note(note: str) -> str:
+    note = note.strip()
+    if not note:
+        raise ValueError("A review needs a note")
+    return note
+
+
+def _flag_review_record(*, flag: AnomalyFlag, by: Actor[ActingUser], note: str, together: int = 1) -> None:
+    register_ids = list(flag.event.register_ids)[:1] if flag.event.action == AuditEvent.Action.CHILD_VIEWED else []
+    details: dict[str, Any] = {"flag": flag.pk, "rule": flag.rule, "event": flag.event_id, "note": note}
+    if together > 1:
+        details["reviewed_together"] = together
+    audit_event_record(
+        action=AuditEvent.Action.ANOMALY_FLAG_REVIEWED,
+        actor=by,
+        subject_user=flag.actor,
+        register_ids=register_ids,
+        # The child under the authority the flagged event recorded for them.
+        child_authority_codes=dict(
+            AuditEventChild.objects.filter(event=flag.event, register_id__in=register_ids).values_list(
+                "register_id", "local_authority_code"
+            )
+        ),
+        details=details,
+    )
 
 
 def chain_anchor_record(*, event_count: int, head_event_id: int, head_hash: str) -> AuditChainAnchor:

@@ -15,4 +15,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(rf"^children/(?P<register_id>{REGISTER_ID_SHAPE})/$", views.child_history, name="child"),
     path("flags/", views.flags, name="flags"),
     path("flags/<int:flag_id>/", views.flag_detail, name="flag"),
+    path("flags/users/<int:user_id>/<str:day>/", views.flag_group, name="flag_group"),
 ]

@@ -9,32 +9,37 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from audit.actor import Actor
 from audit.export import FORMATS, ExportTooLarge, audit_events_export
-from audit.forms import AuditFilterForm, ChildFindForm, FlagReviewForm, UserFindForm
+from audit.forms import AuditFilterForm, ChildFindForm, FlagGroupsReviewForm, FlagReviewForm, UserFindForm
 from audit.models import AnomalyRule, AuditEvent
 from audit.register_reader import register_reader
 from audit.selectors import (
     AuditorScope,
     AuditQuery,
     anomaly_flag_get,
+    anomaly_flag_groups,
     anomaly_flags_find,
+    anomaly_flags_of_group,
     audit_events_find,
     audited_user,
     audited_user_by_email,
     auditor_scope,
     child_in_scope,
 )
-from audit.services import FlagAlreadyReviewed, anomaly_flag_review, auditor_action_record
+from audit.services import FlagAlreadyReviewed, anomaly_flag_review, anomaly_flags_review, auditor_action_record
 from signposting.govuk import date_as_parts
 
 # Counting every match over millions of events would cost more than the page itself.
@@ -244,23 +249,76 @@ def export(request: HttpRequest, auditor: User, scope: AuditorScope) -> HttpResp
     return response
 
 
-@require_GET
+def _flag_filters(request: HttpRequest) -> tuple[bool, str]:
+    params = request.POST if request.method == "POST" else request.GET
+    rule = params.get("rule", "")
+    return params.get("status") == "reviewed", rule if rule in AnomalyRule.values else ""
+
+
+@require_http_methods(["GET", "POST"])
 @auditor_required
 def flags(request: HttpRequest, auditor: User, scope: AuditorScope) -> HttpResponse:
-    reviewed = request.GET.get("status") == "reviewed"
-    found = anomaly_flags_find(scope=scope, reviewed=reviewed)
-    rule = request.GET.get("rule", "")
-    if rule in AnomalyRule.values:
-        found = found.filter(rule=rule)
-    shown = list(found[:100])
+    """Flags grouped per user per UK day, with the rules that fired; the groups chosen are
+    reviewed together with one note (POST)."""
+    reviewed, rule = _flag_filters(request)
+    groups = anomaly_flag_groups(scope=scope, reviewed=reviewed, rule=rule)
+    form = FlagGroupsReviewForm(request.POST or None, group_keys=[group.key for group in groups])
+    if request.method == "POST" and not reviewed and form.is_valid():
+        chosen = [group for group in groups if group.key in form.cleaned_data["groups"]]
+        flag_ids = [
+            pk
+            for group in chosen
+            for pk in anomaly_flags_of_group(
+                scope=scope, actor_id=group.actor.pk, day=group.day, rule=rule
+            ).values_list("pk", flat=True)
+        ]
+        count = anomaly_flags_review(
+            flag_ids=flag_ids, by=Actor.from_request(request, user=auditor), note=form.cleaned_data["note"]
+        )
+        messages.success(request, f"{count} flag{pluralize(count)} marked as reviewed.")
+        return redirect(f"{reverse('audit:flags')}?{urlencode({'rule': rule})}" if rule else reverse("audit:flags"))
     auditor_action_record(
         action=AuditEvent.Action.AUDIT_FLAGS_VIEWED,
         by=Actor.from_request(request, user=auditor),
         criteria={"status": "reviewed" if reviewed else "unreviewed", "rule": rule},
-        details={"shown": len(shown)},
+        details={"groups_shown": len(groups), "flags_shown": sum(group.count for group in groups)},
     )
-    context = {"flags": shown, "reviewed": reviewed, "rules": AnomalyRule.choices, "rule": rule}
+    context = {"groups": groups, "reviewed": reviewed, "rules": AnomalyRule.choices, "rule": rule, "form": form}
     return render(request, "audit/flags.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@auditor_required
+def flag_group(request: HttpRequest, auditor: User, scope: AuditorScope, user_id: int, day: str) -> HttpResponse:
+    """Every flag of one user on one UK day, reviewed together with one note."""
+    try:
+        date = datetime.date.fromisoformat(day)
+    except ValueError:
+        raise Http404("No such day") from None
+    found = list(anomaly_flags_of_group(scope=scope, actor_id=user_id, day=date, reviewed=None))
+    if not found:
+        raise Http404("No such flags in your scope")
+    subject = found[0].actor
+    unreviewed = [flag for flag in found if flag.reviewed_at is None]
+    form = FlagReviewForm(request.POST or None)
+    if request.method == "POST" and unreviewed and form.is_valid():
+        count = anomaly_flags_review(
+            flag_ids=[flag.pk for flag in unreviewed],
+            by=Actor.from_request(request, user=auditor),
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, f"{count} flag{pluralize(count)} marked as reviewed.")
+        return redirect(reverse("audit:flags"))
+    if request.method == "GET":
+        auditor_action_record(
+            action=AuditEvent.Action.AUDIT_FLAGS_VIEWED,
+            by=Actor.from_request(request, user=auditor),
+            subject_user=subject,
+            criteria={"user": subject.pk, "day": date.isoformat()},
+            details={"shown": len(found)},
+        )
+    context = {"subject": subject, "day": date, "flags": found, "unreviewed": unreviewed, "form": form}
+    return render(request, "audit/flag_group.html", context)
 
 
 @require_http_methods(["GET", "POST"])

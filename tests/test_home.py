@@ -30,8 +30,10 @@ def test_home_counts_the_managers_children_and_the_auditors_events_of_the_last_d
     manager = UserFactory(organisation__local_authority=westminster, roles=[Role.REGISTER_MANAGER])
     client.force_login(manager)
     page = client.get("/").content.decode()
-    assert '<td class="govuk-table__cell">Westminster City Council</td>' in page
-    assert '<td class="govuk-table__cell govuk-table__cell--numeric">3</td>' in page
+    assert '<td class="govuk-table__cell" data-label="Local authority">Westminster City Council</td>' in page
+    assert (
+        '<td class="govuk-table__cell govuk-table__cell--numeric" data-label="Children on the register">3</td>' in page
+    )
     auditor = UserFactory(organisation=None, local_authority=None, roles=[Role.AUDITOR])
     before = AuditEvent.objects.count()
     for _ in range(2):

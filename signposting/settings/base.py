@@ -11,6 +11,7 @@ import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets generic annotations such as admin.ModelAdmin[Child] work at run time.
 django_stubs_ext.monkeypatch()
@@ -141,6 +142,23 @@ REMOVAL_BATCH_SIZE = env.int("REMOVAL_BATCH_SIZE", default=500)
 # are suspended by the daily beat task accounts.tasks.users_suspend_unrecertified.
 ACCOUNTS_RECERTIFICATION_MONTHS = env.int("ACCOUNTS_RECERTIFICATION_MONTHS", default=12)
 ACCOUNTS_INVITATION_HOURS = env.int("ACCOUNTS_INVITATION_HOURS", default=72)
+# Work email addresses a user admin may invite or give a user (and `create_user` create):
+# each entry allows that domain and every subdomain of it, so "gov.uk" covers
+# name@westminster.gov.uk. The defaults are where English public-sector practitioners' work
+# addresses live: the NHS (nhs.net mail, trusts' *.nhs.uk), councils and central government
+# (*.gov.uk), police forces (*.police.uk), maintained schools (*.sch.uk) and the Criminal
+# Justice Secure Mail service (*.cjsm.net). Add a partner's own domain (an academy trust, a
+# voluntary organisation) here; personal webmail is never a work address (docs/accounts.md).
+ACCOUNTS_WORK_EMAIL_DOMAINS: list[str] = [
+    domain.strip().strip(".@").lower()
+    for domain in env.list(
+        "ACCOUNTS_WORK_EMAIL_DOMAINS", default=["nhs.net", "nhs.uk", "gov.uk", "police.uk", "sch.uk", "cjsm.net"]
+    )
+    if domain.strip().strip(".@")
+]
+if not ACCOUNTS_WORK_EMAIL_DOMAINS:
+    # An empty list would refuse every invitation with a message naming nothing: say so now.
+    raise ImproperlyConfigured("ACCOUNTS_WORK_EMAIL_DOMAINS must name at least one domain, e.g. nhs.net,gov.uk")
 # Signed out after this long without a request; the page warns this many seconds before.
 ACCOUNTS_SESSION_IDLE_SECONDS = env.int("ACCOUNTS_SESSION_IDLE_SECONDS", default=15 * 60)
 ACCOUNTS_SESSION_WARNING_SECONDS = env.int("ACCOUNTS_SESSION_WARNING_SECONDS", default=2 * 60)

@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services import invitation_issue, user_grant_role
 from audit.models import AuditEvent
-from tests.accounts.test_user_admin import ADMIN_ROUTES
+from tests.accounts.test_user_admin import USER_ROUTES
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_user_admins_never_see_change_invite_or_grant_roles_to_a_system_account(
     admin = UserFactory(organisation__local_authority=westminster, roles=[Role.LA_USER_ADMIN])
     client.force_login(admin)
     assert "mosaic@westminster" not in client.get("/users/").content.decode()
-    for method, template in ADMIN_ROUTES[2:]:
+    for method, template in USER_ROUTES:
         path = template.format(id=account.pk)
         response = getattr(client, method)(path, {"role": Role.PRACTITIONER.value} if method == "post" else None)
         assert response.status_code == 404, path

@@ -16,8 +16,10 @@ from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Every user admin page, as (method, path template). {id} is a user the admin manages.
+# Every user admin page, as (method, path template). {id} is a user the admin manages; the
+# first three are about no one user.
 ADMIN_ROUTES = [
+    ("get", "/users/invitations/"),
     ("get", "/users/"),
     ("get", "/users/invite/"),
     ("get", "/users/{id}/"),
@@ -31,6 +33,8 @@ ADMIN_ROUTES = [
     ("post", "/users/{id}/roles/grant/"),
     ("post", "/users/{id}/roles/revoke/"),
 ]
+# The pages about one user.
+USER_ROUTES = ADMIN_ROUTES[3:]
 ROLES = [None, *Role]
 
 
@@ -63,7 +67,7 @@ def test_access_matrix_only_the_authoritys_user_admin_reaches_the_admin_pages(cl
 def test_a_user_admin_of_another_authority_gets_404_for_every_page_about_our_user(client, birmingham, staff):
     other_admin = UserFactory(organisation__local_authority=birmingham, roles=[Role.LA_USER_ADMIN])
     client.force_login(other_admin)
-    for method, template in ADMIN_ROUTES[2:]:
+    for method, template in USER_ROUTES:
         path = template.format(id=staff.pk)
         response = getattr(client, method)(path, {"role": Role.PRACTITIONER.value} if method == "post" else None)
         assert response.status_code == 404, path

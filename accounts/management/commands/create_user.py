@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import LocalAuthority, Organisation, User
 from accounts.roles import Role
 from accounts.services import user_create
+from accounts.validators import validate_work_email
 
 
 class Command(BaseCommand):
@@ -30,6 +31,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         email = options["email"].lower()
+        try:
+            validate_work_email(email)
+        except ValidationError as error:
+            raise CommandError(error.messages[0]) from None
         if User.objects.filter(email=email).exists():
             raise CommandError(f"A user with the email {email} already exists")
         authority = None
