@@ -221,7 +221,7 @@ class UserSession(models.Model):
         return f"Session of user {self.user_id}"
 
 
-# --- The email outbox (accounts.outbox, docs/operations.md "Email outbox") -------------------
+# --- The email outbox (accounts.services_outbox, docs/operations.md "Email outbox") -------------------
 
 
 class OutboundEmail(models.Model):

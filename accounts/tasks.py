@@ -5,8 +5,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from accounts.outbox import outbox_deliver_due, outbox_sent_purge
 from accounts.services import users_suspend_unrecertified
+from accounts.services_outbox import outbox_deliver_due, outbox_sent_purge
 
 logger = logging.getLogger(__name__)
 

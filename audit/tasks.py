@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
-from accounts.outbox import email_enqueue
 from accounts.roles import Role
+from accounts.services_outbox import email_enqueue
 from audit.chain import chain_verify
 from audit.models import AuditEvent
 from audit.services import audit_event_record, chain_anchor_record

@@ -26,7 +26,7 @@ from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
-from accounts.outbox import outbox_backlog
+from accounts.services_outbox import outbox_backlog
 from feeds.ingestion import unrecovered_files
 from signposting.health import worker_is_alive
 

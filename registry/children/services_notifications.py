@@ -1,7 +1,7 @@
 """Telling people about a child they work with: in-app notifications and email.
 
 Rows and their emails are written in the caller's transaction, the emails to the outbox
-(`accounts.outbox.email_enqueue`): a rolled-back change never sends mail, and a committed
+(`accounts.services_outbox.email_enqueue`): a rolled-back change never sends mail, and a committed
 one always does, even if the broker is down at that moment. The outbox claims each email
 with a conditional UPDATE before sending it, so no email goes twice. Emails name only the
 register ID and people's work contacts, never the child's name.
@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.outbox import email_enqueue
 from accounts.roles import Role
 from accounts.selectors import users_with_role_for_authority
+from accounts.services_outbox import email_enqueue
 from audit.models import LookupReason
 from registry.children.selectors import involvement_visible_to
 from registry.models import AccessNotice, Child, ChildTransfer, Involvement, Notification

@@ -1,6 +1,6 @@
 """Background work for the register: each task takes ids, is safe to run twice, and calls a
 service in registry.children.services_notifications. Emails are written to the outbox in
-the transaction of the change that causes them (accounts.outbox.email_enqueue); the email
+the transaction of the change that causes them (accounts.services_outbox.email_enqueue); the email
 tasks here are kept so that messages queued before the outbox existed still put their
 emails there (each once)."""
 

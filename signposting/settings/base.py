@@ -104,7 +104,7 @@ FEEDS_MAX_DELIVERIES = env.int("FEEDS_MAX_DELIVERIES", default=5)
 FEEDS_FAILED_RETENTION_DAYS = env.int("FEEDS_FAILED_RETENTION_DAYS", default=14)
 # An inbox file with a hidden name (".name") untouched this long is refused, not ignored for
 # ever; younger ones may still be being written by a copy tool.
-# --- Email outbox (accounts/outbox.py, docs/operations.md "Email outbox") ------------------------------
+# --- Email outbox (accounts/services_outbox.py, docs/operations.md "Email outbox") ------------------------------
 # Beat delivers pending emails this often (an on-commit nudge usually sends them at once).
 OUTBOX_DELIVER_EVERY_SECONDS = env.int("OUTBOX_DELIVER_EVERY_SECONDS", default=15)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)

@@ -12,9 +12,9 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from accounts import outbox as services
+from accounts import services_outbox as services
 from accounts.models import OutboundEmail
-from accounts.outbox import email_enqueue, outbox_deliver_due, outbox_retry_given_up, outbox_sent_purge
+from accounts.services_outbox import email_enqueue, outbox_deliver_due, outbox_retry_given_up, outbox_sent_purge
 from accounts.tasks import outbox_deliver
 
 pytestmark = pytest.mark.django_db
