@@ -51,6 +51,40 @@ def role_group(role: Role) -> Group:
     return group
 
 
+# What a system administrator may do in the Django admin (/django-admin/), as model
+# permissions of their role's group; each admin page narrows it further (accounts/admin.py:
+# access fields read-only, nothing deleted, tokens only revoked). Not the audit trail, whose
+# events carry what was typed in searches: auditors read it through their own, audited pages.
+SYSTEM_ADMINISTRATOR_ADMIN_PERMISSIONS = (
+    "accounts.add_localauthority",
+    "accounts.change_localauthority",
+    "accounts.view_localauthority",
+    "accounts.add_organisation",
+    "accounts.change_organisation",
+    "accounts.view_organisation",
+    "accounts.change_user",
+    "accounts.view_user",
+    "knox.view_authtoken",
+    "knox.delete_authtoken",
+    "axes.view_accessattempt",
+    "axes.view_accessfailurelog",
+    "axes.view_accesslog",
+)
+
+
+def role_permissions_sync(**kwargs: Any) -> None:
+    """Give the system administrator role's group its Django admin permissions (after
+    every migrate: a post_migrate receiver, as the permissions themselves are made then).
+    Idempotent; permissions not yet created are skipped until a later migrate."""
+    wanted = [name.split(".", 1) for name in SYSTEM_ADMINISTRATOR_ADMIN_PERMISSIONS]
+    permissions = [
+        permission
+        for app_label, codename in wanted
+        for permission in Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    ]
+    role_group(Role.SYSTEM_ADMINISTRATOR).permissions.add(*permissions)
+
+
 def user_grant_role(
     *, user: User, role: Role, local_authority: LocalAuthority | None, granted_by: Actor[User] | User | None
 ) -> None:

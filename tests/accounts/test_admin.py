@@ -124,3 +124,18 @@ def test_the_admin_offers_no_authenticators_or_tokens_and_shows_sign_in_attempts
     assert client.get("/django-admin/axes/accessattempt/").status_code == 200
     assert client.post(f"/django-admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_a_system_administrator_without_superuser_status_can_use_the_admin_but_not_read_the_trail(client):
+    # The demo's admin@demo.test is such a user: before, every admin page said "You don't
+    # have permission to view or edit anything".
+    system_admin = UserFactory(is_staff=True, is_superuser=False, roles=[Role.SYSTEM_ADMINISTRATOR])
+    client.force_login(system_admin)
+    index = client.get("/django-admin/")
+    assert index.status_code == 200
+    page = index.content.decode()
+    assert "/django-admin/accounts/user/" in page and "/django-admin/accounts/localauthority/" in page
+    assert client.get("/django-admin/accounts/user/").status_code == 200
+    # The trail's events carry what was typed in searches: read only through auditors' pages.
+    assert "/django-admin/audit/auditevent/" not in page
+    assert client.get("/django-admin/audit/auditevent/").status_code == 403
