@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.selectors import user_has_two_factor
 from accounts.services import session_expired_record
 from accounts.sessions import session_expiry_reason, session_touch
+from audit.actor import Actor
 
 API_PREFIX = "/api/"
 
@@ -50,7 +51,7 @@ class SessionTimeoutMiddleware:
     def _expire(self, request: HttpRequest, reason: str) -> HttpResponse:
         user = request.user
         assert isinstance(user, User)
-        session_expired_record(user=user, reason=reason, request=request)
+        session_expired_record(by=Actor.from_request(request, user=user), reason=reason)
         logout(request)
         if request.path.startswith(API_PREFIX):
             return JsonResponse({"detail": "Your session has ended. Sign in again."}, status=401)

@@ -484,9 +484,10 @@ def user_recertify(*, by: Actor[User], user: User) -> None:
         )
 
 
-def users_suspend_unrecertified(*, today: datetime.date) -> int:
+def users_suspend_unrecertified(*, by: Actor[User], today: datetime.date) -> int:
     """Suspend every active user whose re-certification has lapsed, one transaction each.
-    Running it again suspends nobody twice: suspended users are no longer active."""
+    Running it again suspends nobody twice: suspended users are no longer active. `by` is
+    the scheduled task's `Actor.system()`: the register suspends, no person does."""
     suspended = 0
     for user_id in list(users_due_suspension(today=today).values_list("pk", flat=True)):
         with transaction.atomic():
@@ -497,9 +498,8 @@ def users_suspend_unrecertified(*, today: datetime.date) -> int:
             ended = _deactivate(user=user, reason=DeactivationReason.NOT_RECERTIFIED)
             _record(
                 event=AuditEvent.Action.USER_SUSPENDED,
-                actor=None,
+                actor=by,
                 subject=user,
-                request=None,
                 authority=user_home_authority(user=user),
                 details={
                     "recertification_due_on": recertification_due_on(user=user).isoformat(),
@@ -546,10 +546,11 @@ def user_unlock(*, by: Actor[User], user: User) -> None:
 # --- The user's own sign-in ----------------------------------------------------------------
 
 
-def two_factor_enrol(*, user: User, device: Any, token: str, request: HttpRequest | None = None) -> list[str] | None:
-    """Confirm an authenticator with a code from it and give the user a fresh set of
-    single-use backup codes. Returns the backup codes (shown once), or None if the code
-    was wrong."""
+def two_factor_enrol(*, by: Actor[User], device: Any, token: str) -> list[str] | None:
+    """Confirm the signed-in user's (`by.user`) authenticator with a code from it and give
+    them a fresh set of single-use backup codes. Returns the backup codes (shown once), or
+    None if the code was wrong."""
+    user = _admin(by)
     if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
         return None
     with transaction.atomic():
@@ -559,17 +560,19 @@ def two_factor_enrol(*, user: User, device: Any, token: str, request: HttpReques
         backup = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
         codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
         StaticToken.objects.bulk_create([StaticToken(device=backup, token=code) for code in codes])
-        _record(event=AuditEvent.Action.TWO_FACTOR_ENROLLED, actor=user, subject=user, request=request)
+        _record(event=AuditEvent.Action.TWO_FACTOR_ENROLLED, actor=by, subject=user)
     return codes
 
 
 BACKUP_CODE_COUNT = 10
 
 
-def two_factor_attempt_record(*, user: User, succeeded: bool, method: str, request: HttpRequest | None) -> None:
+def two_factor_attempt_record(*, by: Actor[User], succeeded: bool, method: str) -> None:
+    """Audit the signed-in user's (`by.user`) two-factor code, accepted or refused."""
+    user = _admin(by)
     event = AuditEvent.Action.TWO_FACTOR_VERIFIED if succeeded else AuditEvent.Action.TWO_FACTOR_FAILED
     with transaction.atomic():
-        _record(event=event, actor=user, subject=user, request=request, details={"method": method})
+        _record(event=event, actor=by, subject=user, details={"method": method})
 
 
 def user_password_change(*, by: Actor[User], password: str) -> int:
@@ -598,15 +601,11 @@ def _password_set(
     return ended
 
 
-def session_expired_record(*, user: User, reason: str, request: HttpRequest | None) -> None:
+def session_expired_record(*, by: Actor[User], reason: str) -> None:
+    """Audit the end of the signed-in user's (`by.user`) session, idle or too long."""
+    user = _admin(by)
     with transaction.atomic():
-        _record(
-            event=AuditEvent.Action.SESSION_EXPIRED,
-            actor=user,
-            subject=user,
-            request=request,
-            details={"reason": reason},
-        )
+        _record(event=AuditEvent.Action.SESSION_EXPIRED, actor=by, subject=user, details={"reason": reason})
 
 
 # --- Case-management system accounts' API tokens (issue 15, finding 2) ----------------------

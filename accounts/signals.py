@@ -11,13 +11,14 @@ from django.http import HttpRequest
 from accounts.lockout import sign_in_failure_by_address_record
 from accounts.models import User
 from accounts.services import session_forget, session_start
+from audit.actor import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 
 
 @receiver(user_logged_in)
 def record_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
-    audit_event_record(action=AuditEvent.Action.LOGIN_SUCCEEDED, actor=user, request=request)
+    audit_event_record(action=AuditEvent.Action.LOGIN_SUCCEEDED, actor=Actor.from_request(request, user=user))
     # login() has just rotated the session key: stamp the new session's start.
     session_start(session=request.session, user=user)
 
@@ -25,7 +26,7 @@ def record_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any)
 @receiver(user_logged_out)
 def record_sign_out(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
     if user is not None:
-        audit_event_record(action=AuditEvent.Action.LOGGED_OUT, actor=user, request=request)
+        audit_event_record(action=AuditEvent.Action.LOGGED_OUT, actor=Actor.from_request(request, user=user))
     if request.session.session_key:
         session_forget(session_key=request.session.session_key)
 
@@ -36,6 +37,9 @@ def record_failed_sign_in(
 ) -> None:
     # Name the account attacked when it exists; never store the password or an unknown email.
     subject = User.objects.filter(email=str(credentials.get("username", "")).lower()).first()
-    audit_event_record(action=AuditEvent.Action.LOGIN_FAILED, actor=None, subject_user=subject, request=request)
+    # No request when authenticate() is called outside a page (a command, a test): the
+    # register's own channel, "system".
+    by: Actor[User] = Actor.from_request(request, user=None) if request is not None else Actor.system()
+    audit_event_record(action=AuditEvent.Action.LOGIN_FAILED, actor=by, subject_user=subject)
     if request is not None:
         sign_in_failure_by_address_record(request=request)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.services import users_suspend_unrecertified
 from accounts.services_outbox import outbox_deliver_due, outbox_sent_purge
+from audit.actor import Actor, Channel
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +15,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="accounts.tasks.users_suspend_unrecertified", acks_late=True)
 def users_suspend_unrecertified_task() -> int:
     """Suspend accounts whose re-certification has lapsed (beat, daily). Returns how many."""
-    suspended = users_suspend_unrecertified(today=timezone.localdate())
+    suspended = users_suspend_unrecertified(by=Actor.system(channel=Channel.SYSTEM), today=timezone.localdate())
     logger.info("Suspended %d accounts not re-certified in time", suspended)
     return suspended
 

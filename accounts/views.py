@@ -129,7 +129,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device, method, throttled = _device_matching(user=user, code=form.cleaned_data["code"])
-        services.two_factor_attempt_record(user=user, succeeded=device is not None, method=method, request=request)
+        services.two_factor_attempt_record(
+            by=Actor.from_request(request, user=user), succeeded=device is not None, method=method
+        )
         if device is not None:
             _two_factor_complete(request, device)
             if method == "backup_code":
@@ -169,7 +171,9 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     device = services.two_factor_device_pending(user=user)
     form = TwoFactorEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = services.two_factor_enrol(user=user, device=device, token=form.cleaned_data["code"], request=request)
+        codes = services.two_factor_enrol(
+            by=Actor.from_request(request, user=user), device=device, token=form.cleaned_data["code"]
+        )
         if codes is not None:
             _two_factor_complete(request, device)
             request.session[BACKUP_CODES_SESSION_KEY] = codes

@@ -25,6 +25,8 @@ from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from audit.services import audit_event_record, audit_events_deferred
 from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
@@ -42,7 +44,6 @@ from feeds.parsing import (
 from feeds.services import feed_file_fail
 from registry.children.selectors import child_authority_codes
 from registry.children.services import (
-    FEED_CHANNEL,
     child_death_correction_notify,
     child_death_record,
     child_death_reverse,
@@ -103,11 +104,14 @@ def feed_file_ingest_run(*, feed_file_id: Any, delivery: str = "", retry: bool =
     feed_file = FeedFile.objects.filter(pk=feed_file_id).first()
     if feed_file is None or feed_file.state in (FeedFile.State.DONE, FeedFile.State.FAILED):
         return feed_file
+    # The file's ingestion is the feed's own work, whoever sent the file: every event it
+    # writes (matches, deaths recorded and reversed, the file ingested or failed) says so.
+    by: Actor[User] = Actor.system(channel=Channel.FEED)
     # A delivery run without a task id (the ingest_feed command, a test) is its own worker.
     delivery = delivery or uuid4().hex
     path = Path(feed_file.stored_path)
     if not path.exists():
-        return feed_file_fail(feed_file_id=feed_file.pk, reason="The stored copy of the file is missing")
+        return feed_file_fail(feed_file_id=feed_file.pk, reason="The stored copy of the file is missing", by=by)
     claimed = file_job_claim(
         FeedFile.objects.filter(pk=feed_file.pk),
         worker=delivery,
@@ -122,15 +126,16 @@ def feed_file_ingest_run(*, feed_file_id: Any, delivery: str = "", retry: bool =
         return feed_file_fail(
             feed_file_id=feed_file.pk,
             reason=f"Started {feed_file.deliveries - 1} times without finishing (FEEDS_MAX_DELIVERIES)",
+            by=by,
         )
     try:
         with FeedFileHeartbeat(feed_file_id=feed_file.pk, delivery=delivery):
-            return _ingest_from_cursor(feed_file=feed_file, path=path)
+            return _ingest_from_cursor(feed_file=feed_file, path=path, by=by)
     except FeedFileUnsafe as unsafe:
         # A gzip bomb or a line no GRO record is as long as (FEEDS_MAX_DECOMPRESSED_BYTES,
         # FEEDS_MAX_LINE_BYTES): given up before it grows the worker, never retried.
         logger.warning("feed file %s refused while reading: %s", feed_file.pk, unsafe)
-        return feed_file_fail(feed_file_id=feed_file.pk, reason=str(unsafe))
+        return feed_file_fail(feed_file_id=feed_file.pk, reason=str(unsafe), by=by)
     except FeedFileUnreadable as error:
         # The file itself is bad (gzip truncated, a bad CRC, a damaged stream): retrying
         # cannot help. Chunks already committed stay; the rest is not ingested. Any other
@@ -140,6 +145,7 @@ def feed_file_ingest_run(*, feed_file_id: Any, delivery: str = "", retry: bool =
         return feed_file_fail(
             feed_file_id=feed_file.pk,
             reason=f"The file cannot be read past data line {done} (truncated or damaged: {error})",
+            by=by,
         )
 
 
@@ -185,7 +191,7 @@ class FeedFileHeartbeat:
                 connections.close_all()  # reconnect at the next beat
 
 
-def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
+def _ingest_from_cursor(*, feed_file: FeedFile, path: Path, by: Actor[User]) -> FeedFile:
     if feed_file.rows_total is None:
         total = data_line_count(path, feed_file.is_gzip)
         FeedFile.objects.filter(pk=feed_file.pk, rows_total__isnull=True).update(rows_total=total)
@@ -193,7 +199,11 @@ def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
     today = timezone.localdate()
     _, with_version = file_columns(path, feed_file.is_gzip)
     context = _Context(
-        event_type=feed_file.event_type, today=today, born_after=born_after(today), with_version=with_version
+        event_type=feed_file.event_type,
+        today=today,
+        born_after=born_after(today),
+        by=by,
+        with_version=with_version,
     )
     cursor = feed_file.lines_committed
     lines = data_lines(path, feed_file.is_gzip, after=cursor)  # raises FeedFileUnsafe, FeedFileUnreadable
@@ -203,7 +213,7 @@ def _ingest_from_cursor(*, feed_file: FeedFile, path: Path) -> FeedFile:
             return FeedFile.objects.get(pk=feed_file.pk)
         cursor += len(chunk)
         after_chunk(feed_file.pk, chunks)
-    return _finish(feed_file_id=feed_file.pk, cursor=cursor)
+    return _finish(feed_file_id=feed_file.pk, cursor=cursor, by=by)
 
 
 def _chunks(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
@@ -211,7 +221,7 @@ def _chunks(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tupl
         yield chunk
 
 
-def _finish(*, feed_file_id: Any, cursor: int) -> FeedFile:
+def _finish(*, feed_file_id: Any, cursor: int, by: Actor[User]) -> FeedFile:
     with transaction.atomic():
         feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
         if feed_file.state != FeedFile.State.RUNNING or feed_file.lines_committed != cursor:
@@ -221,9 +231,8 @@ def _finish(*, feed_file_id: Any, cursor: int) -> FeedFile:
         feed_file.refresh_from_db()
         audit_event_record(
             action=ACTION_FILE_INGESTED,
-            actor=None,
+            actor=by,
             details={"feed_file": str(feed_file.pk), "sha256": feed_file.sha256, **_counts(feed_file)},
-            channel=FEED_CHANNEL,
         )
         # The GRO's rows are personal data: the copy goes once every row is accounted for.
         transaction.on_commit(lambda: Path(stored).unlink(missing_ok=True))
@@ -248,6 +257,7 @@ class _Context:
     event_type: str
     today: datetime.date
     born_after: datetime.date
+    by: Actor[User]  # the feed: Actor.system(channel=Channel.FEED)
     with_version: bool = False
 
 
@@ -319,11 +329,10 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
             # naming the children it found (register IDs only), not as a practitioner lookup.
             audit_event_record(
                 action=ACTION_RECORDS_MATCHED,
-                actor=None,
+                actor=context.by,
                 register_ids=sorted(outcome.register_ids),
                 child_authority_codes=child_authority_codes(register_ids=sorted(outcome.register_ids)),
                 details={"feed_file": str(feed_file_id), "first_line": chunk[0][0], "last_line": chunk[-1][0]},
-                channel=FEED_CHANNEL,
             )
     return True
 
@@ -471,7 +480,7 @@ class _Applier:
                 child_death_reverse(
                     child=match.child,
                     restore_to=_date_of_death_without(match),
-                    actor=None,
+                    by=self.context.by,
                     source=source,
                     notify=cancelled,
                 )
@@ -574,7 +583,7 @@ class _Applier:
             child_death_record(
                 child=child,
                 date_of_death=record.date_of_death,
-                actor=None,
+                by=self.context.by,
                 source={**self._source(registration, status=record.record_status), "method": candidate.method},
                 notify=child.pk not in self.corrected_deaths,
             )

@@ -12,15 +12,15 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from audit.actor import Actor
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from feeds.models import EventType, FeedFile, FeedMatch, Registration
 from feeds.parsing import HeaderRefused, file_event_type, file_is_gzip
-from registry.children.services import FEED_CHANNEL, child_birth_confirm, child_death_record
+from registry.children.services import child_birth_confirm, child_death_record
 from registry.file_jobs.services import file_job_fail
 
 ACTION_FILE_RECEIVED = AuditEvent.Action.FEED_FILE_RECEIVED
@@ -61,13 +61,14 @@ def feed_file_receive(
     size: int,
     original_name: str,
     source: str,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    by: Actor[User],
     enqueue: bool = True,
 ) -> Receipt:
     """Store a GRO file and queue its ingestion (on commit). The same content again is a
-    no-op. Raises FeedRefused, before anything is stored or queued, for a file over
-    FEEDS_MAX_FILE_BYTES or one whose header is not a deaths or births header."""
+    no-op. `by` is the feed itself (the inbox: `Actor.system(channel=Channel.FEED)`), or an
+    operator's upload or command, whose user is recorded as the file's sender. Raises
+    FeedRefused, before anything is stored or queued, for a file over FEEDS_MAX_FILE_BYTES
+    or one whose header is not a deaths or births header."""
     if size > settings.FEEDS_MAX_FILE_BYTES:
         raise FeedRefused(size_limit_message())
     store = Path(settings.FEEDS_STORE_DIR)
@@ -86,7 +87,7 @@ def feed_file_receive(
         sha256 = digest.hexdigest()
         existing = FeedFile.objects.filter(sha256=sha256).first()
         if existing is not None:
-            return _repeated(existing, actor=actor, request=request)
+            return _repeated(existing, by=by)
         is_gzip = file_is_gzip(partial)
         try:
             event_type = file_event_type(partial, is_gzip)
@@ -100,7 +101,7 @@ def feed_file_receive(
             size_bytes=written,
             is_gzip=is_gzip,
             source=source,
-            received_by=actor,
+            received_by=by.user,
         )
         stored = store / f"{feed_file.id}{'.csv.gz' if is_gzip else '.csv'}"
         feed_file.stored_path = str(stored)
@@ -109,8 +110,7 @@ def feed_file_receive(
                 feed_file.save(force_insert=True)
                 audit_event_record(
                     action=ACTION_FILE_RECEIVED,
-                    actor=actor,
-                    request=request,
+                    actor=by,
                     details={
                         "feed_file": str(feed_file.pk),
                         "sha256": sha256,
@@ -118,7 +118,6 @@ def feed_file_receive(
                         "size_bytes": written,
                         "source": source,
                     },
-                    channel=FEED_CHANNEL if actor is None else "web",
                 )
                 partial.rename(stored)
                 if enqueue:
@@ -130,20 +129,18 @@ def feed_file_receive(
         except IntegrityError:
             # The same file arrived by another route at the same moment.
             stored.unlink(missing_ok=True)
-            return _repeated(FeedFile.objects.get(sha256=sha256), actor=actor, request=request)
+            return _repeated(FeedFile.objects.get(sha256=sha256), by=by)
         return Receipt(feed_file=feed_file, repeated=False)
     finally:
         partial.unlink(missing_ok=True)
 
 
-def _repeated(feed_file: FeedFile, *, actor: User | None, request: HttpRequest | None) -> Receipt:
+def _repeated(feed_file: FeedFile, *, by: Actor[User]) -> Receipt:
     with transaction.atomic():
         audit_event_record(
             action=ACTION_FILE_REPEATED,
-            actor=actor,
-            request=request,
+            actor=by,
             details={"feed_file": str(feed_file.pk), "sha256": feed_file.sha256},
-            channel=FEED_CHANNEL if actor is None else "web",
         )
     return Receipt(feed_file=feed_file, repeated=True)
 
@@ -160,7 +157,7 @@ def _decision_source(match: FeedMatch) -> dict[str, Any]:
     }
 
 
-def feed_match_confirm(*, match: FeedMatch, actor: User, request: HttpRequest | None = None) -> FeedMatch:
+def feed_match_confirm(*, match: FeedMatch, by: Actor[User]) -> FeedMatch:
     """A register manager confirms that a registration concerns this child: the death is
     recorded, or the birth becomes the child's record (registry.children.services). The
     registration's other candidates are withdrawn. Raises ValidationError with a message
@@ -176,7 +173,7 @@ def feed_match_confirm(*, match: FeedMatch, actor: User, request: HttpRequest | 
             child_death_record(
                 child=match.child,
                 date_of_death=_date(details["date_of_death"]),
-                actor=actor,
+                by=by,
                 source=source,
             )
         else:
@@ -189,12 +186,11 @@ def feed_match_confirm(*, match: FeedMatch, actor: User, request: HttpRequest | 
                 family_name=details["surname"],
                 sex=details["sex"],
                 nhs_number=details["nhs_number"],
-                actor=actor,
+                by=by,
                 source=source,
-                request=request,
             )
         match.state = FeedMatch.State.CONFIRMED
-        match.decided_by = actor
+        match.decided_by = by.user
         match.decided_at = timezone.now()
         match.save(update_fields=["state", "decided_by", "decided_at", "previous_date_of_death", "updated_at"])
         FeedMatch.objects.filter(registration=match.registration, state=FeedMatch.State.PENDING).exclude(
@@ -203,19 +199,17 @@ def feed_match_confirm(*, match: FeedMatch, actor: User, request: HttpRequest | 
         Registration.objects.filter(pk=match.registration_id).update(outcome=Registration.Outcome.APPLIED)
         audit_event_record(
             action=ACTION_REVIEW_CONFIRMED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[match.child.register_id],
             # The child under the authority now responsible, which may not be the match's.
             child_authority_codes={match.child.register_id: match.child.responsible_local_authority.gss_code},
             local_authority_code=match.local_authority.gss_code,
             details=source,
-            channel="web",
         )
     return match
 
 
-def feed_match_reject(*, match: FeedMatch, actor: User, request: HttpRequest | None = None) -> FeedMatch:
+def feed_match_reject(*, match: FeedMatch, by: Actor[User]) -> FeedMatch:
     """A register manager says the registration is not this child's: nothing changes on the
     child's record."""
     with transaction.atomic():
@@ -223,7 +217,7 @@ def feed_match_reject(*, match: FeedMatch, actor: User, request: HttpRequest | N
         if match.state != FeedMatch.State.PENDING:
             raise ValidationError("This registration has already been decided or was withdrawn")
         match.state = FeedMatch.State.REJECTED
-        match.decided_by = actor
+        match.decided_by = by.user
         match.decided_at = timezone.now()
         match.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
         if not FeedMatch.objects.filter(
@@ -233,14 +227,12 @@ def feed_match_reject(*, match: FeedMatch, actor: User, request: HttpRequest | N
             Registration.objects.filter(pk=match.registration_id).update(outcome=Registration.Outcome.UNMATCHED)
         audit_event_record(
             action=ACTION_REVIEW_REJECTED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[match.child.register_id],
             # The child under the authority now responsible, which may not be the match's.
             child_authority_codes={match.child.register_id: match.child.responsible_local_authority.gss_code},
             local_authority_code=match.local_authority.gss_code,
             details=_decision_source(match),
-            channel="web",
         )
     return match
 
@@ -249,24 +241,21 @@ def _date(value: str) -> datetime.date:
     return datetime.date.fromisoformat(value)
 
 
-def feed_file_fail(
-    *, feed_file_id: Any, reason: str, actor: User | None = None, request: HttpRequest | None = None
-) -> FeedFile:
+def feed_file_fail(*, feed_file_id: Any, reason: str, by: Actor[User]) -> FeedFile:
     """Mark a file that is not finished as failed, with a reason an operator can read, and
-    audit it (by an operator: 'stopped'). Chunks already committed stay applied; a running
-    worker stops at its next chunk, which finds the file no longer running. The stored copy
-    is kept for FEEDS_FAILED_RETENTION_DAYS for investigation. Safe to call twice."""
+    audit it ('stopped' when `by` names an operator, 'failed' when it is the feed's own
+    ingestion). Chunks already committed stay applied; a running worker stops at its next
+    chunk, which finds the file no longer running. The stored copy is kept for
+    FEEDS_FAILED_RETENTION_DAYS for investigation. Safe to call twice."""
     with transaction.atomic():
         feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
         if not file_job_fail(FeedFile.objects.filter(pk=feed_file.pk), reason=reason):
             return feed_file  # already ended
         feed_file.refresh_from_db()
         audit_event_record(
-            action=ACTION_FILE_STOPPED if actor else ACTION_FILE_FAILED,
-            actor=actor,
-            request=request,
+            action=ACTION_FILE_STOPPED if by.user else ACTION_FILE_FAILED,
+            actor=by,
             details={"feed_file": str(feed_file.pk), "sha256": feed_file.sha256, "reason": feed_file.failure},
-            channel="web" if actor else FEED_CHANNEL,
         )
     return feed_file
 

@@ -10,6 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from audit.actor import Actor, Channel
 from feeds.dashboard import feed_figures_refresh
 from feeds.ingestion import feed_file_ingest_run, stalled_file_claim, stalled_files
 from feeds.models import FeedFile
@@ -123,7 +124,11 @@ def _inbox_file_receive(path: Path) -> int:
             raise FeedRefused(f"larger than FEEDS_MAX_FILE_BYTES ({size} bytes)")
         with path.open("rb") as stream:
             receipt = feed_file_receive(
-                stream=stream, size=size, original_name=path.name, source=FeedFile.Source.INBOX, actor=None
+                stream=stream,
+                size=size,
+                original_name=path.name,
+                source=FeedFile.Source.INBOX,
+                by=Actor.system(channel=Channel.FEED),
             )
     except FeedRefused as refused:
         _inbox_file_refuse(path, refused)

@@ -60,7 +60,7 @@ def feed_files(request: HttpRequest) -> HttpResponse:
         try:
             receipt = feed_file_receive(
                 stream=upload, size=upload.size, original_name=upload.name or "", source=FeedFile.Source.UPLOAD,
-                actor=user, request=request,
+                by=Actor.from_request(request, user=user),
             )  # fmt: skip
         except FeedRefused as refused:
             form.add_error("file", str(refused))
@@ -110,7 +110,9 @@ def feed_file_stop(request: HttpRequest, feed_file_id: uuid.UUID) -> HttpRespons
         messages.info(request, "This file has already finished; there is nothing to stop.")
         return redirect("feeds:file", feed_file_id=feed_file.pk)
     if request.method == "POST":
-        feed_file_fail(feed_file_id=feed_file.pk, reason="Stopped by a feed operator", actor=user, request=request)
+        feed_file_fail(
+            feed_file_id=feed_file.pk, reason="Stopped by a feed operator", by=Actor.from_request(request, user=user)
+        )
         messages.success(request, "The file was stopped. Rows already ingested stay; the rest will not be ingested.")
         return redirect("feeds:file", feed_file_id=feed_file.pk)
     return render(request, "feeds/file_stop.html", {"feed_file": feed_file})
@@ -162,10 +164,10 @@ def review_decide(request: HttpRequest, match_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["decision"] == "confirm":
-                feed_match_confirm(match=match, actor=user, request=request)
+                feed_match_confirm(match=match, by=Actor.from_request(request, user=user))
                 messages.success(request, f"Confirmed: the record of child {match.child.register_id} was updated.")
             else:
-                feed_match_reject(match=match, actor=user, request=request)
+                feed_match_reject(match=match, by=Actor.from_request(request, user=user))
                 messages.success(request, "Rejected: nothing was changed on the child's record.")
         except ValidationError as error:
             form.add_error(None, " ".join(error.messages))

@@ -8,11 +8,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
-from audit.actor import Actor
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.eligibility import child_eligibility
@@ -498,7 +497,10 @@ def child_transfer(
 ACTION_DEATH_RECORDED = AuditEvent.Action.CHILD_DEATH_RECORDED
 ACTION_DEATH_REVERSED = AuditEvent.Action.CHILD_DEATH_REVERSED
 ACTION_BIRTH_CONFIRMED = AuditEvent.Action.CHILD_BIRTH_CONFIRMED
-FEED_CHANNEL = "feed"
+# A death recorded or reversed is the feed's doing whoever confirmed the match (a register
+# manager's confirmation is audited separately, as theirs, on the web): its event records
+# the feed as the way in, with the actor context's user and request.
+FEED_CHANNEL = Channel.FEED
 
 
 def _locked(child: Child) -> Child:
@@ -506,7 +508,7 @@ def _locked(child: Child) -> Child:
 
 
 def child_death_record(
-    *, child: Child, date_of_death: datetime.date, actor: User | None, source: dict[str, Any], notify: bool = True
+    *, child: Child, date_of_death: datetime.date, by: Actor[User], source: dict[str, Any], notify: bool = True
 ) -> Child:
     """Mark the child deceased on `date_of_death` (the removal clock runs from it), tell the
     practitioners involved and the authority's register managers. `source` says which
@@ -520,7 +522,7 @@ def child_death_record(
         child.date_of_death = date_of_death
         audit_event_record(
             action=ACTION_DEATH_RECORDED,
-            actor=actor,
+            actor=by,
             register_ids=[child.register_id],
             local_authority_code=child.responsible_local_authority.gss_code,
             details={**source, "had_date_of_death": previous is not None},
@@ -537,7 +539,7 @@ def child_death_record(
 
 
 def child_death_reverse(
-    *, child: Child, restore_to: datetime.date | None, actor: User | None, source: dict[str, Any], notify: bool = True
+    *, child: Child, restore_to: datetime.date | None, by: Actor[User], source: dict[str, Any], notify: bool = True
 ) -> Child:
     """Undo a recorded death (its registration was cancelled or corrected): the date of
     death becomes `restore_to`, normally none; another registration of the same death may
@@ -550,7 +552,7 @@ def child_death_reverse(
         child.date_of_death = restore_to
         audit_event_record(
             action=ACTION_DEATH_REVERSED,
-            actor=actor,
+            actor=by,
             register_ids=[child.register_id],
             local_authority_code=child.responsible_local_authority.gss_code,
             details={**source, "still_has_date_of_death": restore_to is not None},
@@ -610,9 +612,8 @@ def child_birth_confirm(
     family_name: str,
     sex: str,
     nhs_number: str,
-    actor: User,
+    by: Actor[User],
     source: dict[str, Any],
-    request: HttpRequest | None = None,
 ) -> Child:
     """A register manager confirmed that a registered birth is the baby of an unborn child
     protection plan: the record takes the baby's date of birth, names, sex and NHS number;
@@ -650,11 +651,9 @@ def child_birth_confirm(
         )
         audit_event_record(
             action=ACTION_BIRTH_CONFIRMED,
-            actor=actor,
-            request=request,
+            actor=by,
             register_ids=[child.register_id],
             local_authority_code=child.responsible_local_authority.gss_code,
             details=source,
-            channel="web",
         )
     return child

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import LocalAuthority, User
+from audit.actor import Actor
 from audit.models import AuditEvent, LookupReason
 from registry.dashboard import figures
 from registry.dashboard.charts import BarChart, bar_chart
@@ -302,7 +303,7 @@ def involvement_confirm_view(request: HttpRequest, involvement_id: int) -> HttpR
     involvement = involvement_confirmable(user=user, involvement_id=involvement_id)
     if involvement is None:
         raise Http404("No involvement you can confirm")
-    involvement_confirm(actor=user, involvement=involvement, request=request)
+    involvement_confirm(by=Actor.from_request(request, user=user), involvement=involvement)
     messages.success(request, "Recorded: still working with this child.")
     return _back(request, reverse("dashboard:authority"))
 
@@ -314,6 +315,6 @@ def duplicate_dismiss_view(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = duplicate_pair_for(user=user, pair_id=pair_id)
     if pair is None:
         raise Http404("No possible duplicate you can resolve")
-    duplicate_pair_dismiss(actor=user, pair=pair, request=request)
+    duplicate_pair_dismiss(by=Actor.from_request(request, user=user), pair=pair)
     messages.success(request, "Recorded: these are two different children.")
     return redirect("dashboard:duplicates", gss_code=pair.local_authority.gss_code)

@@ -39,7 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
-from audit.actor import Actor
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.selectors import child_authority_codes
@@ -279,10 +279,12 @@ def _pg_lookup_values(
 
 
 class ChildImporter:
-    """Imports one file. Use `run(rows)` with the file's rows as dictionaries."""
+    """Imports one file. Use `run(rows)` with the file's rows as dictionaries. `by` is the
+    actor context every batch's audit event records: the register's own work
+    (`Actor.system()`), for the user who ran the command or uploaded the file if any."""
 
-    def __init__(self, *, actor: User | None, source_name: str, batch_size: int | None = None) -> None:
-        self.actor = actor
+    def __init__(self, *, by: Actor[User], source_name: str, batch_size: int | None = None) -> None:
+        self.by = by
         self.source_name = source_name
         self.batch_size = batch_size or settings.IMPORT_BATCH_SIZE
         self.today = timezone.localdate()
@@ -487,7 +489,7 @@ class ChildImporter:
         written = sorted({child.register_id for _, child in row_children})
         audit_event_record(
             action=AuditEvent.Action.CHILDREN_IMPORTED,
-            actor=self.actor,
+            actor=self.by,
             register_ids=written,
             child_authority_codes=child_authority_codes(register_ids=written),
             details={
@@ -501,12 +503,12 @@ class ChildImporter:
         )
 
 
-def import_children_file(*, path: Path, actor: User | None, batch_size: int | None = None) -> ImportResult:
+def import_children_file(*, path: Path, by: Actor[User], batch_size: int | None = None) -> ImportResult:
     """Import a CSV file from disk. Raises ValueError if the header row is not the import
     format; every other problem rejects only the rows it affects."""
     with path.open("rb") as stream:
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
-    importer = ChildImporter(actor=actor, source_name=f"{path.name} sha256:{digest}", batch_size=batch_size)
+    importer = ChildImporter(by=by, source_name=f"{path.name} sha256:{digest}", batch_size=batch_size)
     with path.open("rb") as stream:
         return importer.run(csv_rows(stream))
 
@@ -578,9 +580,9 @@ def _upload_record(*, upload: BulkUpload, by: Actor[User], size: int) -> None:
 class _UploadImporter(ChildImporter):
     """The import command's importer, held to one authority and reporting progress."""
 
-    def __init__(self, *, upload: BulkUpload, worker: str) -> None:
+    def __init__(self, *, upload: BulkUpload, worker: str, by: Actor[User]) -> None:
         super().__init__(
-            actor=upload.uploaded_by,
+            by=by,
             source_name=f"bulk upload {upload.pk} sha256:{upload.sha256}",
             batch_size=settings.BULK_UPLOAD_BATCH_SIZE,
         )
@@ -665,7 +667,7 @@ _RESULT_FIELDS = (
 )
 
 
-def _finish(upload: BulkUpload, *, worker: str, failure: str = "") -> None:
+def _finish(upload: BulkUpload, *, worker: str, by: Actor[User], failure: str = "") -> None:
     """Record the outcome (done, or failed with `failure`) if `worker` still holds the
     upload, with its audit event in the same transaction."""
     results = {name: getattr(upload, name) for name in _RESULT_FIELDS}
@@ -677,7 +679,7 @@ def _finish(upload: BulkUpload, *, worker: str, failure: str = "") -> None:
         upload.refresh_from_db(fields=["state", "failure", "finished_at", "heartbeat_at", "heartbeat_by"])
         audit_event_record(
             action=AuditEvent.Action.CHILDREN_IMPORTED,
-            actor=upload.uploaded_by,
+            actor=by,
             local_authority_code=upload.local_authority.gss_code,
             details={
                 "bulk_upload": str(upload.pk),
@@ -706,17 +708,22 @@ def bulk_upload_process(*, upload_id: UUID | str, worker: str = "") -> BulkUploa
     upload = _claim(upload_id, worker=worker)
     if upload is None:
         return None
+    # The worker's import is the register's own work, on behalf of the manager who uploaded.
+    by: Actor[User] = Actor.system(channel=Channel.SYSTEM, user=upload.uploaded_by)
     if upload.deliveries > settings.BULK_UPLOAD_MAX_DELIVERIES:
         _finish(
-            upload, worker=worker, failure=f"Started {upload.deliveries - 1} times without finishing: upload it again"
+            upload,
+            worker=worker,
+            by=by,
+            failure=f"Started {upload.deliveries - 1} times without finishing: upload it again",
         )
         return upload
     if not upload.file:
-        _finish(upload, worker=worker, failure="The uploaded file is no longer available: upload it again")
+        _finish(upload, worker=worker, by=by, failure="The uploaded file is no longer available: upload it again")
         return upload
     upload.rows_total = _count_rows(upload)
     file_job_heartbeat(BulkUpload.objects.filter(pk=upload.pk), worker=worker, rows_total=upload.rows_total)
-    importer = _UploadImporter(upload=upload, worker=worker)
+    importer = _UploadImporter(upload=upload, worker=worker, by=by)
     try:
         with upload.file.open("rb") as stream:
             result = importer.run(importer.own_rows(csv_rows(stream)))
@@ -724,13 +731,14 @@ def bulk_upload_process(*, upload_id: UUID | str, worker: str = "") -> BulkUploa
         logger.warning("bulk upload %s taken over by another worker; this one stops", upload.pk)
         return None
     except ValueError as error:  # the header is not the import format
-        _finish(upload, worker=worker, failure=str(error))
+        _finish(upload, worker=worker, by=by, failure=str(error))
         return upload
     except Exception:
         logger.exception("bulk upload %s failed", upload.pk)
         _finish(
             upload,
             worker=worker,
+            by=by,
             failure="The file could not be processed because of a problem in the service. Upload it again",
         )
         return upload
@@ -741,7 +749,7 @@ def bulk_upload_process(*, upload_id: UUID | str, worker: str = "") -> BulkUploa
     upload.rows_unchanged = result.children_unchanged
     upload.rows_rejected = result.rows_rejected
     upload.report = [_report_entry(rejection) for rejection in result.rejections]
-    _finish(upload, worker=worker)
+    _finish(upload, worker=worker, by=by)
     return upload
 
 

@@ -5,6 +5,7 @@ import gzip
 import io
 from typing import Any
 
+from audit.actor import Actor, Channel
 from feeds.ingestion import feed_file_ingest_run
 from feeds.models import FeedFile
 from feeds.parsing import BIRTH_COLUMNS, DEATH_COLUMNS
@@ -88,7 +89,7 @@ def receive(content: bytes, *, name: str = "deaths.csv", actor: Any = None, enqu
         size=len(content),
         original_name=name,
         source=FeedFile.Source.COMMAND,
-        actor=actor,
+        by=Actor.system(channel=Channel.WEB if actor else Channel.FEED, user=actor),
         enqueue=enqueue,
     )
 

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from audit.actor import Actor, Channel
 from feeds import ingestion
 from feeds.ingestion import feed_file_ingest_run
 from feeds.models import FeedFile
@@ -68,9 +69,14 @@ def test_a_feed_file_whose_worker_went_silent_is_taken_over_from_its_cursor(feed
 
 def test_a_feed_file_fails_with_its_reason_once(feed_file):
     _claim(feed_file, "delivery-a")
-    failed = feed_file_fail(feed_file_id=feed_file.pk, reason="The file cannot be read " + "x" * 400)
+    failed = feed_file_fail(
+        feed_file_id=feed_file.pk, reason="The file cannot be read " + "x" * 400, by=Actor.system(channel=Channel.FEED)
+    )
     assert failed.state == FeedFile.State.FAILED
     assert failed.failure.startswith("The file cannot be read") and len(failed.failure) == 300
     assert (failed.heartbeat_at, failed.heartbeat_by) == (None, "")
-    assert feed_file_fail(feed_file_id=feed_file.pk, reason="again").failure == failed.failure
+    assert (
+        feed_file_fail(feed_file_id=feed_file.pk, reason="again", by=Actor.system(channel=Channel.FEED)).failure
+        == failed.failure
+    )
     assert _claim(feed_file, "delivery-b") == 0  # a failed file is never claimed again

@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 
 from accounts.roles import Role
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from feeds import ingestion
 from feeds.ingestion import _chunk_commit, _Context, feed_file_ingest_run
@@ -155,7 +156,12 @@ def test_a_worker_dying_mid_file_loses_nothing_and_applies_nothing_twice(setting
 def test_a_second_worker_with_a_stale_cursor_commits_nothing(child):
     receipt = receive(mixed_file(child))
     FeedFile.objects.filter(pk=receipt.feed_file.pk).update(state="running", rows_total=6, lines_committed=3)
-    context = _Context(event_type="death", today=datetime.date(2026, 11, 23), born_after=datetime.date(2007, 11, 23))
+    context = _Context(
+        event_type="death",
+        today=datetime.date(2026, 11, 23),
+        born_after=datetime.date(2007, 11, 23),
+        by=Actor.system(channel=Channel.FEED),
+    )
     chunk = [(2, death_row(entry_number=1, nhs_number=child.nhs_number).encode())]
     assert _chunk_commit(feed_file_id=receipt.feed_file.pk, cursor=0, chunk=chunk, context=context) is False
     child.refresh_from_db()

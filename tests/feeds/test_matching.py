@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.roles import Role
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from feeds.models import FeedMatch, Registration
 from feeds.services import feed_match_confirm, feed_match_reject
@@ -156,19 +157,19 @@ def test_a_cancellation_withdraws_a_match_waiting_for_review(amelia):
 
 def test_a_manager_confirms_a_death_from_the_queue(amelia, manager):
     ingest(deaths_file(death_row(postcode="")))
-    match = feed_match_confirm(match=FeedMatch.objects.get(), actor=manager)
+    match = feed_match_confirm(match=FeedMatch.objects.get(), by=Actor(user=manager, channel=Channel.WEB))
     amelia.refresh_from_db()
     assert amelia.date_of_death == datetime.date(2026, 11, 1)
     assert (match.state, match.decided_by) == ("confirmed", manager)
     assert AuditEvent.objects.filter(action="feed_review_confirmed", actor=manager).exists()
     assert AuditEvent.objects.filter(action="child_death_recorded", actor=manager).exists()
     with pytest.raises(ValidationError):
-        feed_match_reject(match=match, actor=manager)
+        feed_match_reject(match=match, by=Actor(user=manager, channel=Channel.WEB))
 
 
 def test_a_rejected_match_changes_nothing(amelia, manager):
     ingest(deaths_file(death_row(postcode="")))
-    feed_match_reject(match=FeedMatch.objects.get(), actor=manager)
+    feed_match_reject(match=FeedMatch.objects.get(), by=Actor(user=manager, channel=Channel.WEB))
     amelia.refresh_from_db()
     assert amelia.date_of_death is None
     assert Registration.objects.get().outcome == "unmatched"
@@ -210,7 +211,7 @@ def test_a_birth_matching_an_unborn_plan_is_proposed_and_confirmed_into_the_reco
     assert unborn.date_of_birth is None  # never applied without a person
     match = FeedMatch.objects.get()
     assert (match.method, match.state) == ("unborn_plan", "pending")
-    feed_match_confirm(match=match, actor=manager)
+    feed_match_confirm(match=match, by=Actor(user=manager, channel=Channel.WEB))
     unborn.refresh_from_db()
     assert (unborn.date_of_birth, unborn.given_names, unborn.family_name) == (
         datetime.date(2026, 11, 2),
@@ -249,7 +250,7 @@ def test_a_birth_cannot_be_confirmed_with_an_nhs_number_already_on_the_register(
     ChildFactory(nhs_number=nhs_number_for(42))
     ingest(births_file(birth_row(nhs_number=nhs_number_for(42))), name="births.csv")
     with pytest.raises(ValidationError, match="already has this NHS number"):
-        feed_match_confirm(match=FeedMatch.objects.get(), actor=manager)
+        feed_match_confirm(match=FeedMatch.objects.get(), by=Actor(user=manager, channel=Channel.WEB))
     unborn.refresh_from_db()
     assert unborn.date_of_birth is None
     assert FeedMatch.objects.get().state == "pending"

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.roles import Role
+from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from registry.dashboard import figures
 from registry.dashboard.refresh import (
@@ -192,7 +193,7 @@ def test_a_confirmed_involvement_is_no_longer_stale(register):
     involvement = register.cpp_child.involvements.get()
     make_stale(involvement)
     involvement.refresh_from_db()
-    involvement_confirm(actor=register.practitioner, involvement=involvement, request=None)
+    involvement_confirm(by=Actor(user=register.practitioner, channel=Channel.WEB), involvement=involvement)
     refresh()
     assert authority_figures(local_authority=register.westminster).count(figures.STALE_INVOLVEMENTS) == 0
     assert AuditEvent.objects.filter(action=AuditEvent.Action.INVOLVEMENT_CONFIRMED).count() == 1
@@ -242,7 +243,7 @@ def test_a_dismissed_pair_is_not_counted_or_raised_again(register):
         family_name="Quarrendon", date_of_birth=datetime.date(2015, 4, 2),
     )  # fmt: skip
     refresh()
-    duplicate_pair_dismiss(actor=register.manager, pair=DuplicatePair.objects.get(), request=None)
+    duplicate_pair_dismiss(by=Actor(user=register.manager, channel=Channel.WEB), pair=DuplicatePair.objects.get())
     register.cpp_child.save()  # a later change to one of them
     refresh()
     assert authority_figures(local_authority=register.westminster).count(figures.DUPLICATE_PAIRS) == 0

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from audit.actor import Actor, Channel
 from feeds.ingestion import feed_file_ingest_run
 from feeds.models import FeedFile
 from feeds.services import FeedRefused, feed_file_receive
@@ -30,11 +31,14 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=actor).first() if actor else None
         if actor and user is None:
             raise CommandError(f"No user with the email {actor}")
+        # A file sent for a named operator is recorded as theirs, on the channel their
+        # upload would record ("web"); one sent for nobody is the feed's own.
+        by: Actor[User] = Actor.system(channel=Channel.WEB if user else Channel.FEED, user=user)
         try:
             with path.open("rb") as stream:
                 receipt = feed_file_receive(
                     stream=stream, size=path.stat().st_size, original_name=path.name,
-                    source=FeedFile.Source.COMMAND, actor=user, enqueue=queue,
+                    source=FeedFile.Source.COMMAND, by=by, enqueue=queue,
                 )  # fmt: skip
         except FeedRefused as refused:
             raise CommandError(f"Refused: {refused}") from refused

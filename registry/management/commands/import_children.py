@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from accounts.models import User
+from audit.actor import Actor, Channel
 from registry.intake.importing import rejection_report
 from registry.intake.services import import_children_file
 
@@ -37,7 +38,10 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"No user with the email {options['actor']}")
         try:
-            result = import_children_file(path=path, actor=actor, batch_size=options["batch_size"])
+            # The register's own work (channel "system"), recorded against the named user if any.
+            result = import_children_file(
+                path=path, by=Actor.system(channel=Channel.SYSTEM, user=actor), batch_size=options["batch_size"]
+            )
         except ValueError as error:
             raise CommandError(str(error)) from None
         if result.children_created or result.statuses_written:
