@@ -215,4 +215,4 @@ class SystemTokenAdmin(admin.ModelAdmin[AuthToken]):
         for token in tokens:
             keys_by_account.setdefault(token.user.pk, (token.user, []))[1].append(token.token_key)
         for account, keys in keys_by_account.values():
-            system_tokens_revoke(account=account, revoked_by=request.user, token_keys=keys, request=request)
+            system_tokens_revoke(by=Actor.from_request(request, user=request.user), account=account, token_keys=keys)

@@ -207,12 +207,12 @@ def _record(
     )
 
 
-def invitation_issue(
-    *, user: User, invited_by: User, request: HttpRequest | None = None, replaces: Invitation | None = None
-) -> Invitation:
+def invitation_issue(*, by: Actor[User], user: User, replaces: Invitation | None = None) -> Invitation:
     """Send `user` a new one-time link to set their password, valid for
     ACCOUNTS_INVITATION_HOURS. Earlier links stop working. The email leaves after commit.
     `replaces` names the pending invitation a resend replaces, for the audit event."""
+    invited_by = _admin(by)
+    request = by.request
     authority = _require_manages(admin=invited_by, user=user)
     if not user.is_active:
         raise ValidationError("Re-certify or reactivate this user before inviting them")
@@ -233,9 +233,8 @@ def invitation_issue(
         )
         _record(
             event=AuditEvent.Action.USER_INVITED,
-            actor=invited_by,
+            actor=by,
             subject=user,
-            request=request,
             authority=authority,
             details={"replaces_invitation": replaces.pk} if replaces is not None else None,
         )
@@ -245,13 +244,13 @@ def invitation_issue(
     return invitation
 
 
-def invitation_resend(*, invitation: Invitation, admin: User, request: HttpRequest | None = None) -> Invitation:
+def invitation_resend(*, by: Actor[User], invitation: Invitation) -> Invitation:
     """Send a new link in place of a pending invitation (expired or not): the old link stops
     working at once, and the new one is valid for ACCOUNTS_INVITATION_HOURS from now.
     Audited as `user_invited`, naming the invitation it replaces."""
     if invitation.accepted_at is not None or invitation.withdrawn_at is not None:
         raise ValidationError("This invitation has already been used or replaced")
-    return invitation_issue(user=invitation.user, invited_by=admin, request=request, replaces=invitation)
+    return invitation_issue(by=by, user=invitation.user, replaces=invitation)
 
 
 def _absolute_url(request: HttpRequest | None, path: str) -> str:
@@ -283,7 +282,7 @@ def _invitation_email_deliver(*, user: User, link: str, invited_by: User, hours:
 
 def user_invite(
     *,
-    invited_by: User,
+    by: Actor[User],
     email: str,
     full_name: str,
     organisation: Organisation,
@@ -291,12 +290,12 @@ def user_invite(
     job_title: str = "",
     phone: str = "",
     training_completed_on: datetime.date | None = None,
-    request: HttpRequest | None = None,
 ) -> User:
     """Create a user in one of the admin's authorities, with no password, and send them an
     invitation. Roles are limited to those a user admin may grant; the email address must
     be a work address (ACCOUNTS_WORK_EMAIL_DOMAINS). Training already completed is recorded
     and audited as if recorded from the user's page."""
+    invited_by = _admin(by)
     authority = organisation.local_authority
     if not user_may_act_on_authority(user=invited_by, role=Role.LA_USER_ADMIN, local_authority=authority):
         raise PermissionDenied("You do not manage users for this organisation's authority")
@@ -321,13 +320,11 @@ def user_invite(
             phone=phone,
             job_title=job_title,
             training_completed_on=training_completed_on,
-            created_by=invited_by,
+            created_by=by,
         )
         if training_completed_on is not None:
-            _training_recorded(
-                actor=invited_by, user=user, completed_on=training_completed_on, authority=authority, request=request
-            )
-        invitation_issue(user=user, invited_by=invited_by, request=request)
+            _training_recorded(actor=by, user=user, completed_on=training_completed_on, authority=authority)
+        invitation_issue(by=by, user=user)
     return user
 
 
@@ -352,10 +349,11 @@ def _training_recorded(
     )
 
 
-def invitation_accept(*, invitation: Invitation, password: str, request: HttpRequest | None = None) -> User:
+def invitation_accept(*, by: Actor[User], invitation: Invitation, password: str) -> User:
     """Use the invitation once: set the user's password. Refused if the link has expired,
     been used, or been replaced. Claimed with a conditional update so that two submissions
-    of the same link cannot both succeed."""
+    of the same link cannot both succeed. `by` is the request's context (nobody is signed
+    in yet: the event's actor is the invited user)."""
     user = invitation.user
     password_validation.validate_password(password, user)
     now = timezone.now()
@@ -369,7 +367,12 @@ def invitation_accept(*, invitation: Invitation, password: str, request: HttpReq
         if not user.is_active:
             raise ValidationError("This account has been deactivated")
         # A link sent to someone who had a password is a reset: their old sessions end.
-        _password_set(user=user, password=password, event=AuditEvent.Action.INVITATION_ACCEPTED, request=request)
+        _password_set(
+            user=user,
+            password=password,
+            event=AuditEvent.Action.INVITATION_ACCEPTED,
+            by=Actor(user=user, channel=by.channel, request=by.request),
+        )
     return user
 
 
@@ -616,13 +619,11 @@ def session_expired_record(*, by: Actor[User], reason: str) -> None:
 # clear to find the row), never the token itself.
 
 
-def system_token_issue(
-    *, account: User, issued_by: User | None, days: int | None = None, request: HttpRequest | None = None
-) -> tuple[str, datetime.datetime]:
+def system_token_issue(*, by: Actor[User], account: User, days: int | None = None) -> tuple[str, datetime.datetime]:
     """A new token for an active system account, and when it expires (after `days`, else
     CMS_TOKEN_DAYS). The token exists only in the return value: show it once. Earlier
     tokens keep working until they expire or are revoked, so a system can switch without a
-    gap. `issued_by` is None on the server's command line."""
+    gap. On the server's command line `by` is the system's context (no user)."""
     if not account.is_system_account or not account.is_active:
         raise ValidationError("Tokens are issued only to active case-management system accounts")
     with transaction.atomic():
@@ -632,18 +633,15 @@ def system_token_issue(
         assert instance.expiry is not None  # always given an expiry above
         _record(
             event=AuditEvent.Action.API_TOKEN_ISSUED,
-            actor=issued_by,
+            actor=by,
             subject=account,
-            request=request,
             authority=account.local_authority,
             details={"token_key": instance.token_key, "expires_at": instance.expiry.isoformat()},
         )
     return token, instance.expiry
 
 
-def system_tokens_revoke(
-    *, account: User, revoked_by: User | None, token_keys: list[str] | None = None, request: HttpRequest | None = None
-) -> int:
+def system_tokens_revoke(*, by: Actor[User], account: User, token_keys: list[str] | None = None) -> int:
     """Revoke the account's tokens with these keys, or all of them; audited as one event
     naming the keys revoked (none revoked, nothing audited). Returns how many."""
     with transaction.atomic():
@@ -656,9 +654,8 @@ def system_tokens_revoke(
         AuthToken.objects.filter(user=account, token_key__in=revoked).delete()
         _record(
             event=AuditEvent.Action.API_TOKEN_REVOKED,
-            actor=revoked_by,
+            actor=by,
             subject=account,
-            request=request,
             authority=account.local_authority,
             details={"token_keys": revoked},
         )

@@ -224,7 +224,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(
-                invitation=invitation, password=form.cleaned_data["new_password1"], request=request
+                by=Actor.from_request(request, user=None),
+                invitation=invitation,
+                password=form.cleaned_data["new_password1"],
             )
         except ValidationError:
             return render(request, "registration/invitation_unusable.html", status=410)
@@ -314,7 +316,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_invite(
-                invited_by=admin,
+                by=Actor.from_request(request, user=admin),
                 email=form.cleaned_data["email"],
                 full_name=form.cleaned_data["full_name"],
                 organisation=form.cleaned_data["organisation"],
@@ -322,7 +324,6 @@ def user_invite(request: HttpRequest) -> HttpResponse:
                 job_title=form.cleaned_data["job_title"],
                 phone=form.cleaned_data["phone"],
                 training_completed_on=form.cleaned_data["training_completed_on"],
-                request=request,
             )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
@@ -358,7 +359,7 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
     if invitation is None:
         raise Http404
     try:
-        services.invitation_resend(invitation=invitation, admin=admin, request=request)
+        services.invitation_resend(by=Actor.from_request(request, user=admin), invitation=invitation)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -511,7 +512,7 @@ def user_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse
     if request.method == "POST":
         try:
             if action == "reinvite":
-                services.invitation_issue(user=user, invited_by=admin, request=request)
+                services.invitation_issue(by=Actor.from_request(request, user=admin), user=user)
             else:
                 spec["service"](by=Actor.from_request(request, user=admin), user=user)
         except ValidationError as error:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Invitation
 from accounts.roles import Role
 from accounts.services import invitation_issue
+from audit.actor import Actor
 from audit.models import AuditEvent
 from tests.conftest import TEST_TODAY
 from tests.factories import UserFactory
@@ -27,7 +28,7 @@ def invite(westminster, django_capture_on_commit_callbacks):
     user.set_unusable_password()
     user.save()
     with django_capture_on_commit_callbacks(execute=True):
-        invitation_issue(user=user, invited_by=admin)
+        invitation_issue(by=Actor.system(user=admin), user=user)
     token = mail.outbox[-1].body.split("/invitation/")[1].split("/")[0]
     return user, token
 

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import invitation_issue, user_grant_role
+from audit.actor import Actor
 from audit.models import AuditEvent
 from tests.accounts.test_user_admin import USER_ROUTES
 from tests.factories import UserFactory
@@ -61,7 +62,7 @@ def test_user_admins_never_see_change_invite_or_grant_roles_to_a_system_account(
         assert response.status_code == 404, path
     assert client.post(f"/users/{account.pk}/reinvite/").status_code == 404
     with pytest.raises(PermissionDenied):
-        invitation_issue(user=account, invited_by=admin)
+        invitation_issue(by=Actor.system(user=admin), user=account)
     account.refresh_from_db()
     assert account.roles == [Role.REGISTER_MANAGER] and not account.has_usable_password()
 

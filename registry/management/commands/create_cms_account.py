@@ -7,6 +7,7 @@ from django.db import transaction
 from accounts.models import LocalAuthority, User
 from accounts.roles import Role
 from accounts.services import system_token_issue, user_create
+from audit.actor import Actor
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
                     password=None,
                     is_system_account=True,
                 )
-                token, expires = system_token_issue(account=account, issued_by=None)
+                token, expires = system_token_issue(by=Actor.system(), account=account)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         self.stdout.write(f"Created case-management account {account.email} for {authority.name}.")

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from accounts.services import system_token_issue
+from audit.actor import Actor
 
 
 class Command(BaseCommand):
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         if account is None:
             raise CommandError(f"No account with the email {options['email']}")
         try:
-            token, expires = system_token_issue(account=account, issued_by=None, days=options["days"])
+            token, expires = system_token_issue(by=Actor.system(), account=account, days=options["days"])
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         self.stdout.write(

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from accounts.services import system_tokens_revoke
+from audit.actor import Actor
 
 
 class Command(BaseCommand):
@@ -16,5 +17,5 @@ class Command(BaseCommand):
         account = User.objects.filter(email=options["email"].lower(), is_system_account=True).first()
         if account is None:
             raise CommandError(f"No case-management system account with the email {options['email']}")
-        revoked = system_tokens_revoke(account=account, revoked_by=None)
+        revoked = system_tokens_revoke(by=Actor.system(), account=account)
         self.stdout.write(f"Revoked {revoked} token{'s' if revoked != 1 else ''} of {account.email}.")
