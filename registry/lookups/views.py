@@ -3,6 +3,7 @@ their notifications. Views parse input and call registry.lookups.services / serv
 what is decided there and in registry.children.selectors."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -38,6 +39,7 @@ from registry.lookups.services import (
     unborn_search_perform,
 )
 from registry.lookups.throttling import search_throttle_wait
+from registry.matching.selectors import SearchOutcome
 from registry.models import Child, Involvement, Notification
 
 logger = logging.getLogger(__name__)
@@ -67,44 +69,13 @@ def _reason(form: LookupReasonForm) -> LookupReasonGiven:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def search(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    refusal = lookup_refusal(user=user)
-    if refusal:
-        return render(request, "registry/search_refused.html", {"refusal": refusal}, status=403)
-    if request.method == "GET":
-        # "Change search" (?change) starts from the last search's values and reason.
-        initial = (
-            search_form_values(actor=user, kept=request.session.get(LAST_SEARCH_SESSION_KEY))
-            if "change" in request.GET
-            else {}
-        )
-        return render(request, "registry/search.html", {"form": SearchForm(initial=initial)})
-    form = SearchForm(request.POST)
-    wait = search_throttle_wait(request=request)
-    if wait is not None:
-        return _throttled(request, user=user, form=form, wait=wait)
-    try:
-        if not form.is_valid():
-            errors = [str(error) for error_list in form.errors.values() for error in error_list]
-            search_invalid_record(
-                by=Actor.from_request(request, user=user),
-                submitted=form.submitted_criteria(),
-                reason=_reason(form),
-                errors=errors,
-            )
-            return render(request, "registry/search.html", {"form": form})
-        try:
-            outcome, event = search_perform(
-                by=Actor.from_request(request, user=user), criteria=form.criteria(), reason=_reason(form)
-            )
-        except LookupRefused as refused:
-            form.add_error(None, str(refused))
-            return render(request, "registry/search.html", {"form": form})
-    except DatabaseError:
-        return _unavailable(request)
-    # Post/redirect/get: Back from a record returns to a page, not to a form resubmission.
-    request.session[LAST_SEARCH_SESSION_KEY] = search_results_keep(event=event, outcome=outcome)
-    return redirect("registry:search-results")
+    return _search_page(
+        request,
+        form_class=SearchForm,
+        template="registry/search.html",
+        kept_values=search_form_values,
+        perform=search_perform,
+    )
 
 
 @never_cache
@@ -112,40 +83,56 @@ def search(request: HttpRequest) -> HttpResponse:
 def search_unborn(request: HttpRequest) -> HttpResponse:
     """Search for an unborn child on a pre-birth plan by the mother's details: the same
     reason, audit, throttle and results page as a search for a child."""
+    return _search_page(
+        request,
+        form_class=UnbornSearchForm,
+        template="registry/search_unborn.html",
+        kept_values=unborn_search_form_values,
+        perform=unborn_search_perform,
+    )
+
+
+def _search_page(
+    request: HttpRequest,
+    *,
+    form_class: type[SearchForm] | type[UnbornSearchForm],
+    template: str,
+    kept_values: Callable[..., dict[str, Any]],
+    perform: Callable[..., tuple[SearchOutcome, AuditEvent]],
+) -> HttpResponse:
+    """One search page (a child's details, or an unborn child's mother's): refused users,
+    "Change search", the throttle, an invalid form and a refused search all audited as the
+    lookup services say, then post/redirect/get to the results page."""
     user = _user(request)
     refusal = lookup_refusal(user=user)
     if refusal:
         return render(request, "registry/search_refused.html", {"refusal": refusal}, status=403)
     if request.method == "GET":
+        # "Change search" (?change) starts from the last search's values and reason.
         initial = (
-            unborn_search_form_values(actor=user, kept=request.session.get(LAST_SEARCH_SESSION_KEY))
+            kept_values(actor=user, kept=request.session.get(LAST_SEARCH_SESSION_KEY))
             if "change" in request.GET
             else {}
         )
-        return render(request, "registry/search_unborn.html", {"form": UnbornSearchForm(initial=initial)})
-    form = UnbornSearchForm(request.POST)
+        return render(request, template, {"form": form_class(initial=initial)})
+    form = form_class(request.POST)
     wait = search_throttle_wait(request=request)
     if wait is not None:
         return _throttled(request, user=user, form=form, wait=wait)
+    by = Actor.from_request(request, user=user)
     try:
         if not form.is_valid():
             errors = [str(error) for error_list in form.errors.values() for error in error_list]
-            search_invalid_record(
-                by=Actor.from_request(request, user=user),
-                submitted=form.submitted_criteria(),
-                reason=_reason(form),
-                errors=errors,
-            )
-            return render(request, "registry/search_unborn.html", {"form": form})
+            search_invalid_record(by=by, submitted=form.submitted_criteria(), reason=_reason(form), errors=errors)
+            return render(request, template, {"form": form})
         try:
-            outcome, event = unborn_search_perform(
-                by=Actor.from_request(request, user=user), criteria=form.criteria(), reason=_reason(form)
-            )
+            outcome, event = perform(by=by, criteria=form.criteria(), reason=_reason(form))
         except LookupRefused as refused:
             form.add_error(None, str(refused))
-            return render(request, "registry/search_unborn.html", {"form": form})
+            return render(request, template, {"form": form})
     except DatabaseError:
         return _unavailable(request)
+    # Post/redirect/get: Back from a record returns to a page, not to a form resubmission.
     request.session[LAST_SEARCH_SESSION_KEY] = search_results_keep(event=event, outcome=outcome)
     return redirect("registry:search-results")
 
