@@ -492,6 +492,8 @@ class _Applier:
                     message=f"The birth registration confirmed into child {match.child.register_id}'s record "
                     f"has been {'cancelled' if cancelled else 'corrected'} by the GRO. Check the record.",
                 )
+                # The chunk's audit event names the child whose confirmed birth changed.
+                self.outcome.register_ids.add(match.child.register_id)
                 continue
             match.save(update_fields=["state", "updated_at"])
 

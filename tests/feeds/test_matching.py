@@ -227,6 +227,21 @@ def test_a_birth_matching_an_unborn_plan_is_proposed_and_confirmed_into_the_reco
     assert AuditEvent.objects.filter(action="child_birth_confirmed", register_ids=[unborn.register_id]).exists()
 
 
+def test_a_confirmed_birth_cancelled_later_tells_the_managers_and_is_audited_naming_the_child(unborn, manager):
+    # Issue 16 item 7: a birth cancelled after confirmation left no audit event naming the child.
+    number = nhs_number_for(42)
+    ingest(births_file(birth_row(nhs_number=number, mother_postcode="E1 6AN")), name="births.csv")
+    feed_match_confirm(match=FeedMatch.objects.get(), by=Actor(user=manager, channel=Channel.WEB))
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    ingest(
+        births_file(birth_row(nhs_number=number, mother_postcode="E1 6AN", record_status="cancelled")),
+        name="births-cancelled.csv",
+    )
+    assert Notification.objects.filter(recipient=manager, message__contains="has been cancelled").exists()
+    matched = AuditEvent.objects.filter(action="feed_records_matched", id__gt=before)
+    assert [event.register_ids for event in matched] == [[unborn.register_id]]
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
