@@ -189,6 +189,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=60)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--worker-nice", type=int, default=0, help="run the Celery worker at this niceness (0: as the others)"
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
@@ -221,8 +224,9 @@ def main() -> int:
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
     worker = subprocess.Popen(
-        [str(PYTHON), "-m", "celery", "-A", "signposting", "worker", "--pool=solo", "--loglevel=WARNING",
-         f"--hostname=ingest-bench-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+        ["nice", "-n", str(args.worker_nice), str(PYTHON), "-m", "celery", "-A", "signposting", "worker",
+         "--pool=solo", "--loglevel=WARNING", f"--hostname=ingest-bench-{os.getpid()}@%h", "--without-gossip",
+         "--without-mingle"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", args.database, "-At", "-v", f"sha={sha256}"]
