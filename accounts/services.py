@@ -15,6 +15,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -76,13 +77,12 @@ def role_permissions_sync(**kwargs: Any) -> None:
     """Give the system administrator role's group its Django admin permissions (after
     every migrate: a post_migrate receiver, as the permissions themselves are made then).
     Idempotent; permissions not yet created are skipped until a later migrate."""
-    wanted = [name.split(".", 1) for name in SYSTEM_ADMINISTRATOR_ADMIN_PERMISSIONS]
-    permissions = [
-        permission
-        for app_label, codename in wanted
-        for permission in Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    ]
-    role_group(Role.SYSTEM_ADMINISTRATOR).permissions.add(*permissions)
+    wanted = Q()
+    for name in SYSTEM_ADMINISTRATOR_ADMIN_PERMISSIONS:
+        app_label, codename = name.split(".", 1)
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    # One query, however many apps' post_migrate call this.
+    role_group(Role.SYSTEM_ADMINISTRATOR).permissions.add(*Permission.objects.filter(wanted))
 
 
 def user_grant_role(
