@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
 from feeds.dashboard import feed_figures_refresh
-from tests.browser.accessibility import assert_accessible
+from tests.browser.accessibility import assert_accessible, assert_reflows_at_320px
 from tests.browser.session import sign_in_as
 from tests.factories import LocalAuthorityFactory, UserFactory
 from tests.registry.dashboard_data import known_register, lookups, make_stale, refresh
@@ -97,4 +97,40 @@ def test_a_system_administrator_compares_authorities_with_small_counts_withheld(
     assert "[c]" in Path(download.value.path()).read_text(encoding="utf-8")
     table.get_by_role("link", name="Birmingham City Council").click()
     expect(page.get_by_role("heading", name="Birmingham City Council", level=1)).to_be_visible()
+    assert_accessible(page)
+
+
+def test_every_dashboard_page_reflows_at_320_px(live_server, page: Page, register):
+    """WCAG 2.2 1.4.10: at 320 px wide no dashboard page scrolls sideways; the national table,
+    a data table that needs both dimensions, scrolls inside its own focusable region only."""
+    feed_match(register.cpp_child, state="applied")
+    feed_figures_refresh()
+    code = "E09000033"
+    sign_in_as(page, live_server.url, register.manager)
+    page.set_viewport_size({"width": 320, "height": 900})
+    for path in (
+        "/dashboard/",
+        f"/dashboard/{code}/children/all/",
+        f"/dashboard/{code}/children/no-lead/",
+        f"/dashboard/{code}/joiners/",
+        f"/dashboard/{code}/match-notifications/",
+        f"/dashboard/{code}/removals-due/",
+        f"/dashboard/{code}/stale-involvements/",
+        f"/dashboard/{code}/duplicates/",
+        f"/feeds/dashboard/{code}/applied/",
+    ):
+        page.goto(live_server.url + path)
+        expect(page.locator("h1")).to_be_visible()
+        assert_reflows_at_320px(page)
+        assert_accessible(page)
+    # Stacked, each value still says what it is.
+    page.goto(f"{live_server.url}/dashboard/{code}/stale-involvements/")
+    confirmed = page.locator("#stale td").nth(2)
+    assert confirmed.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Last confirmed"'
+
+    page.context.clear_cookies()
+    sign_in_as(page, live_server.url, UserFactory(roles=[Role.SYSTEM_ADMINISTRATOR], full_name="Sam Sysadmin"))
+    page.set_viewport_size({"width": 320, "height": 900})
+    page.goto(f"{live_server.url}/dashboard/national/")
+    assert_reflows_at_320px(page)
     assert_accessible(page)
