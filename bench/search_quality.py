@@ -49,8 +49,13 @@ import sys
 import time
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from registry.matching.keys import NameKeys
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -544,37 +549,161 @@ class QueryMaker:
 # --- The database ------------------------------------------------------------------------------
 
 
-def database_prepare(*, url: str | None, children: int, seed: int, reuse: bool) -> str:
-    """The DATABASE_URL to use, dropped and created afresh unless reuse applies."""
+def database_prepare(*, url: str | None, children: int, fresh: bool) -> str:
+    """The DATABASE_URL to use: an SQLite file under var/, or the PostgreSQL database named
+    in --database-url, dropped and created again if `fresh`, created if missing."""
     if url is None:
         path = ROOT / "var" / f"search-quality-{children}.sqlite3"
         path.parent.mkdir(exist_ok=True)
-        if not reuse:
+        if fresh:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    if not reuse:
-        import psycopg
+    import psycopg
 
-        base, _, name = url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if fresh and exists:
+            connection.execute(f'DROP DATABASE "{name}"')
+        if fresh or not exists:
             connection.execute(f'CREATE DATABASE "{name}"')
     return url
 
 
-def register_build(people: list[Person], *, marker: str) -> None:
+# The synthetic register's local authority is named after what was built, so that a later
+# run with --reuse knows it (and on which day it was built: the population depends on it).
+REGISTER_MARKER = "Search bench register: seed {seed}, {children} children, built "
+# Each FEBRL corpus's originals are registered under their own authority, and only one
+# corpus at a time is on the register (the others are removed), so that every corpus is
+# measured among the same synthetic children and nothing else.
+FEBRL_AUTHORITIES = {"febrl1": "E09000001", "febrl2": "E09000002", "febrl3": "E09000003"}
+FEBRL_MARKER = "Search bench FEBRL: "
+
+
+def register_built_on(*, seed: int, children: int) -> datetime.date | None:
+    """The day the synthetic register of this seed and size was built, if it was built whole."""
     from accounts.models import LocalAuthority
-    from registry.matching.keys import name_keys
+    from registry.models import Child
+
+    prefix = REGISTER_MARKER.format(seed=seed, children=children)
+    try:
+        authority = LocalAuthority.objects.filter(name__startswith=prefix).first()
+    except Exception:  # a database with no tables yet
+        return None
+    if authority is None or Child.objects.filter(responsible_local_authority=authority).count() != children:
+        return None
+    return datetime.date.fromisoformat(authority.name.removeprefix(prefix))
+
+
+def _keys_cached(people: list[Person]) -> "Iterator[tuple[Person, NameKeys]]":
+    """Every person with their name keys. name_keys per person costs ~25 s at a million;
+    the given-name and family-name halves are computed once per distinct name instead."""
+    from registry.matching.keys import NameKeys, name_initials, name_keys
+
+    given_keys: dict[str, NameKeys] = {}
+    family_keys: dict[str, NameKeys] = {}
+    for index, person in enumerate(people):
+        given = given_keys.get(person.given)
+        if given is None:
+            given = given_keys[person.given] = name_keys(given_names=person.given, family_name="")
+        family = family_keys.get(person.family)
+        if family is None:
+            family = family_keys[person.family] = name_keys(given_names="", family_name=person.family)
+        keys = dataclasses.replace(
+            family,
+            given_names_normalised=given.given_names_normalised,
+            given_name_phonetic=given.given_name_phonetic,
+            name_initials=name_initials(
+                given_normalised=given.given_names_normalised, family_normalised=family.family_name_normalised
+            ),
+        )
+        # If the matcher's keys ever stop splitting into these halves, say so rather than
+        # load a register the matcher would search wrongly.
+        if index % 997 == 0 and keys != name_keys(given_names=person.given, family_name=person.family):
+            raise SystemExit("registry.matching.keys.name_keys changed: update _keys_cached in this bench")
+        yield person, keys
+
+
+def bench_register_id(ref: int) -> str:
+    """A register ID in the register's format, the same for the same child on every build:
+    (ref * an odd number) mod 2**60 is one-to-one, so no two children share one."""
+    from registry.identity import REGISTER_ID_ALPHABET
+
+    bits = (ref * 0x9E3779B97F4A7C1) % (1 << 60)
+    characters = "".join(REGISTER_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 60, 5))
+    return f"{characters[:4]}-{characters[4:8]}-{characters[8:]}"
+
+
+CHILD_COLUMNS = (
+    "id", "register_id", "nhs_number", "responsible_local_authority_id", "la_reference", "given_names",
+    "family_name", "date_of_birth", "sex", "address_line_1", "address_line_2", "town", "postcode", "is_shielded",
+    "shielding_reason", "date_of_death", "created_at", "updated_at", "version",
+)  # fmt: skip
+OTHER_NAME_COLUMNS = ("child_id", "kind", "given_names", "family_name")
+
+
+def register_copy(people: list[Person], *, authority_id: int) -> None:
+    """Load the synthetic register into PostgreSQL with COPY, the children's ids being
+    ref + 1, with the secondary indexes dropped during the load and built again after it
+    (a million rows: about a minute to copy and one to index, where bulk_create through
+    the ORM into the indexed table took over an hour on the loaded machine). Rows are
+    what the ORM would have written: the same keys (registry.matching.keys.name_keys), no
+    NHS number, no address but the postcode."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from registry.matching.keys import NameKeys, name_keys
+
+    # The key columns are NameKeys' fields, in its order, whatever keys the matcher stores.
+    key_columns = [key.name for key in dataclasses.fields(NameKeys)]
+    now = timezone.now()
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        cursor.execute(
+            """
+            SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+            WHERE indrelid IN ('registry_child'::regclass, 'registry_othername'::regclass) AND NOT indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)
+            """
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+        with cursor.cursor.copy(
+            f"COPY registry_child ({', '.join([*CHILD_COLUMNS, *key_columns])}) FROM STDIN"
+        ) as copy:
+            for person, keys in _keys_cached(people):
+                copy.write_row(
+                    (
+                        person.ref + 1, bench_register_id(person.ref), None, authority_id, f"BENCH-{person.ref:08d}",
+                        person.given, person.family, person.date_of_birth, person.sex, "", "", "", person.postcode,
+                        False, "", None, now, now, 1, *[getattr(keys, column) for column in key_columns],
+                    )
+                )  # fmt: skip
+        print(f"  {len(people):,} children copied in {time.perf_counter() - started:.0f} s", flush=True)
+        with cursor.cursor.copy(
+            f"COPY registry_othername ({', '.join([*OTHER_NAME_COLUMNS, *key_columns])}) FROM STDIN"
+        ) as copy:
+            for person in people:
+                for kind, given, family in person.other_names:
+                    keys = name_keys(given_names=given, family_name=family)
+                    keyed = [getattr(keys, column) for column in key_columns]
+                    copy.write_row((person.ref + 1, kind, given, family, *keyed))
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('registry_child', 'id'), (SELECT max(id) FROM registry_child))"
+        )
+    print(f"  indexed in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def register_create(people: list[Person], *, authority_id: int) -> None:
+    """Write people to the register through the ORM: every FEBRL corpus, and the synthetic
+    register on SQLite."""
     from registry.models import Child, OtherName
 
-    authority = LocalAuthority.objects.create(
-        gss_code="E09000033",
-        name=marker,
-        office_hours_phone="020 7000 0000",
-        out_of_hours_phone="020 7000 9999",
-        secure_email="bench@example.gov.uk",
-    )
     batch_size = 5000
     started = time.perf_counter()
     for start in range(0, len(people), batch_size):
@@ -582,18 +711,20 @@ def register_build(people: list[Person], *, marker: str) -> None:
         created = Child.objects.bulk_create(
             [
                 Child(
-                    responsible_local_authority=authority,
+                    responsible_local_authority_id=authority_id,
                     la_reference=f"BENCH-{person.ref:08d}",
                     given_names=person.given,
                     family_name=person.family,
                     date_of_birth=person.date_of_birth,
                     sex=person.sex,
                     postcode=person.postcode,
-                    **vars(name_keys(given_names=person.given, family_name=person.family)),
+                    **vars(keys),
                 )
-                for person in chunk
+                for person, keys in _keys_cached(chunk)
             ]
         )
+        from registry.matching.keys import name_keys
+
         OtherName.objects.bulk_create(
             [
                 OtherName(
@@ -611,14 +742,58 @@ def register_build(people: list[Person], *, marker: str) -> None:
             print(f"  {start + len(chunk):,} children in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def register_is_built(*, marker: str, children: int) -> bool:
+def bench_authority(*, gss_code: str, name: str) -> int:
+    from accounts.models import LocalAuthority
+
+    authority, _ = LocalAuthority.objects.update_or_create(
+        gss_code=gss_code,
+        defaults={
+            "name": name,
+            "office_hours_phone": "020 7000 0000",
+            "out_of_hours_phone": "020 7000 9999",
+            "secure_email": "bench@example.gov.uk",
+        },
+    )
+    return authority.pk
+
+
+def register_build(people: list[Person], *, seed: int, children: int, today: datetime.date) -> None:
+    """The synthetic register, into an empty (just migrated) database."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    # Named "unfinished" until every row and index is in: a build that was stopped is never reused.
+    authority_id = bench_authority(gss_code="E09000033", name="Search bench register: unfinished")
+    if connection.vendor == "postgresql":
+        register_copy(people, authority_id=authority_id)
+    else:
+        register_create(people, authority_id=authority_id)
+    bench_authority(gss_code="E09000033", name=REGISTER_MARKER.format(seed=seed, children=children) + today.isoformat())
+    print(f"Built the register in {time.perf_counter() - started:.0f} s ({connection.vendor}).", flush=True)
+
+
+def febrl_register(corpus: str, originals: list[Person]) -> bool:
+    """Only this corpus's FEBRL originals on the register besides the synthetic children
+    (another corpus's, left by an earlier run, are removed). True if anything changed."""
     from accounts.models import LocalAuthority
     from registry.models import Child
 
-    try:
-        return LocalAuthority.objects.filter(name=marker).exists() and Child.objects.count() == children
-    except Exception:
-        return False
+    changed = False
+    for other in LocalAuthority.objects.filter(name__startswith=FEBRL_MARKER).exclude(name=FEBRL_MARKER + corpus):
+        Child.objects.filter(responsible_local_authority=other).delete()
+        other.delete()
+        changed = True
+    if corpus == "synthetic":
+        return changed
+    authority_id = bench_authority(gss_code=FEBRL_AUTHORITIES[corpus], name=FEBRL_MARKER + corpus)
+    registered = set(
+        Child.objects.filter(responsible_local_authority_id=authority_id).values_list("la_reference", flat=True)
+    )
+    if registered == {f"BENCH-{person.ref:08d}" for person in originals}:
+        return changed
+    Child.objects.filter(responsible_local_authority_id=authority_id).delete()
+    register_create(originals, authority_id=authority_id)
+    return True
 
 
 # --- Measuring ---------------------------------------------------------------------------------
@@ -789,7 +964,10 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=5000, help="searches on the register, and as many off it")
     parser.add_argument("--database-url", help="a PostgreSQL database to drop, create and fill (default: SQLite)")
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--reuse", action="store_true", help="keep a register built earlier with the same settings")
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="keep the register built earlier with the same --children and --seed (built now if there is none)",
+    )  # fmt: skip
     parser.add_argument("--show-misses", type=int, default=0, help="print up to N misses and false signposts")
     parser.add_argument(
         "--widen-date-of-birth", action="store_true",
@@ -801,7 +979,7 @@ def main() -> int:
     )  # fmt: skip
     args = parser.parse_args()
 
-    url = database_prepare(url=args.database_url, children=args.children, seed=args.seed, reuse=args.reuse)
+    url = database_prepare(url=args.database_url, children=args.children, fresh=not args.reuse)
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "false"  # Django keeps every query's SQL in memory when DEBUG is on
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "signposting.settings.local")
@@ -814,38 +992,43 @@ def main() -> int:
 
     from registry.models import Child
 
-    today = timezone.localdate()
+    built_on = register_built_on(seed=args.seed, children=args.children) if args.reuse else None
+    if args.reuse and built_on is None:
+        print("--reuse: no whole register built earlier with these settings; building one.", flush=True)
+        connection.close()
+        database_prepare(url=args.database_url, children=args.children, fresh=True)
+    # The population's dates of birth run back from the day the register was built: a
+    # register reused on a later day is generated again exactly as it was.
+    today = built_on or timezone.localdate()
     population = Population(seed=args.seed, today=today)
-    print(f"Generating {args.children:,} children (seed {args.seed})...", flush=True)
+    started = time.perf_counter()
+    print(f"Generating {args.children:,} children (seed {args.seed}, as on {today})...", flush=True)
     people = population.register(args.children)
     maker = QueryMaker(population=population, people=people, seed=args.seed)
-    febrl_people: list[Person] = []
-    if args.corpus != "synthetic":
-        febrl_people, queries = febrl_queries(args.corpus, population=population, people=people, maker=maker)
-    marker = f"Search bench: seed {args.seed}, {args.children} children, {args.corpus}, {today}"
+    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
     call_command("migrate", verbosity=0)
-    if args.reuse and register_is_built(marker=marker, children=args.children + len(febrl_people)):
-        print("Reusing the register built earlier.")
+    if built_on is None:
+        register_build(people, seed=args.seed, children=args.children, today=today)
     else:
-        if args.reuse:
-            raise SystemExit("--reuse: no register built earlier with these settings; run once without --reuse")
-        started = time.perf_counter()
-        register_build(people + febrl_people, marker=marker)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-        print(f"Built the register in {time.perf_counter() - started:.0f} s ({connection.vendor}).")
+        print(f"Reusing the register of {args.children:,} children built on {built_on}.", flush=True)
+    febrl_people: list[Person] = []
+    if args.corpus == "synthetic":
+        queries = maker.on_register(args.queries) + maker.not_on_register(args.queries)
+    else:
+        febrl_people, queries = febrl_queries(args.corpus, population=population, people=people, maker=maker)
+    if (febrl_register(args.corpus, febrl_people) or built_on is None) and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE registry_child")
+            cursor.execute("ANALYZE registry_othername")
     ref_by_pk = {
         pk: int(reference.removeprefix("BENCH-")) for pk, reference in Child.objects.values_list("pk", "la_reference")
     }
-    if args.corpus == "synthetic":
-        queries = maker.on_register(args.queries) + maker.not_on_register(args.queries)
     if args.widen_date_of_birth:
         queries = [
             dataclasses.replace(query, criteria=dataclasses.replace(query.criteria, widen_date_of_birth=True))
             for query in queries
         ]
-    print(f"Running {len(queries):,} searches...", flush=True)
+    print(f"Running {len(queries):,} searches on {connection.vendor} ({len(ref_by_pk):,} children)...", flush=True)
     tallies, latencies = measure(queries, ref_by_pk=ref_by_pk, show_misses=args.show_misses)
     met = report(tallies, latencies, queries)
     print("Targets met." if met else "TARGETS NOT MET.")
