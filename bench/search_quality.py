@@ -61,6 +61,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import corruptions  # noqa: E402 (bench/, put on the path just above)
+
 TARGET_RECALL_AT_5 = 0.99
 TARGET_FALSE_SIGNPOSTS = 0.005
 
@@ -133,6 +135,33 @@ CLASSES = [
     "alias",
     "name_and_dob_variant",
 ]
+# The error model of the record-linkage literature (bench/corruptions.py: FEBRL and GeCo),
+# one class per corruption type, the name errors on the given or the family name at
+# random; "two_errors" puts two of them on two different fields, as FEBRL's and GeCo's
+# duplicates often carry several modifications.
+MODEL_CLASSES = [
+    *corruptions.NAME_ERRORS,
+    "family_name_replaced",
+    "given_name_replaced",
+    *corruptions.DATE_ERRORS,
+    "two_errors",
+]
+CLASSES += MODEL_CLASSES
+# The corruption types of the classes before the error model was added (issue 13); the
+# typos' and the combined class's are named by comparing what was typed with the register.
+CLASS_TYPES: dict[str, tuple[str, ...]] = {
+    "exact": (),
+    "case_accents_punctuation": ("case_accents_punctuation",),
+    "phonetic_variant": ("phonetic_error",),
+    "short_form": ("given_name_short_form",),
+    "hyphen_half": ("family_name_part",),
+    "swapped_names": ("swapped_names",),
+    "dob_day_month_swap": ("dob_day_month_swap",),
+    "dob_digit_typo": ("dob_digit_typo",),
+    "missing_given_name": ("given_name_missing",),
+    "previous_surname": ("other_name_on_register",),
+    "alias": ("other_name_on_register",),
+}
 
 
 @dataclass
@@ -156,6 +185,9 @@ class Query:
     indistinguishable: bool = False
     # The search form would accept it: a family name and a real date of birth were typed.
     answerable: bool = True
+    # The error model's types of what was written wrongly (bench/corruptions.py), empty
+    # if nothing was: the generator's own for our searches, named by comparison for FEBRL's.
+    corruptions: tuple[str, ...] = ()
 
 
 def ascii_fold(value: str) -> str:
@@ -370,6 +402,12 @@ def date_swap(date: datetime.date):
     return datetime.date(date.year, date.day, date.month)
 
 
+def normalised(name: str) -> str:
+    from registry.matching.keys import name_normalise
+
+    return name_normalise(name)
+
+
 def first_given(given: str) -> str:
     return given.split()[0] if given.split() else ""
 
@@ -480,6 +518,78 @@ class QueryMaker:
             return (given, changed_family, changed_date) if changed_date and changed_family else None
         raise ValueError(kind)
 
+    def corrupt_model(self, kind: str, person: Person):
+        """(given, family, date of birth, corruption types) with one error of the model
+        (two for "two_errors"), or None if it cannot happen to this child."""
+        rng = self.rng
+        typed = {"given": first_given(person.given), "family": person.family, "dob": person.date_of_birth}
+        if rng.random() < 0.3:
+            typed["given"] = person.given  # middle names typed too
+        if kind == "two_errors":
+            fields = rng.sample(["given", "family", "dob"], 2)
+            kinds = [
+                rng.choice([*corruptions.DATE_ERRORS, "dob_day_month_swap", "dob_digit_typo"])
+                if field == "dob"
+                else rng.choice([*corruptions.NAME_ERRORS, f"{field}_name_replaced"])
+                for field in fields
+            ]
+        elif kind in corruptions.DATE_ERRORS:
+            fields, kinds = ["dob"], [kind]
+        elif kind.endswith("_name_replaced"):
+            fields, kinds = [kind.removesuffix("_name_replaced")], [kind]
+        else:
+            fields, kinds = [rng.choice(["given", "family"])], [kind]
+        for where, error in zip(fields, kinds, strict=True):
+            changed = self.error_apply(error, field=where, person=person, value=typed[where])
+            if changed is None:
+                return None
+            typed[where] = changed
+        return typed["given"], typed["family"], typed["dob"], tuple(kinds)
+
+    def error_apply(
+        self, error: str, *, field: str, person: Person, value: str | datetime.date
+    ) -> str | datetime.date | None:
+        """The value of one field written wrongly in one way, or None."""
+        rng, earliest, today = self.rng, self.population.earliest, self.today
+        if isinstance(value, datetime.date):
+            if error == "dob_day_month_swap":
+                return corruptions.day_month_swapped(value)
+            if error == "dob_digit_typo":
+                return date_typo(value, rng, earliest=earliest, today=today)
+            return corruptions.DATE_ERRORS[error](value, rng, earliest=earliest, latest=today)
+        if error == "family_name_replaced":
+            # A surname the child is not registered under (a step-parent's, a placement's).
+            known = {normalised(person.family), *(normalised(other[2]) for other in person.other_names)}
+            replacement = self.population.names.surname()
+            return replacement if normalised(replacement) not in known else None
+        if error == "given_name_replaced":
+            replacement = first_given(self.population.names.given(person.sex))
+            if normalised(replacement) == normalised(first_given(person.given)):
+                return None
+            return replacement + str(value)[len(first_given(str(value))) :]
+        word = first_given(value) if field == "given" else value
+        if not word:
+            return None
+        changed = corruptions.NAME_ERRORS[error](word, rng)
+        if not changed or normalised(changed) == normalised(word) or not normalised(changed):
+            return None
+        return changed + value[len(word) :] if field == "given" else changed
+
+    def types_of(self, kind: str, person: Person, typed: tuple[str, str, datetime.date]) -> tuple[str, ...]:
+        """The corruption types of a search made by one of the classes before the error model."""
+        if kind in CLASS_TYPES:
+            return CLASS_TYPES[kind]
+        given, family, date_of_birth = typed
+        types = []
+        if kind == "given_typo":
+            types.append(corruptions.name_change_type(first_given(person.given), given) or "several_edits")
+        if kind in ("family_typo", "name_and_dob_variant"):
+            change = corruptions.name_change_type(person.family, family) or "several_edits"
+            types.append(change if change != "name_replaced" else "several_edits")
+        if kind == "name_and_dob_variant":
+            types.append(corruptions.date_change_type(person.date_of_birth, date_of_birth) or "dob_replaced")
+        return tuple(types)
+
     def on_register(self, count: int) -> list[Query]:
         queries: list[Query] = []
         eligible: dict[str, list[Person]] = {
@@ -492,15 +602,17 @@ class QueryMaker:
             pool = eligible.get(kind, self.people)
             for _ in range(1000):
                 person = self.rng.choice(pool)
-                typed = self.corrupt(kind, person)
+                typed = self.corrupt_model(kind, person) if kind in MODEL_CLASSES else self.corrupt(kind, person)
                 if typed:
                     break
             else:
                 raise RuntimeError(f"no child can be searched for as {kind}")
-            given, family, date_of_birth = typed
+            given, family, date_of_birth = typed[:3]
+            types = typed[3] if len(typed) > 3 else self.types_of(kind, person, typed[:3])
             queries.append(
                 Query(
                     kind=kind,
+                    corruptions=types,
                     target=person.ref,
                     criteria=self.criteria(person=person, given=given, family=family, date_of_birth=date_of_birth),
                     indistinguishable=bool(given)
@@ -827,8 +939,12 @@ def measure(queries: list[Query], *, ref_by_pk: dict[int, int], show_misses: int
         refs = [ref_by_pk[match.child.pk] for match in outcome.matches]
         strong = [ref_by_pk[match.child.pk] for match in outcome.matches if match.grade in (Grade.EXACT, Grade.LIKELY)]
         keys = [query.kind, "all on register" if query.target is not None else "all not on register"]
+        if query.target is not None:
+            keys += [f"type:{kind}" for kind in query.corruptions or ("none",)]
         if query.target is not None and query.answerable:
             keys.append("answerable on register")
+            if query.kind in CLASSES[: CLASSES.index("name_and_dob_variant") + 1]:
+                keys.append("answerable, classes before the error model")
         for key in keys:
             tally = tallies[key]
             tally.queries += 1
@@ -869,6 +985,21 @@ def report(tallies: dict[str, Tally], latencies: list[float], queries: list[Quer
         tally = tallies[kind]
         print(
             f"{kind:<40} {tally.queries:>6} {percent(tally.found_at_1, tally.queries):>9} "
+            f"{percent(tally.found_at_5, tally.queries):>9} {percent(tally.target_exact_or_likely, tally.queries):>12} "
+            f"{percent(tally.false_signposts, tally.queries):>15} {percent(tally.too_many, tally.queries):>9}"
+        )
+    if tallies["answerable, classes before the error model"].queries:
+        on_kinds = ["answerable, classes before the error model"]
+    else:
+        on_kinds = []
+    types = sorted((key for key in tallies if key.startswith("type:")), key=lambda key: (-tallies[key].queries, key))
+    for kind in [*on_kinds, None, *types]:
+        if kind is None:
+            print(f"\n{'by corruption type (one search counts for each of its types)':<64}")
+            continue
+        tally = tallies[kind]
+        print(
+            f"{kind.removeprefix('type:'):<40} {tally.queries:>6} {percent(tally.found_at_1, tally.queries):>9} "
             f"{percent(tally.found_at_5, tally.queries):>9} {percent(tally.target_exact_or_likely, tally.queries):>12} "
             f"{percent(tally.false_signposts, tally.queries):>15} {percent(tally.too_many, tally.queries):>9}"
         )
@@ -936,6 +1067,7 @@ def febrl_queries(
         queries.append(
             Query(
                 kind=search.kind if search.registered else f"not_on_register:{search.kind.removeprefix('febrl: ')}",
+                corruptions=search.corruptions,
                 target=FEBRL_REF + search.number if search.registered else None,
                 criteria=criteria,
                 # The search form refuses an empty family name and a date that is not real or
