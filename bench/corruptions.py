@@ -56,7 +56,7 @@ KEYBOARD_NEIGHBOURS = _qwerty_neighbours()
 # --- OCR: characters a reader of a scanned form confuses (GeCo CorruptValueOCR) -------------
 # (as written, as read); each is used in both directions.
 OCR_CONFUSIONS = [
-    ("m", "rn"), ("w", "vv"), ("d", "cl"), ("h", "li"), ("u", "ii"), ("n", "ri"), ("b", "h"), ("e", "c"),
+    ("m", "rn"), ("w", "vv"), ("d", "cl"), ("h", "li"), ("u", "ii"), ("n", "ri"), ("e", "c"),
     ("g", "q"), ("o", "0"), ("l", "1"), ("i", "1"), ("s", "5"), ("b", "8"), ("z", "2"), ("a", "o"),
 ]  # fmt: skip
 # Digits confused on a scanned date of birth.
@@ -323,8 +323,9 @@ def _by_substitution(registered: str, typed: str, pairs: list[tuple[str, str]]) 
 
 def name_change_type(registered: str, typed: str) -> str | None:
     """How a typed name differs from the registered one, in the error model's words;
-    None if only case differs. A single-character difference is named by its edit (a
-    substitution by the keyboard, OCR or phonetic pair it is, if any); a difference no
+    None if only case differs. A keyboard slip or a transposition is named so; then a
+    difference one OCR or phonetic rule explains ("Jacksen": son/sen); then a single
+    inserted, deleted or substituted character; a difference no
     single rule explains is "name_replaced" when the two are far apart (difflib's ratio
     under 0.5: "Smith" and "Okafor"), else "several_edits"."""
     was, now = registered.strip().lower(), typed.strip().lower()
@@ -335,12 +336,14 @@ def name_change_type(registered: str, typed: str) -> str | None:
     if was.replace(" ", "").replace("-", "") == now.replace(" ", "").replace("-", ""):
         return "space_changed"
     single = _one_edit(was, now)
-    if single:
+    if single in ("keyboard_typo", "characters_transposed", "ocr_error", "phonetic_error"):
         return single
     if _by_substitution(was, now, OCR_CONFUSIONS):
         return "ocr_error"
     if _by_substitution(was, now, [(spelling, heard) for _, spelling, heard in PHONETIC_SUBSTITUTIONS]):
         return "phonetic_error"
+    if single:
+        return single
     return "name_replaced" if difflib.SequenceMatcher(None, was, now).ratio() < 0.5 else "several_edits"
 
 
