@@ -13,6 +13,13 @@ How a corpus becomes a benchmark (nothing here changes what FEBRL wrote, except 
   the synthetic register; their duplicates become practitioners' searches for them.
 - The fourth original and its duplicates are never registered: searched for, they are
   people not on the register who look like the rest (same generator, same errors).
+  bench/search_quality.py makes as many searches for people not on the register as for
+  people on it: these first, then synthetic strangers, siblings and namesakes of
+  registered children to make up the number.
+- FEBRL does not say which errors it made. Each duplicate's are named by comparing it
+  with its original, in the words of bench/corruptions.py (keyboard_typo, ocr_error,
+  phonetic_error, character_inserted, ..., family_name_replaced, dob_replaced): the
+  per-corruption-type figures of the FEBRL corpora rest on that naming.
 - A search carries only what a practitioner would type: given name, family name and date
   of birth, as the duplicate has them (FEBRL has no sex; its postcodes are Australian, so
   none is typed). An empty family name or an unreadable date is typed as it is.
