@@ -4,9 +4,8 @@ a figure reported per corruption type means something only if each type is that 
 import datetime
 import random
 
+import corruptions
 import pytest
-
-from bench import corruptions
 
 NAMES = ["Smith", "Philips", "Jackson", "Hammond", "Knight", "Wright", "Macdonald", "Van der Berg", "O'Neill-Smith"]
 EARLIEST, LATEST = datetime.date(2009, 12, 1), datetime.date(2026, 11, 30)
