@@ -230,19 +230,25 @@ def _within(date: datetime.date | None, earliest: datetime.date, latest: datetim
     return date if date is not None and earliest <= date <= latest else None
 
 
-def day_wrong(date: datetime.date, rng: random.Random, *, earliest: datetime.date, latest: datetime.date):
+def day_wrong(
+    date: datetime.date, rng: random.Random, *, earliest: datetime.date, latest: datetime.date
+) -> datetime.date | None:
     """Another day of the same month and year ("a different day altogether")."""
     days = [day for day in range(1, 32) if day != date.day and _real(date.year, date.month, day)]
     return _within(date.replace(day=rng.choice(days)), earliest, latest)
 
 
-def month_wrong(date: datetime.date, rng: random.Random, *, earliest: datetime.date, latest: datetime.date):
+def month_wrong(
+    date: datetime.date, rng: random.Random, *, earliest: datetime.date, latest: datetime.date
+) -> datetime.date | None:
     """Another month, the same day and year (None if the day does not exist in it)."""
     month = rng.choice([month for month in range(1, 13) if month != date.month])
     return _within(_real(date.year, month, date.day), earliest, latest)
 
 
-def year_wrong(date: datetime.date, rng: random.Random, *, earliest: datetime.date, latest: datetime.date):
+def year_wrong(
+    date: datetime.date, rng: random.Random, *, earliest: datetime.date, latest: datetime.date
+) -> datetime.date | None:
     """The year off by one or two, day and month right."""
     return _within(_real(date.year + rng.choice([-2, -1, 1, 2]), date.month, date.day), earliest, latest)
 
@@ -254,7 +260,9 @@ def day_month_swapped(date: datetime.date) -> datetime.date | None:
     return datetime.date(date.year, date.day, date.month)
 
 
-def date_ocr_error(date: datetime.date, rng: random.Random, *, earliest: datetime.date, latest: datetime.date):
+def date_ocr_error(
+    date: datetime.date, rng: random.Random, *, earliest: datetime.date, latest: datetime.date
+) -> datetime.date | None:
     """One digit of DDMMYYYY misread as a digit of like shape (1/7, 3/8, 5/6...)."""
     digits = f"{date.day:02d}{date.month:02d}{date.year:04d}"
     options = [
@@ -273,7 +281,7 @@ def date_ocr_error(date: datetime.date, rng: random.Random, *, earliest: datetim
     return None
 
 
-DATE_ERRORS = {
+DATE_ERRORS: dict[str, Callable[..., datetime.date | None]] = {
     "dob_day_wrong": day_wrong,
     "dob_month_wrong": month_wrong,
     "dob_year_wrong": year_wrong,

@@ -60,7 +60,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from registry.matching.keys import NameKeys
@@ -526,11 +526,15 @@ class QueryMaker:
             return (given, changed_family, changed_date) if changed_date and changed_family else None
         raise ValueError(kind)
 
-    def corrupt_model(self, kind: str, person: Person):
+    def corrupt_model(self, kind: str, person: Person) -> tuple[str, str, datetime.date, tuple[str, ...]] | None:
         """(given, family, date of birth, corruption types) with one error of the model
         (two for "two_errors"), or None if it cannot happen to this child."""
         rng = self.rng
-        typed = {"given": first_given(person.given), "family": person.family, "dob": person.date_of_birth}
+        typed: dict[str, Any] = {
+            "given": first_given(person.given),
+            "family": person.family,
+            "dob": person.date_of_birth,
+        }
         if rng.random() < 0.3:
             typed["given"] = person.given  # middle names typed too
         if kind == "two_errors":
