@@ -720,6 +720,23 @@ def register_built_on(*, seed: int, children: int) -> datetime.date | None:
     return datetime.date.fromisoformat(authority.name.removeprefix(prefix))
 
 
+def register_keys_current() -> bool:
+    """Whether the children's stored name keys are what registry.matching.keys computes
+    today, on a sample: a change to the keys after the register was built (a new key, a
+    new phonetic rule) means the register must be built again to measure the new matcher."""
+    from registry.matching.keys import NameKeys, name_keys
+    from registry.models import Child
+
+    columns = [key.name for key in dataclasses.fields(NameKeys)]
+    step = max(1, Child.objects.count() // 200)
+    # The synthetic children's ids are their ref + 1 (register_copy), 1 to --children.
+    for row in Child.objects.filter(id__in=range(1, step * 200, step)).values("given_names", "family_name", *columns):
+        keys = name_keys(given_names=row["given_names"], family_name=row["family_name"])
+        if any(getattr(keys, column) != row[column] for column in columns):
+            return False
+    return True
+
+
 def _keys_cached(people: list[Person]) -> "Iterator[tuple[Person, NameKeys]]":
     """Every person with their name keys. name_keys per person costs ~25 s at a million;
     the given-name and family-name halves are computed once per distinct name instead."""
@@ -1144,11 +1161,17 @@ def main() -> int:
     from django.db import connection
     from django.utils import timezone
 
+    call_command("migrate", verbosity=0)  # before reading: main may have gained a migration since the build
     built_on = register_built_on(seed=args.seed, children=args.children) if args.reuse else None
-    if args.reuse and built_on is None:
+    if built_on is not None and not register_keys_current():
+        print("--reuse: the matcher's name keys changed since the register was built; building it again.")
+        built_on = None
+    elif args.reuse and built_on is None:
         print("--reuse: no whole register built earlier with these settings; building one.", flush=True)
+    if args.reuse and built_on is None:
         connection.close()
         database_prepare(url=args.database_url, children=args.children, fresh=True)
+        call_command("migrate", verbosity=0)
     # The population's dates of birth run back from the day the register was built: a
     # register reused on a later day is generated again exactly as it was.
     today = built_on or timezone.localdate()
@@ -1158,7 +1181,6 @@ def main() -> int:
     people = population.register(args.children)
     maker = QueryMaker(population=population, people=people, seed=args.seed)
     print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
-    call_command("migrate", verbosity=0)
     if built_on is None:
         register_build(people, seed=args.seed, children=args.children, today=today)
     else:
