@@ -13,6 +13,13 @@ How a corpus becomes a benchmark (nothing here changes what FEBRL wrote, except 
   the synthetic register; their duplicates become practitioners' searches for them.
 - The fourth original and its duplicates are never registered: searched for, they are
   people not on the register who look like the rest (same generator, same errors).
+  bench/search_quality.py makes as many searches for people not on the register as for
+  people on it: these first, then synthetic strangers, siblings and namesakes of
+  registered children to make up the number.
+- FEBRL does not say which errors it made. Each duplicate's are named by comparing it
+  with its original, in the words of bench/corruptions.py (keyboard_typo, ocr_error,
+  phonetic_error, character_inserted, ..., family_name_replaced, dob_replaced): the
+  per-corruption-type figures of the FEBRL corpora rest on that naming.
 - A search carries only what a practitioner would type: given name, family name and date
   of birth, as the duplicate has them (FEBRL has no sex; its postcodes are Australian, so
   none is typed). An empty family name or an unreadable date is typed as it is.
@@ -30,6 +37,8 @@ import datetime
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+
+import corruptions
 
 CORPORA = {"febrl1": "dataset1.csv", "febrl2": "dataset2.csv", "febrl3": "dataset3.csv"}
 HELD_OUT = ("dataset4a.csv", "dataset4b.csv")  # FEBRL4: the acceptance set, never tuned on
@@ -61,6 +70,9 @@ class FebrlSearch:
     family: str
     date_of_birth: datetime.date | None  # None: the typed date is not a real date
     kind: str  # what FEBRL changed, from the fields a practitioner types
+    # The error model's types of those changes, named by comparing the duplicate with its
+    # original (corruptions.name_change_type, date_change_type): FEBRL does not record them.
+    corruptions: tuple[str, ...] = ()
 
 
 def data_dir() -> Path:
@@ -130,6 +142,27 @@ def _kind(original: FebrlRecord, duplicate: FebrlRecord, years: int) -> str:
     return "febrl: " + (" + ".join(changed) if changed else "as registered")
 
 
+def _corruption_types(original: FebrlRecord, duplicate: FebrlRecord) -> tuple[str, ...]:
+    types: list[str] = []
+    given, family = duplicate.given.lower(), duplicate.family.lower()
+    if given and family and given != family and (given, family) == (original.family.lower(), original.given.lower()):
+        types.append("swapped_names")
+    else:
+        for label, registered, typed in (("given", original.given, duplicate.given),
+                                         ("family", original.family, duplicate.family)):  # fmt: skip
+            change = corruptions.name_change_type(registered, typed)
+            if change in ("missing", "name_replaced"):
+                change = f"{label}_name_{change.removeprefix('name_')}"
+            if change:
+                types.append(change)
+    born = _date(original.date_text)
+    assert born is not None  # only originals with a real date of birth are registered
+    change = corruptions.date_change_type(born, _date(duplicate.date_text), duplicate.date_text)
+    if change:
+        types.append(change)
+    return tuple(types)
+
+
 def corpus(corpus_name: str, *, today: datetime.date) -> tuple[list[FebrlChild], list[FebrlSearch], int]:
     """(children to register, searches, originals left out because they lack a family name
     or a real date of birth, which the register requires)."""
@@ -163,6 +196,7 @@ def corpus(corpus_name: str, *, today: datetime.date) -> tuple[list[FebrlChild],
                 family=row.family,
                 date_of_birth=_shifted(row.date_text, moves[row.number]),
                 kind=_kind(originals[row.number], row, moves[row.number]),
+                corruptions=_corruption_types(originals[row.number], row),
             )
         )
     registered_children = [child for number, child in children.items() if number % 4 != 0]
