@@ -850,13 +850,18 @@ _FAMILY_REASONS = {
     FamilyNameAgreement.WEAK: "surname only partly similar",
     FamilyNameAgreement.DIFFERENT: "surname is different",
 }
+# Shown despite a different given name (an uncommon surname and the exact date of birth):
+# a child may go by a middle name, a name from another language or a new name.
+GIVEN_DIFFERENT_REASON = "given name different: check whether the child is known by another given name"
+UNCOMMON_FAMILY_NAME_REASON = "family name is uncommon: it counts for more"
+UNCOMMON_GIVEN_NAME_REASON = "given name is uncommon: it counts for more"
 _GIVEN_REASONS = {
     GivenNameAgreement.MIDDLE: "matched a middle name",
     GivenNameAgreement.PHONETIC: "given name spelt differently but sounds the same",
     GivenNameAgreement.SIMILAR: "given name spelt differently",
     GivenNameAgreement.INITIAL: "only the initial of the given name matches",
     GivenNameAgreement.WEAK: "given name only partly similar",
-    GivenNameAgreement.DIFFERENT: "given name is different",
+    GivenNameAgreement.DIFFERENT: GIVEN_DIFFERENT_REASON,
 }
 CHANGED_SURNAME_REASON = "family name different: check for a change of name"
 _DATE_REASONS = {
@@ -901,6 +906,12 @@ def _reasons(facts: _Facts, grade: Grade) -> list[str]:
         if agreeing:
             verb = "matches" if len(agreeing) == 1 else "match"
             reasons.append(f"{_join(agreeing)} {verb}")
+        # Why a name agreeing counted for so much (issue 13 item 3: name frequency).
+        weights = match_weights()
+        if name.family == FamilyNameAgreement.EXACT and weights.uncommon("family_name", name.name.family):
+            reasons.append(UNCOMMON_FAMILY_NAME_REASON)
+        if name.given == GivenNameAgreement.EXACT and weights.uncommon("given_name", name.name.given.split(" ", 1)[0]):
+            reasons.append(UNCOMMON_GIVEN_NAME_REASON)
     if facts.nhs_number_differs:
         reasons.append("NHS number is different")
     if facts.sex_differs:

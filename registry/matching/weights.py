@@ -109,11 +109,10 @@ class MatchWeights:
         frequency = frequencies["table"].get(name, frequencies["default"])
         return math.log2(self.m(comparison, "exact") / frequency)
 
-    @cached_property
-    def rarest_given_exact(self) -> float:
-        """The most an exact given name can weigh (a name not in the table)."""
-        frequencies = self.params["name_frequencies"]["given_name"]
-        return math.log2(self.m("given_name", "exact") / frequencies["default"])
+    def uncommon(self, comparison: str, name: str) -> bool:
+        """A name too rare for the file's table (fewer than its `table_minimum` children of
+        the population it was counted in): agreeing on it counts for more than on most."""
+        return name not in self.params["name_frequencies"][comparison]["table"]
 
     @property
     def likely_minimum(self) -> float:

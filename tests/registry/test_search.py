@@ -3,6 +3,9 @@ import datetime
 import pytest
 
 from registry.matching.selectors import (
+    GIVEN_DIFFERENT_REASON,
+    UNCOMMON_FAMILY_NAME_REASON,
+    UNCOMMON_GIVEN_NAME_REASON,
     Grade,
     Purpose,
     SearchCriteria,
@@ -475,3 +478,30 @@ def test_a_different_family_name_is_not_made_up_for_by_a_common_given_name():
     # cannot, without a postcode.
     ChildFactory(given_names="Oliver", family_name="Whitfield", date_of_birth=BORN)
     assert search(family_name="Osei", given_names="Oliver").matches == []
+
+
+# --- Weights from data: what counts for more, and the reasons that say so (issue 13 item 3) ---
+
+
+def test_a_different_given_name_with_an_uncommon_surname_and_the_exact_date_is_possible_saying_so():
+    child = ChildFactory(given_names="Eboni", family_name="Pantazopoulos", date_of_birth=BORN)
+    match = match_for(search(family_name="Pantazopoulos", given_names="Chloe"), child)
+    assert match.grade == Grade.POSSIBLE
+    assert match.reasons[0] == GIVEN_DIFFERENT_REASON
+    assert UNCOMMON_FAMILY_NAME_REASON in match.reasons
+
+
+def test_a_different_given_name_with_a_common_surname_is_not_shown():
+    # About one child in seventy is a Smith: the same date and surname is no evidence of
+    # which child, once the given name differs.
+    ChildFactory(given_names="Eboni", family_name="Smith", date_of_birth=BORN)
+    assert search(family_name="Smith", given_names="Chloe").matches == []
+
+
+def test_an_uncommon_given_name_says_it_counts_for_more_and_a_common_one_does_not():
+    rare = ChildFactory(given_names="Tahni", family_name="Murton", date_of_birth=BORN)
+    common = ChildFactory(given_names="Oliver", family_name="Murtagh", date_of_birth=BORN)
+    assert UNCOMMON_GIVEN_NAME_REASON in match_for(search(family_name="Murtonn", given_names="Tahni"), rare).reasons
+    assert UNCOMMON_GIVEN_NAME_REASON not in match_for(
+        search(family_name="Murtagh", given_names="Oliver"), common
+    ).reasons
