@@ -31,8 +31,9 @@ How (as Splink and fastLink do):
   the pairs a search's blocks produce, u held fixed. Names, sex and postcode from the
   pairs blocked on the date of birth (born on the date searched or with day and month
   swapped); the date of birth from the pairs blocked on the family name (its first
-  phonetic key agreeing, born within 2 years; the family name itself left out of that EM), so that no field is estimated on pairs chosen for
-  agreeing on it.
+  phonetic key agreeing, born within 2 years; the family name itself left out of that EM,
+  and chance agreement on the date taken among dates within those years), so that no
+  field is estimated on pairs chosen for agreeing on it.
 * No level is taken as impossible for the same child: m is at least M_FLOOR, because the
   generator never makes some errors real records do (a sex recorded wrongly).
 * Name frequencies: the share of the register's children with each family name and first
@@ -92,9 +93,7 @@ class Record:
 
     __slots__ = ("date_of_birth", "family", "family_key", "given", "given_key", "postcode", "sex")
 
-    def __init__(
-        self, *, given: str, family: str, date_of_birth: datetime.date, sex: str, postcode: str
-    ) -> None:
+    def __init__(self, *, given: str, family: str, date_of_birth: datetime.date, sex: str, postcode: str) -> None:
         from registry.matching.keys import name_keys
 
         keys = name_keys(given_names=given, family_name=family)
@@ -167,7 +166,7 @@ class Comparer:
         )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _date_variants(searched: datetime.date) -> dict[datetime.date, Any]:
     from registry.matching.keys import date_of_birth_variants
 
@@ -186,7 +185,9 @@ def _name_vector(comparer: Comparer, search: Record, child: Record) -> Vector:
     )
 
 
-def em(vectors: Counter[Vector], u: list[dict[str, float]], *, fields: Iterable[str]) -> tuple[list[dict[str, float]], float]:
+def em(
+    vectors: Counter[Vector], u: list[dict[str, float]], *, fields: Iterable[str]
+) -> tuple[list[dict[str, float]], float]:
     """m for each field and level, and the share of pairs that match, by EM with u fixed.
     `vectors` counts each pattern of levels (None: not compared)."""
     names = list(fields)
@@ -331,8 +332,14 @@ def estimate() -> dict[str, Any]:
         for child in by_family_key[search.family_key] if search.family_key else ():
             level = comparer.date_of_birth(search, child)
             if level is not None:
-                date_pairs[(level, comparer.given(search, child), comparer.sex(search, child),
-                            comparer.postcode(search, child))] += 1
+                date_pairs[
+                    (
+                        level,
+                        comparer.given(search, child),
+                        comparer.sex(search, child),
+                        comparer.postcode(search, child),
+                    )
+                ] += 1
     name_m, name_share = em(name_pairs, name_u, fields=NAME_FIELDS)
     # The family name is what these pairs were chosen for: it takes no part (as Splink
     # deactivates a blocked comparison).

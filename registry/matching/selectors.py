@@ -555,7 +555,9 @@ class _Search:
             best = self._changed_surname_evidence(candidate)
             changed_surname = True
         weights = match_weights()
-        weight = best.weight + weights.weight("date_of_birth", self._date_level(date_agreement, candidate.date_of_birth))
+        weight = best.weight + weights.weight(
+            "date_of_birth", self._date_level(date_agreement, candidate.date_of_birth)
+        )
         facts = _Facts(
             name=best,
             date_of_birth=date_agreement,
@@ -589,7 +591,8 @@ class _Search:
     def _date_level(self, agreement: DateOfBirthAgreement, recorded: datetime.date | None) -> str:
         if agreement != DateOfBirthAgreement.WRONG:
             return DATE_OF_BIRTH_LEVELS[agreement]
-        assert self.date_of_birth is not None and recorded is not None
+        assert self.date_of_birth is not None
+        assert recorded is not None
         return wrong_date_level(
             same_day_and_month=(self.date_of_birth.month, self.date_of_birth.day) == (recorded.month, recorded.day),
             same_year=self.date_of_birth.year == recorded.year,
@@ -723,9 +726,10 @@ class _NameEvidence:
         family_level = FAMILY_LEVELS[family[0]]
         # The same name as written counts for more the rarer it is (the recorded name's
         # share of children, from the parameters file).
-        weight = (
-            weights.family_exact(name.family) if family_level == "exact" else weights.weight("family_name", family_level)
-        )
+        if family_level == "exact":
+            weight = weights.family_exact(name.family)
+        else:
+            weight = weights.weight("family_name", family_level)
         given_level = GIVEN_LEVELS[given[0]]
         if given_level == "exact":
             weight += weights.given_exact(name.given.split(" ", 1)[0])

@@ -502,6 +502,6 @@ def test_an_uncommon_given_name_says_it_counts_for_more_and_a_common_one_does_no
     rare = ChildFactory(given_names="Tahni", family_name="Murton", date_of_birth=BORN)
     common = ChildFactory(given_names="Oliver", family_name="Murtagh", date_of_birth=BORN)
     assert UNCOMMON_GIVEN_NAME_REASON in match_for(search(family_name="Murtonn", given_names="Tahni"), rare).reasons
-    assert UNCOMMON_GIVEN_NAME_REASON not in match_for(
-        search(family_name="Murtagh", given_names="Oliver"), common
-    ).reasons
+    assert (
+        UNCOMMON_GIVEN_NAME_REASON not in match_for(search(family_name="Murtagh", given_names="Oliver"), common).reasons
+    )
