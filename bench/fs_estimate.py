@@ -42,7 +42,8 @@ How (as Splink and fastLink do):
 * Thresholds: a candidate's total weight W gives the odds that it is the child searched
   for, 2^W times the prior odds that one child of a register of REGISTER_SIZE is the one
   searched for when the child is on the register with probability ON_REGISTER. Likely
-  needs odds of at least LIKELY_ODDS, possible at least POSSIBLE_ODDS.
+  needs odds of at least LIKELY_ODDS, possible at least POSSIBLE_ODDS, and a child whose
+  family or given name is different at least NAME_DIFFERS_ODDS.
 """
 
 import argparse
@@ -76,6 +77,7 @@ REGISTER_SIZE = 1_000_000
 ON_REGISTER = 0.5
 LIKELY_ODDS = 10.0
 POSSIBLE_ODDS = 1 / 20
+NAME_DIFFERS_ODDS = 1.0
 DATE_WINDOW_YEARS = 2
 
 Vector = tuple[str | None, ...]
@@ -402,6 +404,11 @@ def estimate() -> dict[str, Any]:
             "on_register": ON_REGISTER,
             "likely_minimum": round(prior + math.log2(LIKELY_ODDS), 3),
             "possible_minimum": round(prior + math.log2(POSSIBLE_ODDS), 3),
+            "name_differs_reasoning": "a child whose family or given name is different (a change of name, "
+            "another given name) is shown only when at least as likely as not to be the child searched for: "
+            "otherwise, with a register of this size, most such children shown would be strangers who share a "
+            "date of birth and one name",
+            "name_differs_minimum": round(prior + math.log2(NAME_DIFFERS_ODDS), 3),
         },
     }
     return params

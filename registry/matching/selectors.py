@@ -475,15 +475,14 @@ class _Search:
         rest = (
             weights.weight("family_name", "different")
             + weights.weight("date_of_birth", "exact")
-            + (weights.weight("sex", "agree") if self.sex in _KNOWN_SEXES else 0.0)
             + self._postcode_weight(postcode, is_shielded=is_shielded, family_agrees=False)[0]
         )
         # Cheapest first: this runs for every child born on the date searched whose family
         # name differs (about 150 a day at a million children).
         searched_first, recorded_first = self.given.split(" ", 1)[0], given.split(" ", 1)[0]
         if searched_first == recorded_first:
-            return rest + weights.given_exact(recorded_first) >= weights.possible_minimum
-        if rest + weights.weight("given_name", "variant") < weights.possible_minimum:
+            return rest + weights.given_exact(recorded_first) >= weights.name_differs_minimum
+        if rest + weights.weight("given_name", "variant") < weights.name_differs_minimum:
             return False
         return given_names_are_variants(searched_first, recorded_first) or (
             given_name_compare(self.given, given)[0] == GivenNameAgreement.PHONETIC
@@ -555,7 +554,10 @@ class _Search:
         if self.sex in _KNOWN_SEXES and candidate.sex in _KNOWN_SEXES:
             facts.sex_differs = self.sex != candidate.sex
             facts.sex_agrees = not facts.sex_differs
-            weight += weights.weight("sex", "differ" if facts.sex_differs else "agree")
+            # Given names are mostly given by sex: beside a given name that agrees, the same sex
+            # is no further evidence (counting both would count one coincidence twice).
+            if facts.sex_differs or best.given not in GIVEN_CARRIES_SEX:
+                weight += weights.weight("sex", "differ" if facts.sex_differs else "agree")
         # A shielded child's postcode must not influence (and so reveal anything through)
         # the result.
         postcode_weight, facts.postcode = self._postcode_weight(
@@ -753,6 +755,7 @@ class _Evaluation:
     second_chance: bool = False  # found despite a different family name or a wrong date of birth
 
 
+GIVEN_CARRIES_SEX = frozenset({GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC})
 # What a second-chance match needs of the names that do agree.
 GIVEN_NAME_FOR_CHANGED_SURNAME = frozenset(
     {GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC}
@@ -781,7 +784,12 @@ def _grade(*, weight: float, facts: _Facts) -> Grade | None:
         and (name.family in FAMILY_AS_WRITTEN or name.given == GivenNameAgreement.EXACT or facts.postcode == "same")
     ):
         return Grade.LIKELY
-    if weight >= match_weights().possible_minimum:
+    weights = match_weights()
+    if name.given == GivenNameAgreement.DIFFERENT and weight < weights.name_differs_minimum:
+        # Shown with a different given name only when at least as likely as not the child:
+        # a surname and a date of birth are otherwise shared by strangers (and twins).
+        return None
+    if weight >= weights.possible_minimum:
         return Grade.POSSIBLE
     return None
 
@@ -791,15 +799,16 @@ def _second_chance_grade(facts: _Facts, *, weight: float, contradicted: bool) ->
     for the practitioner to check the difference the reasons name, or nothing. Likely only
     when the evidence is strong: every other name as written, the same full postcode and
     the same recorded sex, and nothing contradicting. A changed surname needs the weight
-    of the evidence to reach possible (likely) too: with a common given name and no
-    postcode, one of the ~150 children born that day at a million may well share it."""
+    of the evidence to make it at least as likely as not the child (likely: likely's
+    weight): with a common given name and no postcode, one of the ~150 children born that
+    day at a million may well share it."""
     name = facts.name
     if contradicted or name.swapped:
         return None
     strong_elsewhere = facts.postcode == "same" and facts.sex_agrees and name.given == GivenNameAgreement.EXACT
     if facts.changed_surname:
         weights = match_weights()
-        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind or weight < weights.possible_minimum:
+        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind or weight < weights.name_differs_minimum:
             return None
         return Grade.LIKELY if strong_elsewhere and weight >= weights.likely_minimum else Grade.POSSIBLE
     if name.family not in FAMILY_NAME_STRONG or name.given not in GIVEN_NAME_STRONG:

@@ -123,6 +123,10 @@ class MatchWeights:
         return float(self.params["thresholds"]["possible_minimum"])
 
     @property
+    def name_differs_minimum(self) -> float:
+        return float(self.params["thresholds"]["name_differs_minimum"])
+
+    @property
     def version(self) -> int:
         return int(self.params["version"])
 
