@@ -20,8 +20,10 @@ How a search runs (a handful of indexed queries, then ranking in Python):
    dropped. More than `limit` children at possible or better means the search must be
    narrowed: nothing is shown, so the register can never be browsed.
 
-The weights and thresholds were chosen on bench/search_quality.py: recall of the right
-child, and how often a different child is shown as exact or likely (a false signpost).
+The weights and grade thresholds are estimated from data (bench/fs_estimate.py writes
+registry/matching/fs_params.json, registry.matching.weights reads it; docs/search.md,
+"Weights from data"); bench/search_quality.py measures recall of the right child and how
+often a different child is shown as exact or likely (a false signpost).
 
 This is the register's one matcher. Everything that asks "which children may this be?"
 comes here: practitioner search (registry.lookups), the duplicate check before a manager
