@@ -20,8 +20,10 @@ How a search runs (a handful of indexed queries, then ranking in Python):
    dropped. More than `limit` children at possible or better means the search must be
    narrowed: nothing is shown, so the register can never be browsed.
 
-The weights and thresholds were chosen on bench/search_quality.py: recall of the right
-child, and how often a different child is shown as exact or likely (a false signpost).
+The weights and grade thresholds are estimated from data (bench/fs_estimate.py writes
+registry/matching/fs_params.json, registry.matching.weights reads it; docs/search.md,
+"Weights from data"); bench/search_quality.py measures recall of the right child and how
+often a different child is shown as exact or likely (a false signpost).
 
 This is the register's one matcher. Everything that asks "which children may this be?"
 comes here: practitioner search (registry.lookups), the duplicate check before a manager
@@ -75,6 +77,13 @@ from registry.matching.keys import (
     surname_units,
 )
 from registry.matching.nicknames import given_names_are_variants
+from registry.matching.weights import (
+    DATE_OF_BIRTH_LEVELS,
+    FAMILY_LEVELS,
+    GIVEN_LEVELS,
+    match_weights,
+    wrong_date_level,
+)
 from registry.models import Child, OtherName, ProtectionStatus, Sex
 
 
@@ -267,49 +276,15 @@ def candidates(criteria: SearchCriteria, *, purpose: Purpose, within: "QuerySet[
 
 
 # --- Evidence weights --------------------------------------------------------------------
-# Roughly log2(P(agreement | same child) / P(agreement | different child)). A date of
-# birth is one of ~6,500 for children on the register; a family name one of thousands.
+# log2(P(agreement | same child) / P(agreement | different child)) for each field's level,
+# estimated from data by bench/fs_estimate.py into registry/matching/fs_params.json and
+# read by registry.matching.weights (names adjusted for how common they are). The grade
+# thresholds are in the file too, with the reasoning behind them (docs/search.md).
 
-FAMILY_WEIGHTS = {
-    FamilyNameAgreement.EXACT: 10.0,
-    FamilyNameAgreement.SPACING: 9.5,
-    FamilyNameAgreement.PHONETIC: 8.0,
-    FamilyNameAgreement.PART: 8.0,
-    FamilyNameAgreement.SIMILAR: 6.5,
-    FamilyNameAgreement.WEAK: 1.0,
-    FamilyNameAgreement.DIFFERENT: -8.0,
-}
-GIVEN_WEIGHTS = {
-    GivenNameAgreement.EXACT: 8.0,
-    GivenNameAgreement.NICKNAME: 7.0,
-    GivenNameAgreement.MIDDLE: 2.5,  # middle names are few and common: Jane, Rose, James
-    GivenNameAgreement.PHONETIC: 6.0,
-    GivenNameAgreement.SIMILAR: 5.0,
-    GivenNameAgreement.INITIAL: 2.0,
-    GivenNameAgreement.WEAK: -1.0,
-    GivenNameAgreement.DIFFERENT: -6.0,
-    GivenNameAgreement.MISSING: 0.0,
-}
-DATE_OF_BIRTH_WEIGHTS = {
-    # Graded by rule, not by weight (see _grade): a wrong date is never better than possible
-    # on names alone.
-    DateOfBirthAgreement.WRONG: 0.0,
-    DateOfBirthAgreement.EXACT: 12.0,
-    DateOfBirthAgreement.SWAPPED: 8.0,
-    DateOfBirthAgreement.ONE_DIGIT: 6.0,
-}
-SEX_AGREES = 0.5
-SEX_DIFFERS = -6.0
-POSTCODE_AGREES = 4.0
-POSTCODE_DISTRICT_AGREES = 1.5
-POSTCODE_DIFFERS = -1.0  # families move: a different postcode is weak evidence
-NHS_NUMBER_DIFFERS = -12.0
+# Not evidence, tie-breakers: the child's own name, the right way round, is preferred to
+# another name or to the names swapped when they agree as well.
 NAMES_SWAPPED = -0.5
 OTHER_NAME = -0.5
-
-# Grade thresholds on the total evidence. An exact name and date of birth scores 30.
-LIKELY_MINIMUM = 25.0
-POSSIBLE_MINIMUM = 17.0
 SCORE_SCALE = 30.0
 # A likely match needs a given name that agrees: a family name and date of birth alone
 # are shared by twins.
@@ -330,16 +305,6 @@ FAMILY_NAME_STRONG = frozenset(
         FamilyNameAgreement.PART,
         FamilyNameAgreement.SIMILAR,
     }
-)
-# With a different family name even an exact given name, date of birth, sex and postcode
-# stay below possible; tests/registry/test_search.py holds this true.
-FAMILY_DIFFERENT_IS_FINAL = (
-    FAMILY_WEIGHTS[FamilyNameAgreement.DIFFERENT]
-    + max(GIVEN_WEIGHTS.values())
-    + max(DATE_OF_BIRTH_WEIGHTS.values())
-    + POSTCODE_AGREES
-    + SEX_AGREES
-    < POSSIBLE_MINIMUM
 )
 _GIVEN_UNCOMPARED = (GivenNameAgreement.DIFFERENT, 0.0)
 # Two loose agreements (Sophia Allen for Sofia Allen-Harding) make a possible match only:
@@ -475,43 +440,71 @@ class _Search:
 
     def worth_comparing(
         self, *, nhs_number: str, date_of_birth: datetime.date | None, families: Iterable[str], postcode: str = "",
-        is_shielded: bool = False,
+        is_shielded: bool = False, given: str = "",
     ) -> bool:  # fmt: skip
         """False only for a child _evaluate would not grade: born on none of the dates nor
         within the window of years, or with a family name different from the one searched
         (and, for names entered the wrong way round, from the given name searched) in each
-        of its names (`families`), unless it may be a change of surname (_changed_surname_possible).
-        FAMILY_DIFFERENT_IS_FINAL makes that decisive, so most of the ~300 children born on
-        the date searched cost one comparison of family names, and a surname shared by
-        several costs one in all."""
+        of its names (`families`), unless it may be a change of surname
+        (_changed_surname_possible, on its own given name `given`). So most of the ~300
+        children born on the date searched cost one comparison of family names, and a
+        surname shared by several costs one in all."""
         if self.nhs_number and nhs_number == self.nhs_number:
             return True
         date_agreement = self.date_agreement(date_of_birth, postcode=postcode, is_shielded=is_shielded)
         if not self.family or date_agreement is None:
             return False
-        if self._changed_surname_possible(date_agreement, postcode=postcode, is_shielded=is_shielded):
-            return True
-        if not FAMILY_DIFFERENT_IS_FINAL:
-            return True
         different = FamilyNameAgreement.DIFFERENT
         for family in families:
             if self._family_agreement(family, swapped=False)[0] != different:
                 return True
             if self.given and self._family_agreement(family, swapped=True)[0] != different:
                 return True
-        return False
+        return self._changed_surname_possible(date_agreement, given=given, postcode=postcode, is_shielded=is_shielded)
 
     def _changed_surname_possible(
-        self, date_agreement: DateOfBirthAgreement, *, postcode: str, is_shielded: bool
+        self, date_agreement: DateOfBirthAgreement, *, given: str, postcode: str, is_shielded: bool
     ) -> bool:
-        """The changed-surname block: born on the date searched, in the postcode district
-        searched. A shielded child's postcode never counts (it must not influence a result)."""
-        return (
-            date_agreement == DateOfBirthAgreement.EXACT
-            and bool(self.given and self.postcode and postcode)
-            and not is_shielded
-            and postcode_district(postcode) == self.postcode_district
+        """The changed-surname block: born on the date searched, its own first given name
+        the one searched (or a short form, or the same sound), and the evidence able to
+        reach possible with a different family name: that depends on how rare the given
+        name is (Kayden, not Oliver) and on the postcode. Never a shielded child: finding
+        it under a surname it no longer uses would tell the searcher the name it lives
+        under now (and its postcode must not influence a result)."""
+        if date_agreement != DateOfBirthAgreement.EXACT or not self.given or not given or is_shielded:
+            return False
+        weights = match_weights()
+        rest = (
+            weights.weight("family_name", "different")
+            + weights.weight("date_of_birth", "exact")
+            + self._postcode_weight(postcode, is_shielded=is_shielded, family_agrees=False)[0]
         )
+        # Cheapest first: this runs for every child born on the date searched whose family
+        # name differs (about 150 a day at a million children).
+        searched_first, recorded_first = self.given.split(" ", 1)[0], given.split(" ", 1)[0]
+        if searched_first == recorded_first:
+            return rest + weights.given_exact(recorded_first) >= weights.name_differs_minimum
+        if rest + weights.weight("given_name", "variant") < weights.name_differs_minimum:
+            return False
+        return given_names_are_variants(searched_first, recorded_first) or (
+            given_name_compare(self.given, given)[0] == GivenNameAgreement.PHONETIC
+        )
+
+    def _postcode_weight(self, postcode: str, *, is_shielded: bool, family_agrees: bool) -> tuple[float, str]:
+        """The postcode's evidence and how it compared ("" when not compared). A shielded
+        child's postcode is never compared. Children who share a family name and a postcode
+        are often siblings, so the same postcode counts for less beside a family name that
+        agrees (postcode_with_family, estimated on children sharing a surname)."""
+        if not self.postcode or not postcode or is_shielded:
+            return 0.0, ""
+        if postcode == self.postcode:
+            level = "same"
+        elif postcode_district(postcode) == self.postcode_district:
+            level = "district"
+        else:
+            level = "different"
+        comparison = "postcode_with_family" if family_agrees else "postcode"
+        return match_weights().weight(comparison, level), level
 
     def _family_agreement(self, recorded: str, *, swapped: bool) -> tuple[FamilyNameAgreement, float]:
         """family_name_compare of the family name searched (or, swapped, of the first given
@@ -542,11 +535,15 @@ class _Search:
         best = self._best_name(candidate)
         changed_surname = False
         if best.family == FamilyNameAgreement.DIFFERENT and self._changed_surname_possible(
-            date_agreement, postcode=candidate.postcode, is_shielded=candidate.is_shielded
-        ):
+            date_agreement, given=candidate.names[0].given, postcode=candidate.postcode,
+            is_shielded=candidate.is_shielded,
+        ):  # fmt: skip
             best = self._changed_surname_evidence(candidate)
             changed_surname = True
-        weight = best.weight + DATE_OF_BIRTH_WEIGHTS[date_agreement]
+        weights = match_weights()
+        weight = best.weight + weights.weight(
+            "date_of_birth", self._date_level(date_agreement, candidate.date_of_birth)
+        )
         facts = _Facts(
             name=best,
             date_of_birth=date_agreement,
@@ -554,24 +551,21 @@ class _Search:
             dates=(self.date_of_birth, candidate.date_of_birth),
         )
         if self.nhs_number and candidate.nhs_number:
-            weight += NHS_NUMBER_DIFFERS
+            weight += weights.weight("nhs_number", "differ")
             facts.nhs_number_differs = True
         if self.sex in _KNOWN_SEXES and candidate.sex in _KNOWN_SEXES:
             facts.sex_differs = self.sex != candidate.sex
             facts.sex_agrees = not facts.sex_differs
-            weight += SEX_DIFFERS if facts.sex_differs else SEX_AGREES
+            # Given names are mostly given by sex: beside a given name that agrees, the same sex
+            # is no further evidence (counting both would count one coincidence twice).
+            if facts.sex_differs or best.given not in GIVEN_CARRIES_SEX:
+                weight += weights.weight("sex", "differ" if facts.sex_differs else "agree")
         # A shielded child's postcode must not influence (and so reveal anything through)
         # the result.
-        if self.postcode and candidate.postcode and not candidate.is_shielded:
-            if candidate.postcode == self.postcode:
-                facts.postcode = "same"
-                weight += POSTCODE_AGREES
-            elif postcode_district(candidate.postcode) == postcode_district(self.postcode):
-                facts.postcode = "district"
-                weight += POSTCODE_DISTRICT_AGREES
-            else:
-                facts.postcode = "different"
-                weight += POSTCODE_DIFFERS
+        postcode_weight, facts.postcode = self._postcode_weight(
+            candidate.postcode, is_shielded=candidate.is_shielded, family_agrees=best.family in FAMILY_NAME_STRONG
+        )
+        weight += postcode_weight
         grade = _grade(weight=weight, facts=facts)
         score = round(max(0.0, min(weight, SCORE_SCALE)) / SCORE_SCALE, 3)
         return _Evaluation(
@@ -581,6 +575,16 @@ class _Search:
             _reasons(facts, grade) if grade else [],
             bool(best.name.kind),
             second_chance=changed_surname or date_agreement == DateOfBirthAgreement.WRONG,
+        )
+
+    def _date_level(self, agreement: DateOfBirthAgreement, recorded: datetime.date | None) -> str:
+        if agreement != DateOfBirthAgreement.WRONG:
+            return DATE_OF_BIRTH_LEVELS[agreement]
+        assert self.date_of_birth is not None
+        assert recorded is not None
+        return wrong_date_level(
+            same_day_and_month=(self.date_of_birth.month, self.date_of_birth.day) == (recorded.month, recorded.day),
+            same_year=self.date_of_birth.year == recorded.year,
         )
 
     def _changed_surname_evidence(self, candidate: "_Candidate") -> "_NameEvidence":
@@ -608,7 +612,7 @@ class _Search:
         return max((self._name_evidence(name) for name in candidate.names), key=lambda evidence: evidence.weight)
 
     def _name_evidence(self, name: "_Name") -> "_NameEvidence":
-        # A different family name cannot be made up for (see FAMILY_DIFFERENT_IS_FINAL), so
+        # A different family name is made up for only by the changed-surname block, so
         # most of the children born that day are set aside without comparing given names.
         family = self._family_agreement(name.family, swapped=False)
         evidence = _NameEvidence.of(
@@ -707,10 +711,19 @@ class _NameEvidence:
         swapped: bool = False,
         searched_given: str = "",
     ) -> "_NameEvidence":
-        weight = FAMILY_WEIGHTS[family[0]] + GIVEN_WEIGHTS[given[0]]
-        if family[0] == FamilyNameAgreement.SIMILAR:
-            # A closer misspelling is better evidence: 0.90 -> 5.5, 0.98 -> 7.1.
-            weight += (family[1] - 0.95) * 20
+        weights = match_weights()
+        family_level = FAMILY_LEVELS[family[0]]
+        # The same name as written counts for more the rarer it is (the recorded name's
+        # share of children, from the parameters file).
+        if family_level == "exact":
+            weight = weights.family_exact(name.family)
+        else:
+            weight = weights.weight("family_name", family_level)
+        given_level = GIVEN_LEVELS[given[0]]
+        if given_level == "exact":
+            weight += weights.given_exact(name.given.split(" ", 1)[0])
+        else:
+            weight += weights.weight("given_name", given_level)
         if swapped:
             weight += NAMES_SWAPPED
         if name.kind:
@@ -744,6 +757,12 @@ class _Evaluation:
     second_chance: bool = False  # found despite a different family name or a wrong date of birth
 
 
+# A date one digit (or one misread digit) away is likely only beside the same postcode: the
+# weights take names and dates as independent, but a namesake (the same full name, born
+# another day) is not a random stranger, and one born a slip of a key away from the child
+# searched for was shown as likely in 7 of 1,666 such searches of the synthetic set.
+DATE_OF_BIRTH_FOR_LIKELY = frozenset({DateOfBirthAgreement.EXACT, DateOfBirthAgreement.SWAPPED})
+GIVEN_CARRIES_SEX = frozenset({GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC})
 # What a second-chance match needs of the names that do agree.
 GIVEN_NAME_FOR_CHANGED_SURNAME = frozenset(
     {GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC}
@@ -754,7 +773,7 @@ def _grade(*, weight: float, facts: _Facts) -> Grade | None:
     name = facts.name
     contradicted = facts.nhs_number_differs or facts.sex_differs
     if facts.changed_surname or facts.date_of_birth == DateOfBirthAgreement.WRONG:
-        return _second_chance_grade(facts, contradicted=contradicted)
+        return _second_chance_grade(facts, weight=weight, contradicted=contradicted)
     if (
         not contradicted
         and not name.swapped
@@ -765,31 +784,41 @@ def _grade(*, weight: float, facts: _Facts) -> Grade | None:
     ):
         return Grade.EXACT
     if (
-        weight >= LIKELY_MINIMUM
+        weight >= match_weights().likely_minimum
         and not contradicted
         and name.given in GIVEN_NAME_STRONG
         and name.family in FAMILY_NAME_STRONG
         and (name.family in FAMILY_AS_WRITTEN or name.given == GivenNameAgreement.EXACT or facts.postcode == "same")
+        and (facts.date_of_birth in DATE_OF_BIRTH_FOR_LIKELY or facts.postcode == "same")
     ):
         return Grade.LIKELY
-    if weight >= POSSIBLE_MINIMUM:
+    weights = match_weights()
+    if name.given == GivenNameAgreement.DIFFERENT and weight < weights.name_differs_minimum:
+        # Shown with a different given name only when at least as likely as not the child:
+        # a surname and a date of birth are otherwise shared by strangers (and twins).
+        return None
+    if weight >= weights.possible_minimum:
         return Grade.POSSIBLE
     return None
 
 
-def _second_chance_grade(facts: _Facts, *, contradicted: bool) -> Grade | None:
+def _second_chance_grade(facts: _Facts, *, weight: float, contradicted: bool) -> Grade | None:
     """A child found despite a different family name or a wrong date of birth: possible,
     for the practitioner to check the difference the reasons name, or nothing. Likely only
     when the evidence is strong: every other name as written, the same full postcode and
-    the same recorded sex, and nothing contradicting."""
+    the same recorded sex, and nothing contradicting. A changed surname needs the weight
+    of the evidence to make it at least as likely as not the child (likely: likely's
+    weight): with a common given name and no postcode, one of the ~150 children born that
+    day at a million may well share it."""
     name = facts.name
     if contradicted or name.swapped:
         return None
     strong_elsewhere = facts.postcode == "same" and facts.sex_agrees and name.given == GivenNameAgreement.EXACT
     if facts.changed_surname:
-        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind:
+        weights = match_weights()
+        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind or weight < weights.name_differs_minimum:
             return None
-        return Grade.LIKELY if strong_elsewhere else Grade.POSSIBLE
+        return Grade.LIKELY if strong_elsewhere and weight >= weights.likely_minimum else Grade.POSSIBLE
     if name.family not in FAMILY_NAME_STRONG or name.given not in GIVEN_NAME_STRONG:
         return None
     if strong_elsewhere and name.family in FAMILY_AS_WRITTEN and not name.name.kind:
@@ -827,13 +856,18 @@ _FAMILY_REASONS = {
     FamilyNameAgreement.WEAK: "surname only partly similar",
     FamilyNameAgreement.DIFFERENT: "surname is different",
 }
+# Shown despite a different given name (an uncommon surname and the exact date of birth):
+# a child may go by a middle name, a name from another language or a new name.
+GIVEN_DIFFERENT_REASON = "given name different: check whether the child is known by another given name"
+UNCOMMON_FAMILY_NAME_REASON = "family name is uncommon: it counts for more"
+UNCOMMON_GIVEN_NAME_REASON = "given name is uncommon: it counts for more"
 _GIVEN_REASONS = {
     GivenNameAgreement.MIDDLE: "matched a middle name",
     GivenNameAgreement.PHONETIC: "given name spelt differently but sounds the same",
     GivenNameAgreement.SIMILAR: "given name spelt differently",
     GivenNameAgreement.INITIAL: "only the initial of the given name matches",
     GivenNameAgreement.WEAK: "given name only partly similar",
-    GivenNameAgreement.DIFFERENT: "given name is different",
+    GivenNameAgreement.DIFFERENT: GIVEN_DIFFERENT_REASON,
 }
 CHANGED_SURNAME_REASON = "family name different: check for a change of name"
 _DATE_REASONS = {
@@ -878,6 +912,12 @@ def _reasons(facts: _Facts, grade: Grade) -> list[str]:
         if agreeing:
             verb = "matches" if len(agreeing) == 1 else "match"
             reasons.append(f"{_join(agreeing)} {verb}")
+        # Why a name agreeing counted for so much (issue 13 item 3: name frequency).
+        weights = match_weights()
+        if name.family == FamilyNameAgreement.EXACT and weights.uncommon("family_name", name.name.family):
+            reasons.append(UNCOMMON_FAMILY_NAME_REASON)
+        if name.given == GivenNameAgreement.EXACT and weights.uncommon("given_name", name.name.given.split(" ", 1)[0]):
+            reasons.append(UNCOMMON_GIVEN_NAME_REASON)
     if facts.nhs_number_differs:
         reasons.append("NHS number is different")
     if facts.sex_differs:
@@ -1034,6 +1074,7 @@ def _candidates(search: _Search) -> list[_Candidate]:
             families=[row[4], *(other[3] or row[4] for other in _other_names(row[9]))],
             postcode=row[7] or "",
             is_shielded=bool(row[8]),
+            given=row[3] or "",
         )
     ]
 

@@ -93,11 +93,11 @@ def test_a_feed_is_given_exact_and_likely_matches_only():
 
 
 def test_a_manager_finds_only_their_own_authoritys_children(westminster, birmingham):
-    own = ChildFactory(responsible_local_authority=westminster, given_names="William", family_name="Smith",
+    own = ChildFactory(responsible_local_authority=westminster, given_names="William", family_name="Whitfield",
                        date_of_birth=BORN)  # fmt: skip
-    other = ChildFactory(responsible_local_authority=birmingham, given_names="Bill", family_name="Smith",
+    other = ChildFactory(responsible_local_authority=birmingham, given_names="Bill", family_name="Whitfield",
                          date_of_birth=BORN)  # fmt: skip
-    criteria = SearchCriteria(family_name="Smith", given_names="Bill", date_of_birth=BORN)
+    criteria = SearchCriteria(family_name="Whitfield", given_names="Bill", date_of_birth=BORN)
     # Nationally, Birmingham's exact match leaves Westminster's child at possible.
     national = {match.child: match.grade for match in candidates(criteria, purpose=Purpose.SEARCH).matches}
     assert national == {other: Grade.EXACT, own: Grade.POSSIBLE}
