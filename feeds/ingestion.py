@@ -69,7 +69,14 @@ ACTION_RECORDS_MATCHED = AuditEvent.Action.FEED_RECORDS_MATCHED
 # At most this many children are put to the register managers for one registration.
 REVIEW_CANDIDATES_LIMIT = 3
 _OUTCOME_COUNTERS = {Registration.Outcome.APPLIED.value: "applied", Registration.Outcome.FOR_REVIEW.value: "for_review"}
-_ACTIVE_MATCH_STATES = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED, FeedMatch.State.PENDING)
+# A confirmed birth changed again (waiting to be checked, or checked) goes back to the queue.
+_ACTIVE_MATCH_STATES = (
+    FeedMatch.State.APPLIED,
+    FeedMatch.State.CONFIRMED,
+    FeedMatch.State.PENDING,
+    FeedMatch.State.RECHECK,
+    FeedMatch.State.CHECKED,
+)
 _IN_FORCE = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED)
 # The order of a registration's versions, as the GRO issues them, when the file has no
 # version number: two corrections of one registration then cannot be ordered, and the later
@@ -466,8 +473,8 @@ class _Applier:
 
     def _undo(self, registration: Registration, *, cancelled: bool) -> None:
         """Reverse what the registration's earlier version did, before the new version is
-        matched afresh. A birth confirmed into a record cannot be undone here: its register
-        managers are told to check the record."""
+        matched afresh. A birth confirmed into a record cannot be undone here: it goes back
+        to the review queue (RECHECK) and its register managers are told to check the record."""
         source = self._source(registration, status="cancelled" if cancelled else "corrected")
         for match in FeedMatch.objects.filter(registration=registration, state__in=_ACTIVE_MATCH_STATES).select_related(
             "child__responsible_local_authority"
@@ -487,14 +494,16 @@ class _Applier:
                 match.state = FeedMatch.State.REVERSED
                 self.outcome.register_ids.add(match.child.register_id)
             else:
+                # A confirmed birth is not undone here: it waits in the review queue.
+                match.state = FeedMatch.State.RECHECK
                 register_managers_notify_review(
                     child=match.child,
                     message=f"The birth registration confirmed into child {match.child.register_id}'s record "
-                    f"has been {'cancelled' if cancelled else 'corrected'} by the GRO. Check the record.",
+                    f"has been {'cancelled' if cancelled else 'corrected'} by the GRO. Check the record "
+                    "in the registrations waiting for review.",
                 )
                 # The chunk's audit event names the child whose confirmed birth changed.
                 self.outcome.register_ids.add(match.child.register_id)
-                continue
             match.save(update_fields=["state", "updated_at"])
 
     def _source(self, registration: Registration, *, status: str) -> dict[str, Any]:
