@@ -11,6 +11,7 @@ commit a chunk: each locks the file's row and checks the cursor it started from.
 import datetime
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from audit.services import audit_event_record, audit_events_deferred
 from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
+from feeds.pacing import give_way_to_searches
 from feeds.parsing import (
     FeedFileUnreadable,
     FeedFileUnsafe,
@@ -215,11 +217,13 @@ def _ingest_from_cursor(*, feed_file: FeedFile, path: Path, by: Actor[User]) -> 
     cursor = feed_file.lines_committed
     lines = data_lines(path, feed_file.is_gzip, after=cursor)  # raises FeedFileUnsafe, FeedFileUnreadable
     for chunks, chunk in enumerate(_chunks(lines, settings.FEEDS_CHUNK_SIZE), start=1):
+        started = time.monotonic()
         if not _chunk_commit_retrying(feed_file_id=feed_file.pk, cursor=cursor, chunk=chunk, context=context):
             logger.info("feed file %s: stopped, or another worker holds the cursor", feed_file.pk)
             return FeedFile.objects.get(pk=feed_file.pk)
         cursor += len(chunk)
         after_chunk(feed_file.pk, chunks)
+        give_way_to_searches(chunk_seconds=time.monotonic() - started)
     return _finish(feed_file_id=feed_file.pk, cursor=cursor, by=by)
 
 
@@ -294,6 +298,7 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
     # The chunk's audit events (deaths recorded, matches) are written together at its end,
     # so that the chain's lock is not held while the chunk works (audit_events_deferred).
     with transaction.atomic(), audit_events_deferred():
+        _commit_without_waiting_for_disk()
         feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
         if feed_file.state != FeedFile.State.RUNNING or feed_file.lines_committed != cursor:
             return False
@@ -342,6 +347,21 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
                 details={"feed_file": str(feed_file_id), "first_line": chunk[0][0], "last_line": chunk[-1][0]},
             )
     return True
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """With FEEDS_CHUNK_ASYNC_COMMIT, the chunk's commit does not wait for its WAL to reach
+    the disk (PostgreSQL `synchronous_commit = off`, this transaction only). Why: the chunk
+    holds the audit chain's lock from its audit events to the end of its commit, and every
+    search, which appends its own event, waits; the flush of a whole chunk's WAL is the
+    longest part of that. Safe because the cursor commits with the chunk: a database crash
+    within a fraction of a second after the commit loses the chunk's effects and its cursor
+    together (never one without the other, nor a hole in the chain: WAL is replayed in order
+    and any later synchronous commit flushes it first), and the file is resumed from the
+    cursor (docs/feeds.md, "Giving way to searches")."""
+    if settings.FEEDS_CHUNK_ASYNC_COMMIT and connections["default"].vendor == "postgresql":
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 @dataclass(frozen=True)
