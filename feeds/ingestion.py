@@ -353,8 +353,8 @@ def _commit_without_waiting_for_disk() -> None:
     """With FEEDS_CHUNK_ASYNC_COMMIT, the chunk's commit does not wait for its WAL to reach
     the disk (PostgreSQL `synchronous_commit = off`, this transaction only). Why: the chunk
     holds the audit chain's lock from its audit events to the end of its commit, and every
-    search, which appends its own event, waits; the flush of a whole chunk's WAL is the
-    longest part of that. Safe because the cursor commits with the chunk: a database crash
+    search, which appends its own event, waits; the flush of the chunk's WAL is part of
+    that. Safe because the cursor commits with the chunk: a database crash
     within a fraction of a second after the commit loses the chunk's effects and its cursor
     together (never one without the other, nor a hole in the chain: WAL is replayed in order
     and any later synchronous commit flushes it first), and the file is resumed from the
