@@ -462,7 +462,7 @@ class _Applier:
             self.new[key] = registration
         elif registration.pk is not None:
             self.inserted.pop(registration.pk, None)  # it may have matches now
-            self._undo(registration, cancelled=record.record_status == RecordStatus.CANCELLED)
+            self._undo(registration, record=record)
         registration.record_status = record.record_status
         registration.version = record.version
         registration.content_sha256 = record.content_sha256
@@ -491,10 +491,12 @@ class _Applier:
         else:
             FeedMatch.objects.update_or_create(registration=registration, child=child, defaults=fields)
 
-    def _undo(self, registration: Registration, *, cancelled: bool) -> None:
+    def _undo(self, registration: Registration, *, record: Record) -> None:
         """Reverse what the registration's earlier version did, before the new version is
         matched afresh. A birth confirmed into a record cannot be undone here: it goes back
-        to the review queue (RECHECK) and its register managers are told to check the record."""
+        to the review queue (RECHECK) with the new version's details, and its register
+        managers are told to check the record."""
+        cancelled = record.record_status == RecordStatus.CANCELLED
         source = self._source(registration, status="cancelled" if cancelled else "corrected")
         for match in FeedMatch.objects.filter(registration=registration, state__in=_ACTIVE_MATCH_STATES).select_related(
             "child__responsible_local_authority"
@@ -514,8 +516,10 @@ class _Applier:
                 match.state = FeedMatch.State.REVERSED
                 self.outcome.register_ids.add(match.child.register_id)
             else:
-                # A confirmed birth is not undone here: it waits in the review queue.
+                # A confirmed birth is not undone here: it waits in the review queue, showing
+                # the version the GRO sent now beside the record.
                 match.state = FeedMatch.State.RECHECK
+                match.details = self._details(record)
                 register_managers_notify_review(
                     child=match.child,
                     message=f"The birth registration confirmed into child {match.child.register_id}'s record "
@@ -524,7 +528,7 @@ class _Applier:
                 )
                 # The chunk's audit event names the child whose confirmed birth changed.
                 self.outcome.register_ids.add(match.child.register_id)
-            match.save(update_fields=["state", "updated_at"])
+            match.save(update_fields=["state", "details", "updated_at"])
 
     def _source(self, registration: Registration, *, status: str) -> dict[str, Any]:
         return {

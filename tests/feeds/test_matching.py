@@ -258,6 +258,7 @@ def test_a_confirmed_birth_the_gro_changes_later_waits_in_the_managers_review_qu
     assert f"{change.capitalize()} after confirmation: check the record" in queue
     page = client.get(f"/feeds/review/{match.pk}/").content.decode()
     assert f"the GRO has {change} the birth registration" in page and "I have checked the record" in page
+    assert "Lily" in page  # the version the GRO sent now, beside the record
     response = client.post(f"/feeds/review/{match.pk}/", {})
     assert response.status_code == 302 and response["Location"] == "/feeds/review/"
     queue = client.get("/feeds/review/").content.decode()
