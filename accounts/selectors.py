@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
-from accounts.models import Invitation, LocalAuthority, User
+from accounts.models import Invitation, LocalAuthority, OutboundEmail, User
 from accounts.roles import SCOPE_PERMISSION, Role
 from accounts.tokens import token_hash
 
@@ -204,3 +204,16 @@ def invitations_pending(*, admin: User) -> QuerySet[Invitation]:
 def invitation_pending_for(*, admin: User, invitation_id: int) -> Invitation | None:
     """One of the admin's pending invitations, or None (the view answers 404)."""
     return invitations_pending(admin=admin).filter(pk=invitation_id).first()
+
+
+def outbound_emails_given_up(*, user: User) -> QuerySet[OutboundEmail]:
+    """Emails the outbox gave up on after OUTBOX_MAX_ATTEMPTS, newest first, for a system
+    administrator (who operates the service); nobody else. Without their bodies, which can
+    name practitioners and register IDs: only what finding the fault needs."""
+    if not user.has_role(Role.SYSTEM_ADMINISTRATOR):
+        return OutboundEmail.objects.none()
+    return (
+        OutboundEmail.objects.filter(sent_at__isnull=True, given_up_at__isnull=False)
+        .only("to", "subject", "attempts", "last_error", "created_at", "given_up_at")
+        .order_by("-given_up_at", "-id")
+    )

@@ -24,7 +24,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm, remove_perm
 from knox.models import AuthToken
 
-from accounts.models import DeactivationReason, Invitation, LocalAuthority, Organisation, User, UserSession
+from accounts.models import (
+    DeactivationReason,
+    Invitation,
+    LocalAuthority,
+    Organisation,
+    OutboundEmail,
+    User,
+    UserSession,
+)
 from accounts.roles import ROLES_REQUIRING_SCOPE, SCOPE_PERMISSION, Role
 from accounts.selectors import (
     ROLES_GRANTABLE_BY_USER_ADMIN,
@@ -37,6 +45,7 @@ from accounts.selectors import (
     user_may_act_on_authority,
     users_due_suspension,
 )
+from accounts.services_outbox import outbox_requeue_one
 from accounts.sessions import LAST_SEEN_AT, SIGNED_IN_AT
 from accounts.tokens import token_hash, token_new
 from accounts.validators import validate_work_email
@@ -746,3 +755,28 @@ def user_details_correct(*, by: Actor[User], user: User, fields: list[str]) -> N
             authority=user.local_authority,
             details={"fields": changed},
         )
+
+
+def outbound_email_requeue(*, by: Actor[User], email: OutboundEmail) -> bool:
+    """A system administrator sends a given-up email again (the mail server or the address
+    has been mended): it goes back in the outbox's queue with its attempts counted afresh,
+    and the next delivery sends it. Audited in the same transaction, naming the email by
+    its number and the recipient user where there is one, never its body. Returns False,
+    recording nothing, if it is no longer given up (sent, or already put back)."""
+    if by.user is None or not by.user.has_role(Role.SYSTEM_ADMINISTRATOR):
+        raise PermissionDenied("Only a system administrator can send a given-up email again")
+    with transaction.atomic():
+        if not outbox_requeue_one(email_id=email.pk):
+            return False
+        audit_event_record(
+            action=AuditEvent.Action.OUTBOUND_EMAIL_REQUEUED,
+            actor=by,
+            subject_user=User.objects.filter(email__iexact=email.to).first(),
+            details={
+                "outbound_email": email.pk,
+                "attempts": email.attempts,
+                "last_error": email.last_error,
+                "given_up_at": email.given_up_at.isoformat() if email.given_up_at else "",
+            },
+        )
+    return True

@@ -126,6 +126,18 @@ def outbox_retry_given_up() -> int:
     )
 
 
+def outbox_requeue_one(*, email_id: int, now: datetime.datetime | None = None) -> bool:
+    """Put one given-up email back in the queue, with its attempts counted afresh, in the
+    caller's transaction (a conditional UPDATE: of two operators pressing at once, one
+    requeues it). Returns False if it is no longer given up (sent, or requeued already).
+    Audited by the caller (accounts.services.outbound_email_requeue)."""
+    return bool(
+        OutboundEmail.objects.filter(pk=email_id, sent_at__isnull=True, given_up_at__isnull=False).update(
+            given_up_at=None, attempts=0, next_attempt_at=now or timezone.now()
+        )
+    )
+
+
 def outbox_sent_purge(*, now: datetime.datetime | None = None) -> int:
     """Delete emails sent more than OUTBOX_SENT_RETENTION_DAYS ago: their bodies can name
     practitioners and register IDs, and the in-app notification is the lasting record."""

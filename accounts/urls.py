@@ -24,4 +24,6 @@ urlpatterns = [
     path("users/<int:user_id>/training/", views.user_training, name="user_training"),
     path("users/<int:user_id>/expiry/", views.user_expiry, name="user_expiry"),
     path("users/<int:user_id>/<slug:action>/", views.user_action, name="user_action"),
+    path("outbox/given-up/", views.outbox_given_up, name="outbox_given_up"),
+    path("outbox/given-up/<int:email_id>/send-again/", views.outbox_send_again, name="outbox_send_again"),
 ]

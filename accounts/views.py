@@ -45,6 +45,7 @@ from accounts.selectors import (
     invitation_pending_for,
     invitations_pending,
     local_authorities_for_role,
+    outbound_emails_given_up,
     recertification_due_on,
     recertification_is_due,
     roles_grantable,
@@ -520,3 +521,44 @@ def user_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse
             return redirect("accounts:user_detail", user_id=user.pk)
         return _back_to_user(request, user, spec["done"].format(name=user.full_name, email=user.email))
     return render(request, "accounts/user_action.html", {"subject": user, "spec": spec, "action": action})
+
+
+# --- The email outbox, for the system administrator who operates the service -------------
+
+
+# The newest given-up emails shown; the rest wait until these are dealt with.
+OUTBOX_PAGE_SIZE = 200
+
+
+def _system_administrator(request: HttpRequest) -> User:
+    user = _signed_in_user(request)
+    if not user.has_role(Role.SYSTEM_ADMINISTRATOR):
+        raise PermissionDenied
+    return user
+
+
+@never_cache
+def outbox_given_up(request: HttpRequest) -> HttpResponse:
+    """Emails the outbox stopped trying to send, each with a button to send it again."""
+    admin = _system_administrator(request)
+    emails = outbound_emails_given_up(user=admin)
+    context = {
+        "emails": emails[:OUTBOX_PAGE_SIZE],
+        "total": emails.count(),
+        "page_size": OUTBOX_PAGE_SIZE,
+        "max_attempts": settings.OUTBOX_MAX_ATTEMPTS,
+    }
+    return render(request, "accounts/outbox_given_up.html", context)
+
+
+@require_POST
+def outbox_send_again(request: HttpRequest, email_id: int) -> HttpResponse:
+    admin = _system_administrator(request)
+    email = outbound_emails_given_up(user=admin).filter(pk=email_id).first()
+    if email is None:
+        messages.info(request, "That email is no longer given up: it has been sent or put back in the queue already.")
+    elif services.outbound_email_requeue(by=Actor.from_request(request, user=admin), email=email):
+        messages.success(request, f"The email to {email.to} is back in the queue and will be sent within a minute.")
+    else:
+        messages.info(request, "That email is no longer given up: it has been sent or put back in the queue already.")
+    return redirect("accounts:outbox_given_up")

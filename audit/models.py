@@ -103,6 +103,7 @@ class AuditEvent(models.Model):
         FEED_RECORDS_MATCHED = "feed_records_matched", "Feed records matched to the register"
         FEED_REVIEW_CONFIRMED = "feed_review_confirmed", "Feed match confirmed by the authority"
         FEED_REVIEW_REJECTED = "feed_review_rejected", "Feed match rejected by the authority"
+        FEED_REVIEW_CHECKED = "feed_review_checked", "Confirmed birth checked after the GRO changed it"
         CHILD_DEATH_RECORDED = "child_death_recorded", "Death recorded from a registration"
         CHILD_DEATH_REVERSED = "child_death_reversed", "Recorded death reversed"
         CHILD_BIRTH_CONFIRMED = "child_birth_confirmed", "Birth confirmed for an unborn child's plan"
@@ -112,6 +113,8 @@ class AuditEvent(models.Model):
         # Case-management system accounts' API tokens (issue 15, finding 2).
         API_TOKEN_ISSUED = "api_token_issued", "API token issued to a case-management system"
         API_TOKEN_REVOKED = "api_token_revoked", "API tokens of a case-management system revoked"
+        # The email outbox (issue 16).
+        OUTBOUND_EMAIL_REQUEUED = "outbound_email_requeued", "Given-up email put back in the queue"
 
     # Set by audit_event_record before the row is hashed (auto_now_add would set it too late).
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)

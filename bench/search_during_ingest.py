@@ -178,6 +178,7 @@ def summary(label: str, results: list[tuple[float, int]]) -> tuple[float, float,
 
 
 def main() -> int:
+    global PORT  # the load threads read it
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="sp_ingestbench")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13", help="broker and cache for the run")
@@ -189,10 +190,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=60)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port (another run may hold the default)")
     parser.add_argument(
         "--worker-nice", type=int, default=0, help="run the Celery worker at this niceness (0: as the others)"
     )
     args = parser.parse_args()
+    PORT = args.port
     OUT.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     env = environment(args.database) | {

@@ -14,11 +14,12 @@ from registry.dashboard import figures
 from registry.dashboard.refresh import Snapshot, snapshot_replace
 
 # The feed states each dashboard figure counts: applied without review or confirmed by a
-# manager; waiting for a manager; rejected by a manager. Reversed and withdrawn matches
-# were undone by the feed itself and are not counted.
+# manager (and checked again after the GRO changed a confirmed birth); waiting for a manager
+# (to decide, or to check a confirmed birth the GRO changed); rejected by a manager.
+# Reversed and withdrawn matches were undone by the feed itself and are not counted.
 OUTCOME_STATES = {
-    "applied": (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED),
-    "waiting": (FeedMatch.State.PENDING,),
+    "applied": (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED, FeedMatch.State.CHECKED),
+    "waiting": (FeedMatch.State.PENDING, FeedMatch.State.RECHECK),
     "rejected": (FeedMatch.State.REJECTED,),
 }
 

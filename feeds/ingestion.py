@@ -11,6 +11,7 @@ commit a chunk: each locks the file's row and checks the cursor it started from.
 import datetime
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from audit.services import audit_event_record, audit_events_deferred
 from feeds.models import EventType, FeedFile, FeedMatch, QuarantinedRow, RecordStatus, Registration
+from feeds.pacing import give_way_to_searches
 from feeds.parsing import (
     FeedFileUnreadable,
     FeedFileUnsafe,
@@ -69,7 +71,14 @@ ACTION_RECORDS_MATCHED = AuditEvent.Action.FEED_RECORDS_MATCHED
 # At most this many children are put to the register managers for one registration.
 REVIEW_CANDIDATES_LIMIT = 3
 _OUTCOME_COUNTERS = {Registration.Outcome.APPLIED.value: "applied", Registration.Outcome.FOR_REVIEW.value: "for_review"}
-_ACTIVE_MATCH_STATES = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED, FeedMatch.State.PENDING)
+# A confirmed birth changed again (waiting to be checked, or checked) goes back to the queue.
+_ACTIVE_MATCH_STATES = (
+    FeedMatch.State.APPLIED,
+    FeedMatch.State.CONFIRMED,
+    FeedMatch.State.PENDING,
+    FeedMatch.State.RECHECK,
+    FeedMatch.State.CHECKED,
+)
 _IN_FORCE = (FeedMatch.State.APPLIED, FeedMatch.State.CONFIRMED)
 # The order of a registration's versions, as the GRO issues them, when the file has no
 # version number: two corrections of one registration then cannot be ordered, and the later
@@ -208,11 +217,13 @@ def _ingest_from_cursor(*, feed_file: FeedFile, path: Path, by: Actor[User]) -> 
     cursor = feed_file.lines_committed
     lines = data_lines(path, feed_file.is_gzip, after=cursor)  # raises FeedFileUnsafe, FeedFileUnreadable
     for chunks, chunk in enumerate(_chunks(lines, settings.FEEDS_CHUNK_SIZE), start=1):
+        started = time.monotonic()
         if not _chunk_commit_retrying(feed_file_id=feed_file.pk, cursor=cursor, chunk=chunk, context=context):
             logger.info("feed file %s: stopped, or another worker holds the cursor", feed_file.pk)
             return FeedFile.objects.get(pk=feed_file.pk)
         cursor += len(chunk)
         after_chunk(feed_file.pk, chunks)
+        give_way_to_searches(chunk_seconds=time.monotonic() - started)
     return _finish(feed_file_id=feed_file.pk, cursor=cursor, by=by)
 
 
@@ -287,6 +298,7 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
     # The chunk's audit events (deaths recorded, matches) are written together at its end,
     # so that the chain's lock is not held while the chunk works (audit_events_deferred).
     with transaction.atomic(), audit_events_deferred():
+        _commit_without_waiting_for_disk()
         feed_file = FeedFile.objects.select_for_update().get(pk=feed_file_id)
         if feed_file.state != FeedFile.State.RUNNING or feed_file.lines_committed != cursor:
             return False
@@ -335,6 +347,21 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
                 details={"feed_file": str(feed_file_id), "first_line": chunk[0][0], "last_line": chunk[-1][0]},
             )
     return True
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """With FEEDS_CHUNK_ASYNC_COMMIT, the chunk's commit does not wait for its WAL to reach
+    the disk (PostgreSQL `synchronous_commit = off`, this transaction only). Why: the chunk
+    holds the audit chain's lock from its audit events to the end of its commit, and every
+    search, which appends its own event, waits; the flush of the chunk's WAL is part of
+    that. Safe because the cursor commits with the chunk: a database crash
+    within a fraction of a second after the commit loses the chunk's effects and its cursor
+    together (never one without the other, nor a hole in the chain: WAL is replayed in order
+    and any later synchronous commit flushes it first), and the file is resumed from the
+    cursor (docs/feeds.md, "Giving way to searches")."""
+    if settings.FEEDS_CHUNK_ASYNC_COMMIT and connections["default"].vendor == "postgresql":
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 @dataclass(frozen=True)
@@ -435,7 +462,7 @@ class _Applier:
             self.new[key] = registration
         elif registration.pk is not None:
             self.inserted.pop(registration.pk, None)  # it may have matches now
-            self._undo(registration, cancelled=record.record_status == RecordStatus.CANCELLED)
+            self._undo(registration, record=record)
         registration.record_status = record.record_status
         registration.version = record.version
         registration.content_sha256 = record.content_sha256
@@ -464,10 +491,12 @@ class _Applier:
         else:
             FeedMatch.objects.update_or_create(registration=registration, child=child, defaults=fields)
 
-    def _undo(self, registration: Registration, *, cancelled: bool) -> None:
+    def _undo(self, registration: Registration, *, record: Record) -> None:
         """Reverse what the registration's earlier version did, before the new version is
-        matched afresh. A birth confirmed into a record cannot be undone here: its register
+        matched afresh. A birth confirmed into a record cannot be undone here: it goes back
+        to the review queue (RECHECK) with the new version's details, and its register
         managers are told to check the record."""
+        cancelled = record.record_status == RecordStatus.CANCELLED
         source = self._source(registration, status="cancelled" if cancelled else "corrected")
         for match in FeedMatch.objects.filter(registration=registration, state__in=_ACTIVE_MATCH_STATES).select_related(
             "child__responsible_local_authority"
@@ -487,15 +516,19 @@ class _Applier:
                 match.state = FeedMatch.State.REVERSED
                 self.outcome.register_ids.add(match.child.register_id)
             else:
+                # A confirmed birth is not undone here: it waits in the review queue, showing
+                # the version the GRO sent now beside the record.
+                match.state = FeedMatch.State.RECHECK
+                match.details = self._details(record)
                 register_managers_notify_review(
                     child=match.child,
                     message=f"The birth registration confirmed into child {match.child.register_id}'s record "
-                    f"has been {'cancelled' if cancelled else 'corrected'} by the GRO. Check the record.",
+                    f"has been {'cancelled' if cancelled else 'corrected'} by the GRO. Check the record "
+                    "in the registrations waiting for review.",
                 )
                 # The chunk's audit event names the child whose confirmed birth changed.
                 self.outcome.register_ids.add(match.child.register_id)
-                continue
-            match.save(update_fields=["state", "updated_at"])
+            match.save(update_fields=["state", "details", "updated_at"])
 
     def _source(self, registration: Registration, *, status: str) -> dict[str, Any]:
         return {

@@ -162,6 +162,11 @@ class FeedMatch(models.Model):
         REJECTED = "rejected", "Rejected by a register manager"
         REVERSED = "reversed", "Reversed by a cancellation"
         WITHDRAWN = "withdrawn", "Withdrawn: the registration changed before review"
+        # A birth confirmed into a record cannot be undone by the feed (the record took the
+        # baby's names and a new plan): its cancellation or correction waits in the review
+        # queue until a register manager has checked the record by hand.
+        RECHECK = "recheck", "Changed by the GRO after confirmation: check the record"
+        CHECKED = "checked", "Checked by a register manager after the GRO's change"
 
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="matches")
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="feed_matches")

@@ -10,6 +10,8 @@ from accounts.roles import Role
 from feeds.models import FeedFile, FeedMatch, QuarantinedRow
 from registry.children.selectors import children_managed_by
 
+# The matches waiting for a register manager: to decide, or to check after the GRO's change.
+WAITING_STATES = (FeedMatch.State.PENDING, FeedMatch.State.RECHECK)
 # Of the registration's details, what a register manager is shown to decide a match.
 _REVIEW_FIELDS = {
     "death": (
@@ -58,11 +60,13 @@ def feed_file_progress(*, feed_file: FeedFile) -> dict[str, Any]:
 
 
 def review_queue(*, user: User) -> QuerySet[FeedMatch]:
-    """Registrations waiting for the user's authorities' register managers, oldest first.
-    Scoped by the child's authority now, not the one asked when the match was made: after a
-    transfer, the new authority decides and the old one no longer sees the child."""
+    """Registrations waiting for the user's authorities' register managers, oldest first:
+    matches to confirm or reject, and confirmed births the GRO has since cancelled or
+    corrected, to check. Scoped by the child's authority now, not the one asked when the
+    match was made: after a transfer, the new authority decides and the old one no longer
+    sees the child."""
     return (
-        FeedMatch.objects.filter(child__in=children_managed_by(user=user), state=FeedMatch.State.PENDING)
+        FeedMatch.objects.filter(child__in=children_managed_by(user=user), state__in=WAITING_STATES)
         .select_related("child", "registration", "local_authority")
         .order_by("created_at", "id")
     )

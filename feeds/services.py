@@ -27,6 +27,7 @@ ACTION_FILE_RECEIVED = AuditEvent.Action.FEED_FILE_RECEIVED
 ACTION_FILE_REPEATED = AuditEvent.Action.FEED_FILE_REPEATED
 ACTION_REVIEW_CONFIRMED = AuditEvent.Action.FEED_REVIEW_CONFIRMED
 ACTION_REVIEW_REJECTED = AuditEvent.Action.FEED_REVIEW_REJECTED
+ACTION_REVIEW_CHECKED = AuditEvent.Action.FEED_REVIEW_CHECKED
 ACTION_FILE_FAILED = AuditEvent.Action.FEED_FILE_FAILED
 ACTION_FILE_STOPPED = AuditEvent.Action.FEED_FILE_STOPPED
 _COPY_BLOCK = 1024 * 1024
@@ -233,6 +234,29 @@ def feed_match_reject(*, match: FeedMatch, by: Actor[User]) -> FeedMatch:
             child_authority_codes={match.child.register_id: match.child.responsible_local_authority.gss_code},
             local_authority_code=match.local_authority.gss_code,
             details=_decision_source(match),
+        )
+    return match
+
+
+def feed_match_checked(*, match: FeedMatch, by: Actor[User]) -> FeedMatch:
+    """A register manager has checked a record whose confirmed birth the GRO cancelled or
+    corrected afterwards (and corrected the record by hand where needed): the item leaves
+    the review queue. Raises ValidationError with a message to show if it is not waiting."""
+    with transaction.atomic():
+        match = FeedMatch.objects.select_for_update().select_related("registration", "child").get(pk=match.pk)
+        if match.state != FeedMatch.State.RECHECK:
+            raise ValidationError("This registration has already been checked")
+        match.state = FeedMatch.State.CHECKED
+        match.decided_by = by.user
+        match.decided_at = timezone.now()
+        match.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
+        audit_event_record(
+            action=ACTION_REVIEW_CHECKED,
+            actor=by,
+            register_ids=[match.child.register_id],
+            child_authority_codes={match.child.register_id: match.child.responsible_local_authority.gss_code},
+            local_authority_code=match.local_authority.gss_code,
+            details={**_decision_source(match), "record_status": match.registration.record_status},
         )
     return match
 

@@ -17,7 +17,7 @@ from audit.actor import Actor
 from audit.services import personal_data_read_record
 from feeds.dashboard import feed_matches_listed
 from feeds.forms import FeedUploadForm, ReviewDecisionForm
-from feeds.models import FeedFile
+from feeds.models import FeedFile, FeedMatch
 from feeds.selectors import (
     feed_file_for_operator,
     feed_file_progress,
@@ -27,7 +27,14 @@ from feeds.selectors import (
     review_item,
     review_queue,
 )
-from feeds.services import FeedRefused, feed_file_fail, feed_file_receive, feed_match_confirm, feed_match_reject
+from feeds.services import (
+    FeedRefused,
+    feed_file_fail,
+    feed_file_receive,
+    feed_match_checked,
+    feed_match_confirm,
+    feed_match_reject,
+)
 from registry.dashboard.selectors import dashboard_authority, user_manages
 
 
@@ -161,6 +168,15 @@ def review_decide(request: HttpRequest, match_id: int) -> HttpResponse:
     if match is None:
         raise Http404("No such registration to review")
     form = ReviewDecisionForm(request.POST) if request.method == "POST" else ReviewDecisionForm()
+    if request.method == "POST" and match.state in (FeedMatch.State.RECHECK, FeedMatch.State.CHECKED):
+        # A confirmed birth the GRO changed since: the manager says they have checked it.
+        try:
+            feed_match_checked(match=match, by=Actor.from_request(request, user=user))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Checked: the record of child {match.child.register_id} has left the queue.")
+        return redirect("feeds:review")
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["decision"] == "confirm":

@@ -6,7 +6,7 @@ from typing import Any
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.selectors import local_authorities_for_role, role_held_nationally
+from accounts.selectors import local_authorities_for_role, outbound_emails_given_up, role_held_nationally
 from audit.selectors import audit_event_count_since
 from registry.children.selectors import children_on_register_count
 from signposting.health import worker_is_alive, worker_last_seen
@@ -38,5 +38,9 @@ def home_summary(*, user: User) -> dict[str, Any]:
             "events_last_day": audit_event_count_since(hours=24),
         }
     if user.has_role(Role.SYSTEM_ADMINISTRATOR):
-        summary["system"] = {"worker_alive": worker_is_alive(), "worker_last_seen": worker_last_seen()}
+        summary["system"] = {
+            "worker_alive": worker_is_alive(),
+            "worker_last_seen": worker_last_seen(),
+            "emails_given_up": outbound_emails_given_up(user=user).count(),
+        }
     return summary

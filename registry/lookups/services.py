@@ -19,6 +19,7 @@ from audit.actor import Actor
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.selectors import ChildSignpost, child_signpost, children_managed_by, managed_children_page
+from registry.lookups.activity import interactive_search_mark
 from registry.matching.selectors import (
     Grade,
     Purpose,
@@ -116,6 +117,8 @@ def _search_audited(
 ) -> tuple[SearchOutcome, AuditEvent]:  # fmt: skip
     """Run a search inside the transaction that audits it (fail closed); a refused search
     and a failed one are audited too."""
+    # Background work (a feed's ingestion) gives way while practitioners are searching.
+    interactive_search_mark()
     purpose_details = {"purpose": purpose} if purpose else {}
     if refusal:
         with transaction.atomic():

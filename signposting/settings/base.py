@@ -96,6 +96,19 @@ FEEDS_MAXIMUM_AGE_YEARS = env.int("FEEDS_MAXIMUM_AGE_YEARS", default=19)
 # FEEDS_STALLED_AFTER_SECONDS is handed to a worker again by the sweep, which beat runs every
 # FEEDS_SWEEP_EVERY_SECONDS. Worst case after a worker dies: stalled-after + sweep interval.
 FEEDS_HEARTBEAT_SECONDS = env.int("FEEDS_HEARTBEAT_SECONDS", default=5)
+# Giving way to searches (feeds/pacing.py, docs/feeds.md): while a practitioner has searched
+# within SEARCH_ACTIVITY_WINDOW_SECONDS, an ingest pauses between chunks so that it is busy
+# at most FEEDS_INGEST_BUSY_SHARE of the time (1: never pause), each pause at most
+# FEEDS_INGEST_MAX_PAUSE_SECONDS. With nobody searching it never pauses.
+SEARCH_ACTIVITY_WINDOW_SECONDS = env.int("SEARCH_ACTIVITY_WINDOW_SECONDS", default=2)
+FEEDS_INGEST_BUSY_SHARE = env.float("FEEDS_INGEST_BUSY_SHARE", default=0.5)
+FEEDS_INGEST_MAX_PAUSE_SECONDS = env.float("FEEDS_INGEST_MAX_PAUSE_SECONDS", default=5.0)
+# A chunk's commit does not wait for the disk (feeds/ingestion.py, _commit_without_waiting_for_disk).
+FEEDS_CHUNK_ASYNC_COMMIT = env.bool("FEEDS_CHUNK_ASYNC_COMMIT", default=False)
+if not 0 < FEEDS_INGEST_BUSY_SHARE <= 1:
+    raise ImproperlyConfigured("FEEDS_INGEST_BUSY_SHARE must be more than 0 and at most 1")
+if SEARCH_ACTIVITY_WINDOW_SECONDS < 1:
+    raise ImproperlyConfigured("SEARCH_ACTIVITY_WINDOW_SECONDS must be at least 1")
 FEEDS_STALLED_AFTER_SECONDS = env.int("FEEDS_STALLED_AFTER_SECONDS", default=20)
 FEEDS_SWEEP_EVERY_SECONDS = env.int("FEEDS_SWEEP_EVERY_SECONDS", default=10)
 # A file whose ingestion has been started this many times without finishing is failed.

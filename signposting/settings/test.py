@@ -9,6 +9,9 @@ DEBUG = False
 # Unit tests run tasks in-process; the worker itself is exercised by the integration run.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Tests in other processes search at any moment and share the cache: an ingest gives way to
+# searches only in the tests of giving way (tests/feeds/test_give_way.py), which turn it on.
+FEEDS_INGEST_BUSY_SHARE = 1.0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; argon2 is tested
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

@@ -242,6 +242,56 @@ def test_a_confirmed_birth_cancelled_later_tells_the_managers_and_is_audited_nam
     assert [event.register_ids for event in matched] == [[unborn.register_id]]
 
 
+@pytest.mark.parametrize("change", ["cancelled", "corrected"])
+def test_a_confirmed_birth_the_gro_changes_later_waits_in_the_managers_review_queue(client, unborn, manager, change):
+    # Issue 16 item 7: a birth cancelled after confirmation left no review item to work through.
+    number = nhs_number_for(42)
+    ingest(births_file(birth_row(nhs_number=number, mother_postcode="E1 6AN")), name="births.csv")
+    feed_match_confirm(match=FeedMatch.objects.get(), by=Actor(user=manager, channel=Channel.WEB))
+    client.force_login(manager)
+    assert "There are no registrations waiting for review" in client.get("/feeds/review/").content.decode()
+    changed = birth_row(nhs_number=number, mother_postcode="E1 6AN", record_status=change, forenames="Lily")
+    ingest(births_file(changed), name="births-changed.csv")
+    match = FeedMatch.objects.get()
+    queue = client.get("/feeds/review/").content.decode()
+    assert unborn.register_id in queue and f"/feeds/review/{match.pk}/" in queue
+    assert f"{change.capitalize()} after confirmation: check the record" in queue
+    page = client.get(f"/feeds/review/{match.pk}/").content.decode()
+    assert f"the GRO has {change} the birth registration" in page and "I have checked the record" in page
+    assert "Lily" in page  # the version the GRO sent now, beside the record
+    response = client.post(f"/feeds/review/{match.pk}/", {})
+    assert response.status_code == 302 and response["Location"] == "/feeds/review/"
+    queue = client.get("/feeds/review/").content.decode()
+    assert "has left the queue" in queue and "There are no registrations waiting for review" in queue
+    checked = AuditEvent.objects.get(action="feed_review_checked")
+    assert (checked.actor, checked.register_ids, checked.details["record_status"]) == (
+        manager,
+        [unborn.register_id],
+        change,
+    )
+    # Checked twice (another tab): said, not recorded again.
+    assert client.post(f"/feeds/review/{match.pk}/", {}).status_code == 302
+    assert AuditEvent.objects.filter(action="feed_review_checked").count() == 1
+
+
+def test_a_checked_birth_the_gro_changes_again_comes_back_to_the_queue(client, unborn, manager):
+    number = nhs_number_for(42)
+    ingest(births_file(birth_row(nhs_number=number, mother_postcode="E1 6AN")), name="births.csv")
+    feed_match_confirm(match=FeedMatch.objects.get(), by=Actor(user=manager, channel=Channel.WEB))
+    ingest(
+        births_file(birth_row(nhs_number=number, mother_postcode="E1 6AN", record_status="corrected")),
+        name="births-corrected.csv",
+    )
+    client.force_login(manager)
+    match = FeedMatch.objects.get()
+    client.post(f"/feeds/review/{match.pk}/", {})
+    ingest(
+        births_file(birth_row(nhs_number=number, mother_postcode="E1 6AN", record_status="cancelled")),
+        name="births-cancelled.csv",
+    )
+    assert f"/feeds/review/{match.pk}/" in client.get("/feeds/review/").content.decode()
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
