@@ -46,9 +46,11 @@ from feeds.parsing import (
 from feeds.services import feed_file_fail
 from registry.children.selectors import child_authority_codes
 from registry.children.services import (
+    DeathToRecord,
     child_death_correction_notify,
     child_death_record,
     child_death_reverse,
+    child_deaths_record,
 )
 from registry.children.services_notifications import register_managers_notify_review
 from registry.file_jobs.selectors import file_jobs_stale
@@ -373,6 +375,13 @@ class _Candidate:
     unborn_status: ProtectionStatus | None = None
 
 
+@dataclass(frozen=True)
+class _DeathToApply:
+    registration: Registration
+    record: Record
+    candidate: _Candidate
+
+
 class _Applier:
     """Decides and applies each record of one chunk, inside the chunk's transaction."""
 
@@ -391,6 +400,10 @@ class _Applier:
         # Children whose death a correction reversed, with the date they showed before: told
         # the net change once, at the end of the chunk, not "cancelled" then "registered".
         self.corrected_deaths: dict[int, tuple[Child, datetime.date | None]] = {}
+        # Deaths of new registrations, applied together (_deaths_flush) in a number of
+        # queries that does not grow with them, before anything else touches their children
+        # and at the end of the chunk: the effects, and their order, are those of one by one.
+        self.deaths_to_apply: dict[int, _DeathToApply] = {}  # by child
 
     def apply(self, records: list[Record]) -> None:
         newest = _newest_versions(records)
@@ -398,6 +411,7 @@ class _Applier:
         self._prefetch(newest)
         for record in newest:
             self._apply_one(record)
+        self._deaths_flush()
         Registration.objects.bulk_create(self.new.values())
         for child, before in self.corrected_deaths.values():
             child_death_correction_notify(child=child, before=before)
@@ -498,6 +512,8 @@ class _Applier:
         managers are told to check the record."""
         cancelled = record.record_status == RecordStatus.CANCELLED
         source = self._source(registration, status="cancelled" if cancelled else "corrected")
+        # The earlier version's effects, and the dates it restores, must be written first.
+        self._deaths_flush()
         for match in FeedMatch.objects.filter(registration=registration, state__in=_ACTIVE_MATCH_STATES).select_related(
             "child__responsible_local_authority"
         ):
@@ -605,15 +621,28 @@ class _Applier:
         return dict(record.details)
 
     def _death_apply(self, registration: Registration, record: Record, candidate: _Candidate) -> None:
-        registration = self._saved(registration, outcome=Registration.Outcome.APPLIED)
         child = candidate.child
+        assert record.date_of_death is not None
+        if (
+            registration.pk is None
+            and child.pk not in self.corrected_deaths
+            and child.pk not in self.deaths_to_apply
+            and not (child.date_of_birth and record.date_of_death < child.date_of_birth)
+        ):
+            # A new registration has no earlier matches to read or undo: its death joins the
+            # chunk's batch. Its registration is written with the batch.
+            self.new = {key: value for key, value in self.new.items() if value is not registration}
+            registration.outcome = Registration.Outcome.APPLIED
+            self.deaths_to_apply[child.pk] = _DeathToApply(registration, record, candidate)
+            return
+        self._deaths_flush()
+        registration = self._saved(registration, outcome=Registration.Outcome.APPLIED)
         match = (
             None
             if registration.pk in self.inserted
             else FeedMatch.objects.filter(registration=registration, child=child).first()
         )
         previous = match.previous_date_of_death if match else child.date_of_death
-        assert record.date_of_death is not None
         try:
             child_death_record(
                 child=child,
@@ -627,24 +656,77 @@ class _Applier:
             self._review_queue(registration, record, candidate)
             registration.outcome = Registration.Outcome.FOR_REVIEW
             return
-        self._match_write(
-            registration,
-            child,
-            {
-                "local_authority": child.responsible_local_authority,
-                "method": candidate.method,
-                "state": FeedMatch.State.APPLIED,
-                "grade": candidate.grade,
-                "reasons": candidate.reasons,
-                "details": self._details(record),
-                "previous_date_of_death": previous,
-            },
-        )
+        self._match_write(registration, child, self._applied_match_fields(record, candidate, previous=previous))
         self.outcome.register_ids.add(child.register_id)
 
+    def _applied_match_fields(
+        self, record: Record, candidate: _Candidate, *, previous: datetime.date | None
+    ) -> dict[str, Any]:
+        return {
+            "local_authority": candidate.child.responsible_local_authority,
+            "method": candidate.method,
+            "state": FeedMatch.State.APPLIED,
+            "grade": candidate.grade,
+            "reasons": candidate.reasons,
+            "details": self._details(record),
+            "previous_date_of_death": previous,
+        }
+
+    def _deaths_flush(self) -> None:
+        """Apply the deaths waiting in the batch: their registrations, the deaths (locked,
+        updated, audited and told in `child_deaths_record`) and their matches, each written
+        once for the whole batch. A death the locked record refuses (a date of death before
+        the date of birth, changed since the chunk read it) goes for review, as alone."""
+        if not self.deaths_to_apply:
+            return
+        batch = list(self.deaths_to_apply.values())
+        self.deaths_to_apply = {}
+        Registration.objects.bulk_create([item.registration for item in batch])
+        for item in batch:
+            self.inserted[item.registration.pk] = Registration.Outcome.APPLIED
+        by_child = {item.candidate.child.pk: item for item in batch}
+        recorded, refused = child_deaths_record(
+            deaths=[
+                DeathToRecord(
+                    child=item.candidate.child,
+                    date_of_death=item.record.date_of_death,
+                    source={
+                        **self._source(item.registration, status=item.record.record_status),
+                        "method": item.candidate.method,
+                    },
+                )
+                for item in batch
+                if item.record.date_of_death is not None
+            ],
+            by=self.context.by,
+        )
+        FeedMatch.objects.bulk_create(
+            FeedMatch(
+                registration=by_child[done.child.pk].registration,
+                child=done.child,
+                **self._applied_match_fields(
+                    by_child[done.child.pk].record,
+                    by_child[done.child.pk].candidate,
+                    previous=done.previous_date_of_death,
+                ),
+            )
+            for done in recorded
+        )
+        self.outcome.register_ids.update(done.child.register_id for done in recorded)
+        for death in refused:
+            item = by_child[death.child.pk]
+            self._review_queue(item.registration, item.record, item.candidate)
+            item.registration.outcome = Registration.Outcome.FOR_REVIEW
+            item.registration.save(update_fields=["outcome"])
+            self.inserted[item.registration.pk] = Registration.Outcome.FOR_REVIEW
+            self.outcome.counts["applied"] -= 1
+            self.outcome.counts["for_review"] += 1
+
     def _review_queue(self, registration: Registration, record: Record, candidate: _Candidate) -> None:
-        registration = self._saved(registration, outcome=Registration.Outcome.FOR_REVIEW)
         child = candidate.child
+        if child.pk in self.deaths_to_apply:
+            self._deaths_flush()
+        registration = self._saved(registration, outcome=Registration.Outcome.FOR_REVIEW)
         self._match_write(
             registration,
             child,
