@@ -60,7 +60,9 @@ from registry.matching.selectors import (
     MotherIdentity,
     Purpose,
     SearchCriteria,
+    SearchOutcome,
     candidates,
+    candidates_many,
     unborn_candidates,
     unborn_plans,
 )
@@ -404,6 +406,10 @@ class _Applier:
         # queries that does not grow with them, before anything else touches their children
         # and at the end of the chunk: the effects, and their order, are those of one by one.
         self.deaths_to_apply: dict[int, _DeathToApply] = {}  # by child
+        # The name matcher's answers for the chunk's deaths that need it, read together.
+        self.matched: dict[tuple[str, str, str, int], SearchOutcome] = {}
+        # Children whose death this chunk recorded or reversed.
+        self.deaths_changed: set[int] = set()
 
     def apply(self, records: list[Record]) -> None:
         newest = _newest_versions(records)
@@ -448,10 +454,37 @@ class _Applier:
                 )
                 if date is not None
             }
+        if self.context.event_type == EventType.DEATH:
+            self._name_matches_prefetch(records)
         if self.context.event_type == EventType.BIRTH:
             # One read of the plans for the chunk; each record then looks among them.
             born = [record.date_of_birth for record in records]
             self.unborn_plans = unborn_plans(born_between=(min(born), max(born)))
+
+    def _name_matches_prefetch(self, records: list[Record]) -> None:
+        """Ask the name matcher about every death of the chunk that will need it, in one
+        query: those not already recorded in this version (a replay asks nothing) nor
+        cancelled, whose NHS number no child has. The matcher reads names and dates of
+        birth, which applying deaths does not change, so asking first answers the same."""
+        asking = []
+        for record in records:
+            registration = self.registrations.get(record.natural_key)
+            if registration is not None and (
+                registration.content_sha256 == record.content_sha256
+                or _older(record, version=registration.version, status=registration.record_status)
+            ):
+                continue
+            if record.record_status != RecordStatus.CANCELLED and self._asks_name_matcher(record):
+                asking.append(record)
+        if asking:
+            outcomes = candidates_many([death_criteria(record) for record in asking], purpose=Purpose.FEED)
+            self.matched = {record.natural_key: outcome for record, outcome in zip(asking, outcomes, strict=True)}
+
+    def _asks_name_matcher(self, record: Record) -> bool:
+        number = record.details["nhs_number"]
+        if number in self.children_by_nhs_number:
+            return False
+        return not number or bool(self.dates_without_nhs_number.intersection(_dates_of(record)))
 
     def _apply_one(self, record: Record) -> None:
         key = record.natural_key
@@ -522,6 +555,7 @@ class _Applier:
             elif registration.event_type == EventType.DEATH:
                 if not cancelled:
                     self.corrected_deaths.setdefault(match.child.pk, (match.child, match.child.date_of_death))
+                self.deaths_changed.add(match.child.pk)
                 child_death_reverse(
                     child=match.child,
                     restore_to=_date_of_death_without(match),
@@ -580,10 +614,10 @@ class _Applier:
                 return _Candidate(child, FeedMatch.Method.NHS_NUMBER, Grade.EXACT, ["NHS number matches"]), []
             reasons = ["NHS number matches", "date of birth is different"]
             return None, [_Candidate(child, FeedMatch.Method.NHS_NUMBER, Grade.POSSIBLE, reasons)]
-        if number and not self.dates_without_nhs_number.intersection(_dates_of(record)):
+        if not self._asks_name_matcher(record):
             return None, []
-        # Exact and likely matches only (the FEED purpose's policy).
-        outcome = candidates(death_criteria(record), purpose=Purpose.FEED)
+        # Exact and likely matches only (the FEED purpose's policy); normally asked already.
+        outcome = self.matched.pop(record.natural_key, None) or candidates(death_criteria(record), purpose=Purpose.FEED)
         matches = [
             match
             for match in outcome.matches
@@ -636,6 +670,9 @@ class _Applier:
             self.deaths_to_apply[child.pk] = _DeathToApply(registration, record, candidate)
             return
         self._deaths_flush()
+        if candidate.method == FeedMatch.Method.MATCHER and child.pk in self.deaths_changed:
+            # Asked before the chunk changed this child's death: the date it shows now.
+            child.refresh_from_db(fields=["date_of_death"])
         registration = self._saved(registration, outcome=Registration.Outcome.APPLIED)
         match = (
             None
@@ -656,6 +693,7 @@ class _Applier:
             self._review_queue(registration, record, candidate)
             registration.outcome = Registration.Outcome.FOR_REVIEW
             return
+        self.deaths_changed.add(child.pk)
         self._match_write(registration, child, self._applied_match_fields(record, candidate, previous=previous))
         self.outcome.register_ids.add(child.register_id)
 
@@ -713,6 +751,7 @@ class _Applier:
             for done in recorded
         )
         self.outcome.register_ids.update(done.child.register_id for done in recorded)
+        self.deaths_changed.update(done.child.pk for done in recorded)
         for death in refused:
             item = by_child[death.child.pk]
             self._review_queue(item.registration, item.record, item.candidate)
