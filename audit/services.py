@@ -162,7 +162,9 @@ def _events_write(pending: _Pending) -> None:
     if not pending:
         return
     events = [event for event, _ in pending]
-    with transaction.atomic():
+    # No savepoint: the events belong to the caller's transaction, which a failure here
+    # must roll back whole (fail closed).
+    with transaction.atomic(savepoint=False):
         if connection.vendor != "postgresql":
             previous = chain_head()
             for event in events:

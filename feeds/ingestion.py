@@ -280,6 +280,8 @@ class _Context:
 class _ChunkOutcome:
     counts: Counter[str] = field(default_factory=Counter)
     register_ids: set[str] = field(default_factory=set)
+    # Of those children, the authorities already known from reading them in the chunk.
+    authority_codes: dict[str, str] = field(default_factory=dict)
 
 
 def _chunk_commit_retrying(
@@ -347,7 +349,7 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
                 action=ACTION_RECORDS_MATCHED,
                 actor=context.by,
                 register_ids=sorted(outcome.register_ids),
-                child_authority_codes=child_authority_codes(register_ids=sorted(outcome.register_ids)),
+                child_authority_codes=_authority_codes(outcome),
                 details={"feed_file": str(feed_file_id), "first_line": chunk[0][0], "last_line": chunk[-1][0]},
             )
     return True
@@ -366,6 +368,16 @@ def _commit_without_waiting_for_disk() -> None:
     if settings.FEEDS_CHUNK_ASYNC_COMMIT and connections["default"].vendor == "postgresql":
         with connections["default"].cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _authority_codes(outcome: _ChunkOutcome) -> dict[str, str]:
+    """Each child's responsible authority now: read again only for those the chunk has not
+    just read under lock."""
+    codes = {key: code for key, code in outcome.authority_codes.items() if key in outcome.register_ids}
+    unread = sorted(outcome.register_ids - codes.keys())
+    if unread:
+        codes.update(child_authority_codes(register_ids=unread))
+    return codes
 
 
 @dataclass(frozen=True)
@@ -417,8 +429,9 @@ class _Applier:
         self._prefetch(newest)
         for record in newest:
             self._apply_one(record)
-        self._deaths_flush()
-        Registration.objects.bulk_create(self.new.values())
+        # The chunk's other new registrations are written with the last batch's.
+        self._deaths_flush(also=list(self.new.values()))
+        self.new = {}
         for child, before in self.corrected_deaths.values():
             child_death_correction_notify(child=child, before=before)
 
@@ -710,16 +723,16 @@ class _Applier:
             "previous_date_of_death": previous,
         }
 
-    def _deaths_flush(self) -> None:
+    def _deaths_flush(self, *, also: list[Registration] | None = None) -> None:
         """Apply the deaths waiting in the batch: their registrations, the deaths (locked,
         updated, audited and told in `child_deaths_record`) and their matches, each written
         once for the whole batch. A death the locked record refuses (a date of death before
         the date of birth, changed since the chunk read it) goes for review, as alone."""
-        if not self.deaths_to_apply:
-            return
         batch = list(self.deaths_to_apply.values())
         self.deaths_to_apply = {}
-        Registration.objects.bulk_create([item.registration for item in batch])
+        Registration.objects.bulk_create([*(item.registration for item in batch), *(also or [])])
+        if not batch:
+            return
         for item in batch:
             self.inserted[item.registration.pk] = Registration.Outcome.APPLIED
         by_child = {item.candidate.child.pk: item for item in batch}
@@ -752,6 +765,9 @@ class _Applier:
         )
         self.outcome.register_ids.update(done.child.register_id for done in recorded)
         self.deaths_changed.update(done.child.pk for done in recorded)
+        self.outcome.authority_codes.update(
+            (done.child.register_id, done.child.responsible_local_authority.gss_code) for done in recorded
+        )
         for death in refused:
             item = by_child[death.child.pk]
             self._review_queue(item.registration, item.record, item.candidate)

@@ -577,7 +577,9 @@ def child_deaths_record(
         raise ValueError("child_deaths_record takes each child at most once")
     if not deaths:
         return [], []
-    with transaction.atomic():
+    # No savepoint: a failure rolls back the caller's whole transaction (a feed chunk), as
+    # it must, and the batch saves the savepoint's two round trips.
+    with transaction.atomic(savepoint=False):
         locked = {
             child.pk: child
             for child in Child.objects.select_for_update(of=("self",))
