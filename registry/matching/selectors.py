@@ -1034,7 +1034,21 @@ class _Conditions:
         self.sql.append("(" + " AND ".join(parts) + ")")
 
 
+# Searches read in one query by candidates_many: SQLite refuses a UNION of more than 500
+# SELECTs, and a statement this size is planned in well under a millisecond a search.
+SEARCHES_PER_QUERY = 100
+
+
 def _candidates_many(searches: list[_Search]) -> list[list[_Candidate]]:
+    """Every child worth comparing for each search, with the names to compare, in one
+    query for up to SEARCHES_PER_QUERY searches."""
+    found: list[list[_Candidate]] = []
+    for start in range(0, len(searches), SEARCHES_PER_QUERY):
+        found += _candidates_together(searches[start : start + SEARCHES_PER_QUERY])
+    return found
+
+
+def _candidates_together(searches: list[_Search]) -> list[list[_Candidate]]:
     """Every child worth comparing for each search, with the names to compare, in one
     query: each condition is an equality or IN on an indexed column, so that a search reads
     a few hundred rows of a register of millions (about 2 ms of database time at a million).
