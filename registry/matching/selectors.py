@@ -242,8 +242,8 @@ def candidates_many(
     many: list[SearchCriteria], *, purpose: Purpose, within: "QuerySet[Child] | None" = None
 ) -> list[SearchOutcome]:
     """`candidates` for each criteria, in the order given, with the children worth comparing
-    read for all of them in one query (a feed chunk's registrations: one round trip, not
-    one each). Each outcome is the one `candidates` gives for those criteria alone."""
+    read SEARCHES_PER_QUERY searches to a query (a feed chunk's registrations: a round trip
+    for ten, not one each). Each outcome is the one `candidates` gives for those criteria alone."""
     policy = PURPOSE_POLICIES[purpose]
     if policy.scoped and within is None:
         raise ValueError(f"{purpose.name} looks only at some children: give them as within")
