@@ -10,6 +10,8 @@ UPDATE before it is sent, so two workers never send one row twice.
 
 import datetime
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from celery import current_app
 from django.conf import settings
@@ -33,6 +35,26 @@ def email_enqueue(*, to: str, subject: str, body: str) -> OutboundEmail:
     email = OutboundEmail.objects.create(to=to, subject=subject[:200], body=body, next_attempt_at=timezone.now())
     _deliver_after_commit()
     return email
+
+
+@dataclass(frozen=True)
+class EmailToSend:
+    to: str
+    subject: str
+    body: str
+
+
+def emails_enqueue(*, emails: Iterable[EmailToSend]) -> list[OutboundEmail]:
+    """`email_enqueue` for many emails in one INSERT (a feed chunk's notifications): each is
+    sent only if the caller's transaction commits, exactly as one written alone."""
+    now = timezone.now()
+    rows = OutboundEmail.objects.bulk_create(
+        OutboundEmail(to=email.to, subject=email.subject[:200], body=email.body, next_attempt_at=now)
+        for email in emails
+    )
+    if rows:
+        _deliver_after_commit()
+    return rows
 
 
 def _deliver_after_commit() -> None:

@@ -53,8 +53,7 @@ def audit_events_deferred() -> Iterator[None]:
         yield
     finally:
         _deferred_events.reset(token)
-    for event, child_authority_codes in pending:
-        _event_write(event, child_authority_codes)
+    _events_write(pending)
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
@@ -150,8 +149,36 @@ def _event_write(event: AuditEvent, child_authority_codes: Mapping[str, str]) ->
             event.previous_hash = chain_head()
             event.chain_hash = link_hash(event.previous_hash, event_content(_content_values(event)))
         event.save(force_insert=True)
-        child_authorities = _children_index(event, child_authority_codes)
-        _authorities_index(event, child_authorities)
+        children, child_authorities = _children_index_rows(event, child_authority_codes)
+        AuditEventChild.objects.bulk_create(children)
+        AuditEventAuthority.objects.bulk_create(_authorities_index_rows(event, child_authorities))
+
+
+def _events_write(pending: _Pending) -> None:
+    """Write deferred events in the order they were recorded, in three statements whatever
+    their number: the events (each linked to the one before it: on PostgreSQL by the
+    trigger, row by row within the one INSERT; elsewhere here), their children's index
+    rows and their authorities' index rows. A feed chunk records an event per death."""
+    if not pending:
+        return
+    events = [event for event, _ in pending]
+    # No savepoint: the events belong to the caller's transaction, which a failure here
+    # must roll back whole (fail closed).
+    with transaction.atomic(savepoint=False):
+        if connection.vendor != "postgresql":
+            previous = chain_head()
+            for event in events:
+                event.previous_hash = previous
+                event.chain_hash = previous = link_hash(previous, event_content(_content_values(event)))
+        AuditEvent.objects.bulk_create(events)
+        children: list[AuditEventChild] = []
+        authorities: list[AuditEventAuthority] = []
+        for event, child_authority_codes in pending:
+            rows, child_authorities = _children_index_rows(event, child_authority_codes)
+            children += rows
+            authorities += _authorities_index_rows(event, child_authorities)
+        AuditEventChild.objects.bulk_create(children)
+        AuditEventAuthority.objects.bulk_create(authorities)
 
 
 def _storable(value: Any) -> Any:
@@ -171,23 +198,25 @@ def _content_values(event: AuditEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in CONTENT_FIELDS}
 
 
-def _authorities_index(event: AuditEvent, child_authorities: set[str]) -> None:
+def _authorities_index_rows(event: AuditEvent, child_authorities: set[str]) -> list[AuditEventAuthority]:
     codes = {event.actor_local_authority_code, event.local_authority_code, *child_authorities} - {""}
-    AuditEventAuthority.objects.bulk_create(
+    return [
         AuditEventAuthority(event=event, local_authority_code=code, occurred_at=event.occurred_at)
         for code in sorted(codes)
-    )
+    ]
 
 
-def _children_index(event: AuditEvent, child_authority_codes: Mapping[str, str]) -> set[str]:
-    """Index the children the event names; returns their authorities' codes."""
+def _children_index_rows(
+    event: AuditEvent, child_authority_codes: Mapping[str, str]
+) -> tuple[list[AuditEventChild], set[str]]:
+    """The index rows of the children the event names, and their authorities' codes."""
     register_ids = list(dict.fromkeys(event.register_ids))
     if not register_ids:
-        return set()
+        return [], set()
     authorities = {key: code for key, code in child_authority_codes.items() if key in register_ids and code}
     if len(register_ids) == 1 and event.local_authority_code:
         authorities.setdefault(register_ids[0], event.local_authority_code)
-    AuditEventChild.objects.bulk_create(
+    rows = [
         AuditEventChild(
             event=event,
             register_id=register_id,
@@ -195,8 +224,8 @@ def _children_index(event: AuditEvent, child_authority_codes: Mapping[str, str])
             occurred_at=event.occurred_at,
         )
         for register_id in register_ids
-    )
-    return {code for code in authorities.values() if code}
+    ]
+    return rows, {code for code in authorities.values() if code}
 
 
 def personal_data_read_record(

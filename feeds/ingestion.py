@@ -46,9 +46,11 @@ from feeds.parsing import (
 from feeds.services import feed_file_fail
 from registry.children.selectors import child_authority_codes
 from registry.children.services import (
+    DeathToRecord,
     child_death_correction_notify,
     child_death_record,
     child_death_reverse,
+    child_deaths_record,
 )
 from registry.children.services_notifications import register_managers_notify_review
 from registry.file_jobs.selectors import file_jobs_stale
@@ -58,7 +60,9 @@ from registry.matching.selectors import (
     MotherIdentity,
     Purpose,
     SearchCriteria,
+    SearchOutcome,
     candidates,
+    candidates_many,
     unborn_candidates,
     unborn_plans,
 )
@@ -276,6 +280,8 @@ class _Context:
 class _ChunkOutcome:
     counts: Counter[str] = field(default_factory=Counter)
     register_ids: set[str] = field(default_factory=set)
+    # Of those children, the authorities already known from reading them in the chunk.
+    authority_codes: dict[str, str] = field(default_factory=dict)
 
 
 def _chunk_commit_retrying(
@@ -343,7 +349,7 @@ def _chunk_commit(*, feed_file_id: Any, cursor: int, chunk: list[tuple[int, byte
                 action=ACTION_RECORDS_MATCHED,
                 actor=context.by,
                 register_ids=sorted(outcome.register_ids),
-                child_authority_codes=child_authority_codes(register_ids=sorted(outcome.register_ids)),
+                child_authority_codes=_authority_codes(outcome),
                 details={"feed_file": str(feed_file_id), "first_line": chunk[0][0], "last_line": chunk[-1][0]},
             )
     return True
@@ -364,6 +370,16 @@ def _commit_without_waiting_for_disk() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def _authority_codes(outcome: _ChunkOutcome) -> dict[str, str]:
+    """Each child's responsible authority now: read again only for those the chunk has not
+    just read under lock."""
+    codes = {key: code for key, code in outcome.authority_codes.items() if key in outcome.register_ids}
+    unread = sorted(outcome.register_ids - codes.keys())
+    if unread:
+        codes.update(child_authority_codes(register_ids=unread))
+    return codes
+
+
 @dataclass(frozen=True)
 class _Candidate:
     child: Child
@@ -371,6 +387,13 @@ class _Candidate:
     grade: str
     reasons: list[str]
     unborn_status: ProtectionStatus | None = None
+
+
+@dataclass(frozen=True)
+class _DeathToApply:
+    registration: Registration
+    record: Record
+    candidate: _Candidate
 
 
 class _Applier:
@@ -391,6 +414,14 @@ class _Applier:
         # Children whose death a correction reversed, with the date they showed before: told
         # the net change once, at the end of the chunk, not "cancelled" then "registered".
         self.corrected_deaths: dict[int, tuple[Child, datetime.date | None]] = {}
+        # Deaths of new registrations, applied together (_deaths_flush) in a number of
+        # queries that does not grow with them, before anything else touches their children
+        # and at the end of the chunk: the effects, and their order, are those of one by one.
+        self.deaths_to_apply: dict[int, _DeathToApply] = {}  # by child
+        # The name matcher's answers for the chunk's deaths that need it, read together.
+        self.matched: dict[tuple[str, str, str, int], SearchOutcome] = {}
+        # Children whose death this chunk recorded or reversed.
+        self.deaths_changed: set[int] = set()
 
     def apply(self, records: list[Record]) -> None:
         newest = _newest_versions(records)
@@ -398,7 +429,9 @@ class _Applier:
         self._prefetch(newest)
         for record in newest:
             self._apply_one(record)
-        Registration.objects.bulk_create(self.new.values())
+        # The chunk's other new registrations are written with the last batch's.
+        self._deaths_flush(also=list(self.new.values()))
+        self.new = {}
         for child, before in self.corrected_deaths.values():
             child_death_correction_notify(child=child, before=before)
 
@@ -434,10 +467,37 @@ class _Applier:
                 )
                 if date is not None
             }
+        if self.context.event_type == EventType.DEATH:
+            self._name_matches_prefetch(records)
         if self.context.event_type == EventType.BIRTH:
             # One read of the plans for the chunk; each record then looks among them.
             born = [record.date_of_birth for record in records]
             self.unborn_plans = unborn_plans(born_between=(min(born), max(born)))
+
+    def _name_matches_prefetch(self, records: list[Record]) -> None:
+        """Ask the name matcher about every death of the chunk that will need it, in one
+        query: those not already recorded in this version (a replay asks nothing) nor
+        cancelled, whose NHS number no child has. The matcher reads names and dates of
+        birth, which applying deaths does not change, so asking first answers the same."""
+        asking = []
+        for record in records:
+            registration = self.registrations.get(record.natural_key)
+            if registration is not None and (
+                registration.content_sha256 == record.content_sha256
+                or _older(record, version=registration.version, status=registration.record_status)
+            ):
+                continue
+            if record.record_status != RecordStatus.CANCELLED and self._asks_name_matcher(record):
+                asking.append(record)
+        if asking:
+            outcomes = candidates_many([death_criteria(record) for record in asking], purpose=Purpose.FEED)
+            self.matched = {record.natural_key: outcome for record, outcome in zip(asking, outcomes, strict=True)}
+
+    def _asks_name_matcher(self, record: Record) -> bool:
+        number = record.details["nhs_number"]
+        if number in self.children_by_nhs_number:
+            return False
+        return not number or bool(self.dates_without_nhs_number.intersection(_dates_of(record)))
 
     def _apply_one(self, record: Record) -> None:
         key = record.natural_key
@@ -498,6 +558,8 @@ class _Applier:
         managers are told to check the record."""
         cancelled = record.record_status == RecordStatus.CANCELLED
         source = self._source(registration, status="cancelled" if cancelled else "corrected")
+        # The earlier version's effects, and the dates it restores, must be written first.
+        self._deaths_flush()
         for match in FeedMatch.objects.filter(registration=registration, state__in=_ACTIVE_MATCH_STATES).select_related(
             "child__responsible_local_authority"
         ):
@@ -506,6 +568,7 @@ class _Applier:
             elif registration.event_type == EventType.DEATH:
                 if not cancelled:
                     self.corrected_deaths.setdefault(match.child.pk, (match.child, match.child.date_of_death))
+                self.deaths_changed.add(match.child.pk)
                 child_death_reverse(
                     child=match.child,
                     restore_to=_date_of_death_without(match),
@@ -564,10 +627,10 @@ class _Applier:
                 return _Candidate(child, FeedMatch.Method.NHS_NUMBER, Grade.EXACT, ["NHS number matches"]), []
             reasons = ["NHS number matches", "date of birth is different"]
             return None, [_Candidate(child, FeedMatch.Method.NHS_NUMBER, Grade.POSSIBLE, reasons)]
-        if number and not self.dates_without_nhs_number.intersection(_dates_of(record)):
+        if not self._asks_name_matcher(record):
             return None, []
-        # Exact and likely matches only (the FEED purpose's policy).
-        outcome = candidates(death_criteria(record), purpose=Purpose.FEED)
+        # Exact and likely matches only (the FEED purpose's policy); normally asked already.
+        outcome = self.matched.pop(record.natural_key, None) or candidates(death_criteria(record), purpose=Purpose.FEED)
         matches = [
             match
             for match in outcome.matches
@@ -605,15 +668,31 @@ class _Applier:
         return dict(record.details)
 
     def _death_apply(self, registration: Registration, record: Record, candidate: _Candidate) -> None:
-        registration = self._saved(registration, outcome=Registration.Outcome.APPLIED)
         child = candidate.child
+        assert record.date_of_death is not None
+        if (
+            registration.pk is None
+            and child.pk not in self.corrected_deaths
+            and child.pk not in self.deaths_to_apply
+            and not (child.date_of_birth and record.date_of_death < child.date_of_birth)
+        ):
+            # A new registration has no earlier matches to read or undo: its death joins the
+            # chunk's batch. Its registration is written with the batch.
+            self.new = {key: value for key, value in self.new.items() if value is not registration}
+            registration.outcome = Registration.Outcome.APPLIED
+            self.deaths_to_apply[child.pk] = _DeathToApply(registration, record, candidate)
+            return
+        self._deaths_flush()
+        if candidate.method == FeedMatch.Method.MATCHER and child.pk in self.deaths_changed:
+            # Asked before the chunk changed this child's death: the date it shows now.
+            child.refresh_from_db(fields=["date_of_death"])
+        registration = self._saved(registration, outcome=Registration.Outcome.APPLIED)
         match = (
             None
             if registration.pk in self.inserted
             else FeedMatch.objects.filter(registration=registration, child=child).first()
         )
         previous = match.previous_date_of_death if match else child.date_of_death
-        assert record.date_of_death is not None
         try:
             child_death_record(
                 child=child,
@@ -627,24 +706,82 @@ class _Applier:
             self._review_queue(registration, record, candidate)
             registration.outcome = Registration.Outcome.FOR_REVIEW
             return
-        self._match_write(
-            registration,
-            child,
-            {
-                "local_authority": child.responsible_local_authority,
-                "method": candidate.method,
-                "state": FeedMatch.State.APPLIED,
-                "grade": candidate.grade,
-                "reasons": candidate.reasons,
-                "details": self._details(record),
-                "previous_date_of_death": previous,
-            },
-        )
+        self.deaths_changed.add(child.pk)
+        self._match_write(registration, child, self._applied_match_fields(record, candidate, previous=previous))
         self.outcome.register_ids.add(child.register_id)
 
+    def _applied_match_fields(
+        self, record: Record, candidate: _Candidate, *, previous: datetime.date | None
+    ) -> dict[str, Any]:
+        return {
+            "local_authority": candidate.child.responsible_local_authority,
+            "method": candidate.method,
+            "state": FeedMatch.State.APPLIED,
+            "grade": candidate.grade,
+            "reasons": candidate.reasons,
+            "details": self._details(record),
+            "previous_date_of_death": previous,
+        }
+
+    def _deaths_flush(self, *, also: list[Registration] | None = None) -> None:
+        """Apply the deaths waiting in the batch: their registrations, the deaths (locked,
+        updated, audited and told in `child_deaths_record`) and their matches, each written
+        once for the whole batch. A death the locked record refuses (a date of death before
+        the date of birth, changed since the chunk read it) goes for review, as alone."""
+        batch = list(self.deaths_to_apply.values())
+        self.deaths_to_apply = {}
+        Registration.objects.bulk_create([*(item.registration for item in batch), *(also or [])])
+        if not batch:
+            return
+        for item in batch:
+            self.inserted[item.registration.pk] = Registration.Outcome.APPLIED
+        by_child = {item.candidate.child.pk: item for item in batch}
+        recorded, refused = child_deaths_record(
+            deaths=[
+                DeathToRecord(
+                    child=item.candidate.child,
+                    date_of_death=item.record.date_of_death,
+                    source={
+                        **self._source(item.registration, status=item.record.record_status),
+                        "method": item.candidate.method,
+                    },
+                )
+                for item in batch
+                if item.record.date_of_death is not None
+            ],
+            by=self.context.by,
+        )
+        FeedMatch.objects.bulk_create(
+            FeedMatch(
+                registration=by_child[done.child.pk].registration,
+                child=done.child,
+                **self._applied_match_fields(
+                    by_child[done.child.pk].record,
+                    by_child[done.child.pk].candidate,
+                    previous=done.previous_date_of_death,
+                ),
+            )
+            for done in recorded
+        )
+        self.outcome.register_ids.update(done.child.register_id for done in recorded)
+        self.deaths_changed.update(done.child.pk for done in recorded)
+        self.outcome.authority_codes.update(
+            (done.child.register_id, done.child.responsible_local_authority.gss_code) for done in recorded
+        )
+        for death in refused:
+            item = by_child[death.child.pk]
+            self._review_queue(item.registration, item.record, item.candidate)
+            item.registration.outcome = Registration.Outcome.FOR_REVIEW
+            item.registration.save(update_fields=["outcome"])
+            self.inserted[item.registration.pk] = Registration.Outcome.FOR_REVIEW
+            self.outcome.counts["applied"] -= 1
+            self.outcome.counts["for_review"] += 1
+
     def _review_queue(self, registration: Registration, record: Record, candidate: _Candidate) -> None:
-        registration = self._saved(registration, outcome=Registration.Outcome.FOR_REVIEW)
         child = candidate.child
+        if child.pk in self.deaths_to_apply:
+            self._deaths_flush()
+        registration = self._saved(registration, outcome=Registration.Outcome.FOR_REVIEW)
         self._match_write(
             registration,
             child,

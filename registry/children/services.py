@@ -2,12 +2,12 @@
 records outside the register's scope, and writes its audit event in the same transaction."""
 
 import datetime
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, DateField, F, Value, When
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
@@ -15,7 +15,12 @@ from audit.actor import Actor, Channel
 from audit.models import AuditEvent
 from audit.services import audit_event_record
 from registry.children.eligibility import child_eligibility
-from registry.children.services_notifications import child_transfer_notify, involvement_match_notify, life_event_notify
+from registry.children.services_notifications import (
+    child_transfer_notify,
+    involvement_match_notify,
+    life_event_notify,
+    life_events_notify,
+)
 from registry.children.status_rules import status_overlap_check
 from registry.identity import (
     IdentityValueError,
@@ -503,6 +508,11 @@ ACTION_BIRTH_CONFIRMED = AuditEvent.Action.CHILD_BIRTH_CONFIRMED
 FEED_CHANNEL = Channel.FEED
 
 
+_DEATH_REGISTERED_MESSAGE = (
+    "A death has been registered for child {register_id}. The register now shows the date of death."
+)
+
+
 def _locked(child: Child) -> Child:
     return Child.objects.select_for_update().select_related("responsible_local_authority").get(pk=child.pk)
 
@@ -532,10 +542,87 @@ def child_death_record(
             life_event_notify(
                 child=child,
                 kind=Notification.Kind.DEATH_REGISTERED,
-                message=f"A death has been registered for child {child.register_id}. "
-                "The register now shows the date of death.",
+                message=_DEATH_REGISTERED_MESSAGE.format(register_id=child.register_id),
             )
     return child
+
+
+@dataclass(frozen=True)
+class DeathToRecord:
+    """One death for `child_deaths_record`: as the arguments of `child_death_record`."""
+
+    child: Child
+    date_of_death: datetime.date
+    source: dict[str, Any]
+    notify: bool = True
+
+
+@dataclass(frozen=True)
+class DeathRecorded:
+    death: DeathToRecord
+    child: Child  # as recorded, locked
+    previous_date_of_death: datetime.date | None
+
+
+def child_deaths_record(
+    *, deaths: list[DeathToRecord], by: Actor[User]
+) -> tuple[list[DeathRecorded], list[DeathToRecord]]:
+    """`child_death_record` for many children at once (a feed chunk's deaths), with the same
+    effects (each death audited, the same notifications) in a number of queries that does
+    not grow with the deaths: one lock of the children, one update, and one write each of
+    the audit events, notifications and emails. Each child at most once. Returns the deaths
+    recorded, in the order given, and those refused because the date of death is before the
+    child's date of birth (nothing is written for them)."""
+    if len({death.child.pk for death in deaths}) != len(deaths):
+        raise ValueError("child_deaths_record takes each child at most once")
+    if not deaths:
+        return [], []
+    # No savepoint: a failure rolls back the caller's whole transaction (a feed chunk), as
+    # it must, and the batch saves the savepoint's two round trips.
+    with transaction.atomic(savepoint=False):
+        locked = {
+            child.pk: child
+            for child in Child.objects.select_for_update(of=("self",))
+            .select_related("responsible_local_authority")
+            .filter(pk__in=[death.child.pk for death in deaths])
+            .order_by("pk")
+        }
+        recorded: list[DeathRecorded] = []
+        refused: list[DeathToRecord] = []
+        for death in deaths:
+            child = locked[death.child.pk]
+            if child.date_of_birth and death.date_of_death < child.date_of_birth:
+                refused.append(death)
+                continue
+            recorded.append(DeathRecorded(death=death, child=child, previous_date_of_death=child.date_of_death))
+            child.date_of_death = death.date_of_death
+        if not recorded:
+            return [], refused
+        Child.objects.filter(pk__in=[item.child.pk for item in recorded]).update(
+            date_of_death=Case(
+                *[When(pk=item.child.pk, then=Value(item.death.date_of_death)) for item in recorded],
+                output_field=DateField(),
+            ),
+            version=F("version") + 1,
+        )
+        for item in recorded:
+            audit_event_record(
+                action=ACTION_DEATH_RECORDED,
+                actor=by,
+                register_ids=[item.child.register_id],
+                local_authority_code=item.child.responsible_local_authority.gss_code,
+                details={**item.death.source, "had_date_of_death": item.previous_date_of_death is not None},
+                channel=FEED_CHANNEL,
+            )
+        life_events_notify(
+            kind=Notification.Kind.DEATH_REGISTERED,
+            events=[
+                (item.child, _DEATH_REGISTERED_MESSAGE.format(register_id=item.child.register_id))
+                for item in recorded
+                if item.previous_date_of_death is None and item.death.notify
+            ],
+        )
+    return recorded, refused
 
 
 def child_death_reverse(

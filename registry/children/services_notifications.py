@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.selectors import users_with_role_for_authority
-from accounts.services_outbox import email_enqueue
+from accounts.selectors import users_with_role_for_authorities, users_with_role_for_authority
+from accounts.services_outbox import EmailToSend, email_enqueue, emails_enqueue
 from audit.models import LookupReason
 from registry.children.selectors import involvement_visible_to
 from registry.models import AccessNotice, Child, ChildTransfer, Involvement, Notification
@@ -87,11 +87,15 @@ def notification_emails_enqueue(notifications: Iterable[Notification]) -> int:
     if not pending:
         return 0
     addresses = dict(User.objects.filter(pk__in={item.recipient_id for item in pending}).values_list("pk", "email"))
+    emails = []
     for notification in pending:
         subject, closing = NOTIFICATION_EMAILS.get(notification.kind, _DEFAULT_EMAIL)
-        email_enqueue(
-            to=addresses[notification.recipient_id], subject=subject, body=f"{notification.message}\n\n{closing}"
+        emails.append(
+            EmailToSend(
+                to=addresses[notification.recipient_id], subject=subject, body=f"{notification.message}\n\n{closing}"
+            )
         )
+    emails_enqueue(emails=emails)
     Notification.objects.filter(pk__in=[item.pk for item in pending], emailed_at__isnull=True).update(
         emailed_at=timezone.now()
     )
@@ -202,6 +206,36 @@ def life_event_notify(*, child: Child, kind: str, message: str) -> None:
         kind=kind,
         notices=[
             Notice(recipient_id=user.pk, child_id=child.pk, message=message) for user in [*practitioners, *managers]
+        ],
+    )
+
+
+def life_events_notify(*, kind: str, events: list[tuple[Child, str]]) -> None:
+    """`life_event_notify` for many children at once (a feed chunk's deaths), in a number of
+    queries that does not grow with them: each child's practitioners and its authority's
+    register managers are told that child's message, in one write of the notifications and
+    one of their emails."""
+    if not events:
+        return
+    practitioners: dict[int, list[User]] = defaultdict(list)
+    for involvement in Involvement.objects.filter(
+        child_id__in=[child.pk for child, _ in events],
+        end_date__isnull=True,
+        practitioner__isnull=False,
+        practitioner__is_active=True,
+    ).select_related("practitioner"):
+        if involvement.practitioner is not None:
+            practitioners[involvement.child_id].append(involvement.practitioner)
+    managers = users_with_role_for_authorities(
+        role=Role.REGISTER_MANAGER,
+        local_authority_ids={child.responsible_local_authority_id for child, _ in events},
+    )
+    notification_send(
+        kind=kind,
+        notices=[
+            Notice(recipient_id=user.pk, child_id=child.pk, message=message)
+            for child, message in events
+            for user in [*practitioners[child.pk], *managers.get(child.responsible_local_authority_id, [])]
         ],
     )
 

@@ -82,10 +82,10 @@ def test_a_block_that_fails_writes_none_of_its_events_and_changes_nothing():
 
 
 def test_an_audit_write_that_fails_at_the_end_rolls_the_whole_block_back(monkeypatch):
-    def broken(event, child_authority_codes):
+    def broken(pending):
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr(services, "_event_write", broken)
+    monkeypatch.setattr(services, "_events_write", broken)
     with pytest.raises(RuntimeError, match="audit store down"):
         _chunk()
     assert not Child.objects.exists()
