@@ -243,6 +243,49 @@ print("\\n\\n".join(out))
     return not seq_scan
 
 
+MATCHER_ALONE = """
+import datetime, json, statistics, time
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from registry.matching import selectors
+queries = json.loads(%(queries)r)
+criteria = [
+    selectors.SearchCriteria.from_values(
+        {**query, "date_of_birth": datetime.date.fromisoformat(query["date_of_birth"])}
+    )
+    for query in queries
+]
+for each in criteria:
+    selectors.candidates(each, purpose=selectors.Purpose.SEARCH)
+times, rows = [], []
+for each in criteria:
+    started = time.perf_counter()
+    selectors.candidates(each, purpose=selectors.Purpose.SEARCH)
+    times.append((time.perf_counter() - started) * 1000)
+with connection.cursor() as cursor:
+    for each in criteria:
+        with CaptureQueriesContext(connection) as captured:
+            selectors._candidates(selectors._Search.from_criteria(each))
+        sql = next(query["sql"] for query in captured.captured_queries if "registry_othername" in query["sql"])
+        cursor.execute("SELECT count(*) FROM (" + sql + ") found")
+        rows.append(cursor.fetchone()[0])
+def p95(values):
+    return sorted(values)[round(0.95 * (len(values) - 1))]
+print(f"Matcher alone, {len(criteria)} name searches: candidates() median {statistics.median(times):.1f} ms, "
+      f"p95 {p95(times):.1f} ms; rows read per search median {statistics.median(rows):.0f}, p95 {p95(rows)}, "
+      f"max {max(rows)}")
+"""
+
+
+def matcher_alone(env: dict[str, str], queries: list[dict[str, str]]) -> str:
+    """The matcher in one process, without HTTP, sessions or audit: for the name searches
+    of the mix (an NHS number reads one row), how many rows the candidate query returns and
+    how long `candidates` takes, median and p95 (the second pass, warm)."""
+    names = [query for query in queries if "nhs_number" not in query][:300]
+    script = MATCHER_ALONE % {"queries": json.dumps(names)}
+    return manage(env, "shell", "--no-imports", "-c", script).strip().splitlines()[-1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="signposting_bench")
@@ -270,6 +313,7 @@ def main() -> int:
     queries = build_queries(prepared["sample"], rng)
     plans_ok = query_plans(env, prepared["sample"])
     print(f"Query plans written to docs/search-query-plans.md: {'no' if plans_ok else 'SOME'} sequential scans")
+    print(matcher_alone(env, queries))
 
     audit_before = int(
         manage(
