@@ -265,7 +265,7 @@ for each in criteria:
 with connection.cursor() as cursor:
     for each in criteria:
         with CaptureQueriesContext(connection) as captured:
-            selectors._candidates(selectors._Search.from_criteria(each))
+            selectors._candidates_many([selectors._Search.from_criteria(each)])
         sql = next(query["sql"] for query in captured.captured_queries if "registry_othername" in query["sql"])
         cursor.execute("SELECT count(*) FROM (" + sql + ") found")
         rows.append(cursor.fetchone()[0])
