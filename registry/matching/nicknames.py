@@ -72,6 +72,11 @@ def given_name_groups(name: str) -> frozenset[int]:
     return _GROUPS_BY_NAME.get(name, frozenset())
 
 
+def given_name_variants(name: str) -> frozenset[str]:
+    """The other forms of a normalised given name: every name sharing a group with it."""
+    return frozenset(other for number in given_name_groups(name) for other in NICKNAME_GROUPS[number]) - {name}
+
+
 def given_names_are_variants(first: str, second: str) -> bool:
     """True when two different normalised given names are forms of the same name."""
     return first != second and not given_name_groups(first).isdisjoint(given_name_groups(second))

@@ -3,14 +3,15 @@ names and dates of birth get written down wrongly, and say how sure the match is
 
 How a search runs (a handful of indexed queries, then ranking in Python):
 
-1. Candidates come only from indexed equality and IN lookups on stored keys: the NHS
-   number; every child born on the searched date or with its day and month swapped
-   (about 150 a day of a million); and children born on one of the ~30 dates one digit
-   away whose family-name keys, initials or given-name key agree
-   (registry.matching.keys.name_keys). Their other names (aliases, former names, previous
-   surnames) come with them. That is one query, and a second loads the children shown.
-2. Most candidates (born on the date searched) have a family name nothing like the one
-   searched, and no given name, date or postcode can make up for that: they are set aside
+1. Candidates come only from indexed equality and IN lookups on stored keys, each date of
+   birth paired with a name key: the NHS number; children born on the searched date, with
+   its day and month swapped, or on one of the ~30 dates one digit away, whose family-name
+   keys, initials or given-name key agree (registry.matching.keys.name_keys), not every
+   child born that day (about 150 a day of a million, 1,700 of eleven million). Their
+   other names (aliases, former names, previous surnames) come with them. That is one
+   query, and a second loads the children shown.
+2. Many candidates (found by their initials or given name) have a family name nothing like
+   the one searched, and no given name, date or postcode can make up for that: they are set aside
    after one cheap comparison of family names, remembered for the search. The rest are
    compared field by field with the search. Every field's agreement
    adds or takes away evidence, roughly log2 of how much likelier that agreement is for
@@ -58,6 +59,7 @@ from django.utils import timezone
 
 from registry.identity import postcode_district
 from registry.matching.keys import (
+    DATE_OF_BIRTH_WINDOW_YEARS,
     DateOfBirthAgreement,
     FamilyNameAgreement,
     GivenNameAgreement,
@@ -76,7 +78,7 @@ from registry.matching.keys import (
     surname_search_keys,
     surname_units,
 )
-from registry.matching.nicknames import given_names_are_variants
+from registry.matching.nicknames import given_name_variants, given_names_are_variants
 from registry.matching.weights import (
     DATE_OF_BIRTH_LEVELS,
     FAMILY_LEVELS,
@@ -356,6 +358,9 @@ class _Search:
     family_keys: frozenset[str]  # of the family name searched only, for the wrong-date block
     initials: frozenset[str]
     given_phonetic: str
+    # The given name's key and those of its short forms and other spellings (Bill, Liam for
+    # William): the changed-surname block compares a nickname too.
+    given_keys: frozenset[str]
     family_profile: SurnameProfile
     widen: bool
     given_as_family_profile: SurnameProfile  # for names entered the wrong way round
@@ -384,6 +389,10 @@ class _Search:
         initials = {name_initials(given_normalised=given, family_normalised=family)} if given else set()
         if given:
             initials.add(name_initials(given_normalised=family, family_normalised=given))
+        given_phonetic = name_keys(given_names=given, family_name="").given_name_phonetic
+        first_given = given.split(" ", 1)[0]
+        variants = given_name_variants(first_given)
+        variant_keys = {name_keys(given_names=name, family_name="").given_name_phonetic for name in variants}
         return cls(
             # Cleaned already by every way in (registry.identity.nhs_number_clean).
             nhs_number=criteria.nhs_number,
@@ -396,7 +405,8 @@ class _Search:
             surname_keys=frozenset(surname_search_keys(family, given)),
             family_keys=frozenset(surname_search_keys(family)),
             initials=frozenset(initials),
-            given_phonetic=name_keys(given_names=given, family_name="").given_name_phonetic,
+            given_phonetic=given_phonetic,
+            given_keys=frozenset({given_phonetic, *variant_keys} - {""}),
             family_profile=surname_profile(family),
             widen=criteria.widen_date_of_birth,
             # The first name typed as given, particles joined ("de courcey"), not every
@@ -417,6 +427,25 @@ class _Search:
     def window(self) -> tuple[datetime.date, datetime.date] | None:
         """The years of birth a wrong date of birth is looked for in (the wrong-date block)."""
         return date_of_birth_window(self.date_of_birth) if self.date_of_birth else None
+
+    @property
+    def wrong_dates(self) -> tuple[list[datetime.date], tuple[datetime.date, datetime.date] | None]:
+        """What the wrong-date block reads: the dates date_of_birth_wrong_plausibly can accept
+        in other years (the same day and month, the year off by one or two), and the range of
+        dates it can accept in the year searched (only with a postcode searched, whose
+        district must then agree). Widened, the whole window of years, as a range."""
+        if not self.date_of_birth or not self.window:
+            return [], None
+        if self.widen:
+            return [], self.window
+        searched = self.date_of_birth
+        other_years = [
+            date
+            for offset in range(-DATE_OF_BIRTH_WINDOW_YEARS, DATE_OF_BIRTH_WINDOW_YEARS + 1)
+            if offset and (date := _date_in_year(searched, searched.year + offset)) is not None
+        ]
+        same_year = (searched.replace(month=1, day=1), searched.replace(month=12, day=31)) if self.postcode else None
+        return other_years, same_year
 
     @property
     def postcode_district(self) -> str:
@@ -463,8 +492,8 @@ class _Search:
         within the window of years, or with a family name different from the one searched
         (and, for names entered the wrong way round, from the given name searched) in each
         of its names (`families`), unless it may be a change of surname
-        (_changed_surname_possible, on its own given name `given`). So most of the ~300
-        children born on the date searched cost one comparison of family names, and a
+        (_changed_surname_possible, on its own given name `given`). So most of the children
+        found by their initials or given name cost one comparison of family names, and a
         surname shared by several costs one in all."""
         if self.nhs_number and nhs_number == self.nhs_number:
             return True
@@ -679,9 +708,10 @@ class _Candidate:
     names: list[_Name] = field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> "_Candidate":
-        """From a row of _candidates_many' query: the child's fields, then its other names."""
-        child_id, nhs_number, given_names, given, family, date_of_birth, sex, postcode, is_shielded, others = row
+    def from_row(cls, row: tuple[Any, ...], others: list[list[str]]) -> "_Candidate":
+        """From a row of _candidates' query (the child's fields) and its other names, as
+        _other_names reads them."""
+        child_id, nhs_number, given_names, given, family, date_of_birth, sex, postcode, is_shielded, _ = row
         candidate = cls(
             child_id=child_id,
             nhs_number=nhs_number or "",
@@ -691,7 +721,7 @@ class _Candidate:
             is_shielded=bool(is_shielded),
             names=[_Name(given=given, family=family, given_as_written=given_names)],
         )
-        for kind, other_given_names, other_given, other_family in _other_names(others):
+        for kind, other_given_names, other_given, other_family in others:
             candidate.other_name_add(kind=kind, given_names=other_given_names, given=other_given, family=other_family)
         return candidate
 
@@ -1025,13 +1055,46 @@ class _Conditions:
             elif not isinstance(value, list):
                 parts.append(f"{column} = %s")
                 self.params.append(value)
-            elif self.arrays:
-                parts.append(f"{column} = ANY(%s)")
-                self.params.append(value)
             else:
-                parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
-                self.params.extend(value)
+                parts.append(f"{column} {self._in(value)}")
         self.sql.append("(" + " AND ".join(parts) + ")")
+
+    def add_other_names(
+        self, *, date_of_birth: list[datetime.date], family_keys: list[str], initials: list[str], given_keys: list[str]
+    ) -> None:
+        """Children born on one of the dates with an other name that shares a key with the
+        name searched. The children born on those dates are read from the (date of birth, id)
+        index alone, and their other names by the foreign-key index; on PostgreSQL the ids
+        found are one array (`= ANY(ARRAY(...))`), so the primary key joins the other
+        conditions' bitmap instead of filtering every row."""
+        keys = [
+            (_column(OtherName, name), values)
+            for name, values in (
+                ("family_name_first_phonetic", family_keys),
+                ("family_name_last_phonetic", family_keys),
+                ("name_initials", initials),
+                ("given_name_phonetic", given_keys),
+            )
+            if values
+        ]
+        if not keys:
+            return
+        parts = [f"w.{_column(Child, 'date_of_birth')} {self._in(date_of_birth)}"]
+        parts.append("(" + " OR ".join(f"o.{column} {self._in(values)}" for column, values in keys) + ")")
+        subquery = (
+            f"SELECT o.{_column(OtherName, 'child')} FROM {_OTHER_NAME_TABLE} o JOIN {_CHILD_TABLE} w"  # noqa: S608
+            f" ON w.{_column(Child, 'id')} = o.{_column(OtherName, 'child')} WHERE {' AND '.join(parts)}"
+        )
+        column = f"c.{_column(Child, 'id')}"
+        self.sql.append(f"({column} = ANY(ARRAY({subquery})))" if self.arrays else f"({column} IN ({subquery}))")
+
+    def _in(self, values: list[Any]) -> str:
+        """`= ANY(%s)` or `IN (%s, ...)` for a list, its parameters added."""
+        if self.arrays:
+            self.params.append(values)
+            return "= ANY(%s)"
+        self.params.extend(values)
+        return f"IN ({', '.join(['%s'] * len(values))})"
 
 
 # Searches read in one query by candidates_many. Kept small: past a total estimated cost
@@ -1052,8 +1115,10 @@ def _candidates_many(searches: list[_Search]) -> list[list[_Candidate]]:
 
 def _candidates_together(searches: list[_Search]) -> list[list[_Candidate]]:
     """Every child worth comparing for each search, with the names to compare, in one
-    query: each condition is an equality or IN on an indexed column, so that a search reads
-    a few hundred rows of a register of millions (about 2 ms of database time at a million).
+    query: each condition is an equality or IN on an indexed column and, except for the NHS
+    number, pairs a date of birth with a name key, so that a search reads the few children
+    born on the dates searched who share a key with the name, not every child born that day
+    (about 150 a day at a million children, 1,700 at eleven million).
     Several searches are one UNION ALL of their queries, each row tagged with its search."""
     connection = connections[router.db_for_read(Child)]
     vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
@@ -1063,11 +1128,8 @@ def _candidates_together(searches: list[_Search]) -> list[list[_Candidate]]:
         conditions = _candidate_conditions(search, vendor)
         if not conditions.sql:
             continue
-        # Other names are not looked up by their own keys: with no date of birth on them,
-        # PostgreSQL would read every other name for a common surname. So a former name or
-        # alias is found with the date searched or its day and month swapped, not with a digit
-        # mistyped as well. They come with each candidate from a correlated subquery on the
-        # child's foreign-key index: joined instead, PostgreSQL chose to hash-join the whole
+        # Other names come with each candidate from a correlated subquery on the child's
+        # foreign-key index: joined instead, PostgreSQL chose to hash-join the whole
         # other-name table (a sequential scan) once the register held a million children.
         where = " OR ".join(conditions.sql)
         columns = f"{_CHILD_COLUMNS}, {_OTHER_NAMES_SQL[vendor]}, {tag}"
@@ -1084,51 +1146,108 @@ def _candidates_together(searches: list[_Search]) -> list[list[_Candidate]]:
 
 
 def _candidate_conditions(search: _Search, vendor: str) -> _Conditions:
-    # One index per condition: the date of birth, or (key, date of birth) for mistyped dates.
+    # One index per condition: (key, date of birth), or (key, given key, date of birth).
     conditions = _Conditions(vendor)
     if search.nhs_number:
         conditions.add(nhs_number=search.nhs_number)
     if search.date_of_birth and search.family:
-        conditions.add(date_of_birth=search.whole_dates)
-        typo_dates = search.typo_dates
-        if typo_dates and search.surname_keys:
-            keys = sorted(search.surname_keys)
-            conditions.add(date_of_birth=typo_dates, family_name_first_phonetic=keys)
-            conditions.add(date_of_birth=typo_dates, family_name_last_phonetic=keys)
-        if typo_dates and search.initials:
-            conditions.add(date_of_birth=typo_dates, name_initials=sorted(search.initials))
-        if typo_dates and search.given_phonetic:
-            # A family name misspelt in its first letter and a date mistyped too.
-            conditions.add(date_of_birth=typo_dates, given_name_phonetic=search.given_phonetic)
-        # A date of birth wrong altogether (a different day or month, the year off by one or
-        # two): family and given name keys both agreeing, born within the window of years;
-        # of those only the dates date_of_birth_wrong_plausibly allows are compared.
-        # Ranges on the last column of (key, given key, date of birth) indexes. The
-        # changed-surname block (given name key, the date searched, postcode district) needs
-        # no condition of its own while every child born on the date searched is read above;
-        # (given_name_phonetic, date_of_birth) is its index if that ever changes.
-        window = search.window
-        if window and search.family_keys and search.given_phonetic:
-            keys = sorted(search.family_keys)
-            for key_column in ("family_name_first_phonetic", "family_name_last_phonetic"):
-                conditions.add(**{key_column: keys}, given_name_phonetic=search.given_phonetic, date_of_birth=window)
+        _date_blocks(search, conditions)
+        _wrong_date_blocks(search, conditions)
     return conditions
 
 
 def _worth_comparing(search: _Search, rows: list[Any]) -> list[_Candidate]:
     """Set aside the children who cannot match before making candidates of them."""
-    return [
-        _Candidate.from_row(row)
-        for row in rows
+    found = []
+    for row in rows:
+        others = _other_names(row[9])
         if search.worth_comparing(
             nhs_number=row[1],
             date_of_birth=row[5],
-            families=[row[4], *(other[3] or row[4] for other in _other_names(row[9]))],
+            families=[row[4], *(other[3] or row[4] for other in others)],
             postcode=row[7] or "",
             is_shielded=bool(row[8]),
             given=row[3] or "",
+        ):
+            found.append(_Candidate.from_row(row, others))
+    return found
+
+
+def _date_blocks(search: _Search, conditions: _Conditions) -> None:
+    """Children born on the date searched, with its day and month swapped, or one digit
+    away, who share a key with the name searched: either family-name key (which holds the
+    given name's too, for names typed the wrong way round), the initials (a misspelling that
+    changes the sound), or the given-name key (a family name misspelt in its first letter).
+    With a given name searched, a date one digit away needs a family-name key and a
+    given-name key together. On the date searched and its swap the given name's short forms count too, for a child
+    whose surname changed (the changed-surname block: given name, date, postcode district,
+    the district compared in Python), and with no given name searched any child whose family
+    name starts with the same letter. Other names are found on the date searched and its
+    swap only, through a subquery that reads the (date of birth, id) index."""
+    dates = sorted(search.dates)
+    whole_dates = search.whole_dates
+    family_keys = sorted(search.surname_keys)
+    typo_dates = search.typo_dates
+    for key_column in ("family_name_first_phonetic", "family_name_last_phonetic"):
+        if not family_keys:
+            break
+        if search.given_keys and typo_dates:
+            # A mistyped date with the given key (or a short form's) agreeing too, on the
+            # (key, given key, date of birth) indexes: some 30 dates of a common surname
+            # are about 300 children at four million. A given name misspelt as well is
+            # left to the initials below.
+            conditions.add(**{key_column: family_keys}, date_of_birth=whole_dates)
+            conditions.add(
+                **{key_column: family_keys}, given_name_phonetic=sorted(search.given_keys), date_of_birth=typo_dates
+            )
+        else:
+            conditions.add(**{key_column: family_keys}, date_of_birth=dates)
+    if search.initials:
+        conditions.add(name_initials=sorted(search.initials), date_of_birth=dates)
+    elif whole_dates:
+        letter = search.family[0]
+        initials = [letter, *(letter + second for second in _INITIAL_CHARACTERS)]
+        conditions.add(name_initials=initials, date_of_birth=whole_dates)
+    if search.given_phonetic:
+        conditions.add(given_name_phonetic=search.given_phonetic, date_of_birth=dates)
+    variant_keys = sorted(search.given_keys - {search.given_phonetic})
+    if variant_keys and whole_dates:
+        conditions.add(given_name_phonetic=variant_keys, date_of_birth=whole_dates)
+    if whole_dates:
+        conditions.add_other_names(
+            date_of_birth=whole_dates,
+            family_keys=family_keys,
+            initials=sorted(search.initials),
+            given_keys=sorted(search.given_keys),
         )
-    ]
+
+
+def _wrong_date_blocks(search: _Search, conditions: _Conditions) -> None:
+    """A date of birth wrong altogether (a different day or month, the year off by one or
+    two): family and given name keys both agreeing, and only the dates _Search.date_agreement
+    can accept (_Search.wrong_dates), on the last column of the (key, given key, date of
+    birth) indexes."""
+    if not (search.family_keys and search.given_phonetic):
+        return
+    other_years, same_year = search.wrong_dates
+    keys = sorted(search.family_keys)
+    for key_column in ("family_name_first_phonetic", "family_name_last_phonetic"):
+        if other_years:
+            conditions.add(**{key_column: keys}, given_name_phonetic=search.given_phonetic, date_of_birth=other_years)
+        if same_year:
+            conditions.add(**{key_column: keys}, given_name_phonetic=search.given_phonetic, date_of_birth=same_year)
+
+
+# What name_normalise leaves as a given name's first character.
+_INITIAL_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _date_in_year(date: datetime.date, year: int) -> datetime.date | None:
+    """The same day and month in another year; None for 29 February in a common year."""
+    try:
+        return date.replace(year=year)
+    except ValueError:
+        return None
 
 
 def _other_names(value: Any) -> list[list[str]]:
