@@ -198,7 +198,7 @@ def main() -> int:
     PORT = args.port
     OUT.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
-    env = environment(args.database) | {
+    env = environment(args.database, args.redis) | {
         "REDIS_URL": args.redis,
         "CELERY_BROKER_URL": args.redis,
         "FEEDS_STORE_DIR": str(OUT / "ingest-bench-store"),
