@@ -32,9 +32,7 @@ def email_enqueue(*, to: str, subject: str, body: str) -> OutboundEmail:
     """Write one email to the outbox in the caller's transaction. It is sent only if that
     transaction commits, and then at least once and normally exactly once (see
     docs/operations.md, "Email outbox")."""
-    email = OutboundEmail.objects.create(to=to, subject=subject[:200], body=body, next_attempt_at=timezone.now())
-    _deliver_after_commit()
-    return email
+    return emails_enqueue(emails=[EmailToSend(to=to, subject=subject, body=body)])[0]
 
 
 @dataclass(frozen=True)

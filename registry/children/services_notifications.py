@@ -192,22 +192,7 @@ def register_managers_notify_review(*, child: Child, message: str) -> None:
 def life_event_notify(*, child: Child, kind: str, message: str) -> None:
     """Tell the practitioners now involved with the child and the responsible authority's
     register managers of a registered death, or of its cancellation."""
-    practitioners = [
-        involvement.practitioner
-        for involvement in Involvement.objects.filter(
-            child=child, end_date__isnull=True, practitioner__isnull=False, practitioner__is_active=True
-        ).select_related("practitioner")
-        if involvement.practitioner is not None
-    ]
-    managers = users_with_role_for_authority(
-        role=Role.REGISTER_MANAGER, local_authority=child.responsible_local_authority
-    )
-    notification_send(
-        kind=kind,
-        notices=[
-            Notice(recipient_id=user.pk, child_id=child.pk, message=message) for user in [*practitioners, *managers]
-        ],
-    )
+    life_events_notify(kind=kind, events=[(child, message)])
 
 
 def life_events_notify(*, kind: str, events: list[tuple[Child, str]]) -> None:
