@@ -3,7 +3,6 @@ on in this role?" is answered here and nowhere else."""
 
 import datetime
 from collections.abc import Iterable
-from typing import cast
 
 from axes.models import AccessAttempt
 from dateutil.relativedelta import relativedelta
@@ -13,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import UserObjectPermission
-from guardian.shortcuts import get_objects_for_user, get_users_with_perms
+from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import Invitation, LocalAuthority, OutboundEmail, User
 from accounts.roles import SCOPE_PERMISSION, Role
@@ -63,13 +62,11 @@ def lookup_refusal(*, user: User) -> str | None:
 
 
 def users_with_role_for_authority(*, role: Role, local_authority: LocalAuthority) -> list[User]:
-    """Active users who hold `role` over `local_authority` (by object permission)."""
-    permission = SCOPE_PERMISSION[role]
-    holders = cast(
-        QuerySet[User],
-        get_users_with_perms(local_authority, only_with_perms_in=[permission], with_group_users=False),
+    """Active users who hold `role` over `local_authority` (by object permission): the one-
+    authority case of `users_with_role_for_authorities`, so that the two cannot disagree."""
+    return users_with_role_for_authorities(role=role, local_authority_ids=[local_authority.pk]).get(
+        local_authority.pk, []
     )
-    return list(holders.filter(is_active=True, groups__name=role.value).distinct())
 
 
 def users_with_role_for_authorities(*, role: Role, local_authority_ids: Iterable[int]) -> dict[int, list[User]]:

@@ -522,29 +522,15 @@ def child_death_record(
 ) -> Child:
     """Mark the child deceased on `date_of_death` (the removal clock runs from it), tell the
     practitioners involved and the authority's register managers. `source` says which
-    registration (no personal data); it is written to the audit event."""
+    registration (no personal data); it is written to the audit event. One death is a batch
+    of one (`child_deaths_record`), so that the two cannot drift apart."""
     with transaction.atomic():
-        child = _locked(child)
-        if child.date_of_birth and date_of_death < child.date_of_birth:
-            raise ValidationError("The date of death is before the child's date of birth")
-        previous = child.date_of_death
-        Child.objects.filter(pk=child.pk).update(date_of_death=date_of_death, version=F("version") + 1)
-        child.date_of_death = date_of_death
-        audit_event_record(
-            action=ACTION_DEATH_RECORDED,
-            actor=by,
-            register_ids=[child.register_id],
-            local_authority_code=child.responsible_local_authority.gss_code,
-            details={**source, "had_date_of_death": previous is not None},
-            channel=FEED_CHANNEL,
+        recorded, refused = child_deaths_record(
+            deaths=[DeathToRecord(child=child, date_of_death=date_of_death, source=source, notify=notify)], by=by
         )
-        if previous is None and notify:
-            life_event_notify(
-                child=child,
-                kind=Notification.Kind.DEATH_REGISTERED,
-                message=_DEATH_REGISTERED_MESSAGE.format(register_id=child.register_id),
-            )
-    return child
+        if refused:
+            raise ValidationError("The date of death is before the child's date of birth")
+    return recorded[0].child
 
 
 @dataclass(frozen=True)
