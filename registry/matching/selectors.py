@@ -947,7 +947,7 @@ def _given_differs_beside_family_and_date(facts: _Facts, *, weight: float) -> bo
     """A child whose given name is different (or only loosely alike) but whose family name,
     as written, and exact date of birth are the ones searched, with nothing contradicting
     and the weight of the evidence at least possible's (odds of 1 to 20: not a Smith, one
-    child in 150, of whom several are born most days at a million children): shown as
+    child in 70, of whom two or three are born on most days at a million children): shown as
     possible so that the practitioner can check (a child known by another given name),
     never likely: a twin or a sibling shares both. Ordinary matches with a different given
     name need even odds (name_differs_minimum). The names typed the wrong way round count

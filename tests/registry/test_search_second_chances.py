@@ -284,7 +284,7 @@ def test_the_api_widens_the_date_of_birth_when_asked(practitioner):
 
 
 # --- Issue 13 item 2, second round: what FEBRL replaces whole ----------------------------------
-# Shepherd (about one child in 1,800), Hannah (one in 350) and Nathan are in the parameters
+# Shepherd (about one child in 2,100), Hannah (one in 500) and Nathan (one in 700) are in the parameters
 # file's frequency table; Zogopoulos and Tahni are too rare for it (fs_params.json).
 
 
@@ -303,7 +303,7 @@ def test_a_different_given_name_beside_the_family_name_and_exact_date_is_possibl
 def test_a_different_given_name_needs_a_surname_rare_enough_the_exact_date_and_nothing_contradicting():
     ChildFactory(given_names="Eboni", family_name="Smith", date_of_birth=BORN)
     ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN, sex=Sex.FEMALE)
-    assert search(family_name="Smith", given_names="Connor").matches == []  # one child in 150 is a Smith
+    assert search(family_name="Smith", given_names="Connor").matches == []  # one child in 70 is a Smith
     assert search(family_name="Shepherd", given_names="Connor", sex=Sex.MALE).matches == []
     assert search(family_name="Shepherd", given_names="Connor", date_of_birth=datetime.date(2016, 4, 3)).matches == []
 
