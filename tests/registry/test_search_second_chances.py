@@ -386,3 +386,14 @@ def test_many_children_of_a_name_found_on_the_names_alone_are_dropped_not_too_ma
         ChildFactory(given_names="Tahni", family_name="Zogopoulos", date_of_birth=datetime.date(year, 10, 15))
     outcome = search(family_name="Zogopoulos", given_names="Tahni", date_of_birth=datetime.date(1970, 6, 9))
     assert (outcome.matches, outcome.too_many) == ([], False)
+
+
+def test_a_feed_never_acts_on_a_different_given_name_or_a_date_replaced_altogether():
+    ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN)
+    ChildFactory(given_names="Tahni", family_name="Zogopoulos", date_of_birth=datetime.date(2015, 10, 15))
+    assert search(Purpose.FEED, family_name="Shepherd", given_names="Connor").matches == []
+    far = datetime.date(1970, 6, 9)
+    assert search(Purpose.FEED, family_name="Zogopoulos", given_names="Tahni", date_of_birth=far).matches == []
+    # The same searches by a practitioner list them, as possible.
+    assert len(search(family_name="Shepherd", given_names="Connor").matches) == 1
+    assert len(search(family_name="Zogopoulos", given_names="Tahni", date_of_birth=far).matches) == 1
