@@ -855,8 +855,6 @@ DATE_OF_BIRTH_FOR_LIKELY = frozenset({DateOfBirthAgreement.EXACT, DateOfBirthAgr
 GIVEN_CARRIES_SEX = frozenset({GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC})
 # Dates of birth only the second-chance blocks accept.
 _DATES_SECOND_CHANCE = frozenset({DateOfBirthAgreement.WRONG, DateOfBirthAgreement.DIFFERENT})
-# Given names shown for the practitioner to check beside the same family name and date.
-GIVEN_DIFFERS_CHECKED = frozenset({GivenNameAgreement.DIFFERENT, GivenNameAgreement.WEAK, GivenNameAgreement.INITIAL})
 # What a second-chance match needs of the names that do agree.
 GIVEN_NAME_FOR_CHANGED_SURNAME = frozenset(
     {GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC}
@@ -944,18 +942,18 @@ def _changed_surname_minimum() -> float:
 
 
 def _given_differs_beside_family_and_date(facts: _Facts, *, weight: float) -> bool:
-    """A child whose given name is different (or only loosely alike) but whose family name,
-    as written, and exact date of birth are the ones searched, with nothing contradicting
-    and the weight of the evidence at least possible's (odds of 1 to 20: not a Smith, one
-    child in 70, of whom two or three are born on most days at a million children): shown as
-    possible so that the practitioner can check (a child known by another given name),
-    never likely: a twin or a sibling shares both. Ordinary matches with a different given
+    """A child whose given name is different (one loosely alike is graded as usual) but
+    whose family name, as written, and exact date of birth are the ones searched, with
+    nothing contradicting and the weight of the evidence at least possible's (odds of 1 to
+    20: not a Smith, one child in 70, of whom two or three are born on most days at a
+    million children): shown as possible so that the practitioner can check (a child known
+    by another given name), never likely: a twin or a sibling shares both. Ordinary matches with a different given
     name need even odds (name_differs_minimum). The names typed the wrong way round count
     (the family name typed as the given name, the given name replaced)."""
     name = facts.name
     return (
         weight >= match_weights().possible_minimum
-        and name.given in GIVEN_DIFFERS_CHECKED
+        and name.given == GivenNameAgreement.DIFFERENT
         and name.family in FAMILY_AS_WRITTEN
         and facts.date_of_birth == DateOfBirthAgreement.EXACT
         and not (facts.nhs_number_differs or facts.sex_differs)
