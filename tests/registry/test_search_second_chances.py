@@ -240,6 +240,29 @@ def test_the_api_gives_the_wrong_date_of_birth_as_a_reason(practitioner):
     assert result["reasons"][0] == "date of birth different by 2 years"
 
 
+def test_the_results_page_and_the_api_say_why_a_child_with_another_given_name_or_date_may_be_the_one(
+    client, practitioner
+):
+    from rest_framework.test import APIClient
+
+    ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN)
+    ChildFactory(given_names="Tahni", family_name="Zogopoulos", date_of_birth=datetime.date(2015, 10, 15))
+    client.force_login(practitioner)
+    page = client.post(
+        "/search/",
+        {"family_name": "Shepherd", "given_names": "Connor", "dob_day": "2", "dob_month": "4", "dob_year": "2016",
+         "reason": "assessment"},
+        follow=True,
+    ).content.decode()  # fmt: skip
+    assert "Eboni Shepherd" in page and "Possible" in page
+    assert "Given name different: check whether the child is known by another given name, or is a twin" in page
+    api = APIClient()
+    api.force_login(practitioner)
+    body = {"family_name": "Zogopoulos", "given_names": "Tahni", "date_of_birth": "1970-06-09", "reason": "assessment"}
+    [result] = api.post("/api/v1/search/", body, format="json").json()["results"]
+    assert (result["grade"], result["reasons"][0]) == ("possible", "date of birth different by 45 years")
+
+
 # --- "The date of birth may be wrong": the whole window, when the practitioner asks -------
 
 
