@@ -989,6 +989,11 @@ def measure(queries: list[Query], *, ref_by_pk: dict[int, int], show_misses: int
             wrong = [ref for ref in strong if ref != query.target]
             tally.false_signposts += bool(wrong)
             tally.false_signposts_indistinguishable += bool(wrong) and query.indistinguishable
+        if query.target is None and outcome.matches:
+            # Why a child was put in front of the practitioner for someone not on the
+            # register: the best match's first reason (the difference it asks to check).
+            first = outcome.matches[0]
+            tallies[f"shown:{first.grade.value}: {(first.reasons or ['withheld'])[0]}"].queries += 1
         if query.target is not None and query.target not in refs[:5] and misses_shown < show_misses:
             misses_shown += 1
             print(f"MISS {query.kind}: {query.criteria} -> {[(m.grade, m.score, m.reasons) for m in outcome.matches]}")
@@ -1044,6 +1049,11 @@ def report(tallies: dict[str, Tally], latencies: list[float], queries: list[Quer
             f"{kind:<44} {tally.queries:>6} {percent(tally.anything_shown, tally.queries):>15} "
             f"{percent(tally.false_signposts, tally.queries):>15}"
         )
+    shown = sorted((key for key in tallies if key.startswith("shown:")), key=lambda key: -tallies[key].queries)
+    if shown:
+        print("  shown for someone not on the register, by the best match's grade and first reason:")
+    for key in shown:
+        print(f"  {tallies[key].queries:>6}  {key.removeprefix('shown:')}")
     on, off = tallies["answerable on register"], tallies["all not on register"]
     total = on.queries + off.queries
     false_signposts = on.false_signposts + off.false_signposts

@@ -313,6 +313,11 @@ def given_name_compare(searched: str, recorded: str) -> tuple[GivenNameAgreement
 
 
 class DateOfBirthAgreement(enum.IntEnum):
+    # Further off than WRONG (another day and month in another year, or beyond the window):
+    # compared only for a child whose family name and first given name are the ones searched,
+    # as written, when those names alone are rare enough to make it as likely as not the
+    # child (registry.matching.selectors: the names-alone block). A date replaced altogether.
+    DIFFERENT = -1
     # Neither a slip nor a swap, but within DATE_OF_BIRTH_WINDOW_YEARS of the date searched:
     # a wrong day or month altogether, a year off by one or two, an estimated date. Only
     # children whose family and given name keys both agree are looked at for it.

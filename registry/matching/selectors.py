@@ -364,6 +364,10 @@ class _Search:
     family_profile: SurnameProfile
     widen: bool
     given_as_family_profile: SurnameProfile  # for names entered the wrong way round
+    # The family name and first given name searched are rare enough together that a child
+    # with both, as written, is as likely as not the child whatever its date of birth
+    # (names_alone_possible): only then does the names-alone block read anything.
+    names_alone: bool = False
     # As typed, for reasons such as "Bill for William".
     given_display: str = ""
     family_display: str = ""
@@ -393,6 +397,11 @@ class _Search:
         first_given = given.split(" ", 1)[0]
         variants = given_name_variants(first_given)
         variant_keys = {name_keys(given_names=name, family_name="").given_name_phonetic for name in variants}
+        weights = match_weights()
+        names_alone = bool(first_given and family and criteria.date_of_birth) and (
+            weights.family_exact(family) + weights.given_exact(first_given)
+            >= _names_alone_minimum(criteria.date_of_birth)
+        )
         return cls(
             # Cleaned already by every way in (registry.identity.nhs_number_clean).
             nhs_number=criteria.nhs_number,
@@ -409,6 +418,7 @@ class _Search:
             given_keys=frozenset({given_phonetic, *variant_keys} - {""}),
             family_profile=surname_profile(family),
             widen=criteria.widen_date_of_birth,
+            names_alone=names_alone,
             # The first name typed as given, particles joined ("de courcey"), not every
             # given name: "Noah Thomas" is not a double-barrelled surname.
             given_as_family_profile=surname_profile(next(iter(surname_units(given)), "")),
@@ -498,6 +508,8 @@ class _Search:
         if self.nhs_number and nhs_number == self.nhs_number:
             return True
         date_agreement = self.date_agreement(date_of_birth, postcode=postcode, is_shielded=is_shielded)
+        if date_agreement is None and families:
+            return self.names_alone_possible(family=next(iter(families)), given=given, date_of_birth=date_of_birth)
         if not self.family or date_agreement is None:
             return False
         different = FamilyNameAgreement.DIFFERENT
@@ -507,6 +519,19 @@ class _Search:
             if self.given and self._family_agreement(family, swapped=True)[0] != different:
                 return True
         return self._changed_surname_possible(date_agreement, given=given, postcode=postcode, is_shielded=is_shielded)
+
+    def names_alone_possible(self, *, family: str, given: str, date_of_birth: datetime.date | None) -> bool:
+        """The names-alone block: a child born on a date no other block accepts (a date of
+        birth replaced altogether, decades out), whose own family name and first given name
+        are the ones searched as written, when those names are rare enough together to make
+        it as likely as not the child (fs_params.json's name frequencies; `names_alone`)."""
+        return bool(
+            self.names_alone
+            and date_of_birth is not None
+            and family == self.family
+            and given
+            and given.split(" ", 1)[0] == self.given.split(" ", 1)[0]
+        )
 
     def _changed_surname_possible(
         self, date_agreement: DateOfBirthAgreement, *, given: str, postcode: str, is_shielded: bool
@@ -529,8 +554,8 @@ class _Search:
         # name differs (about 150 a day at a million children).
         searched_first, recorded_first = self.given.split(" ", 1)[0], given.split(" ", 1)[0]
         if searched_first == recorded_first:
-            return rest + weights.given_exact(recorded_first) >= weights.name_differs_minimum
-        if rest + weights.weight("given_name", "variant") < weights.name_differs_minimum:
+            return rest + weights.given_exact(recorded_first) >= _changed_surname_minimum()
+        if rest + weights.weight("given_name", "variant") < _changed_surname_minimum():
             return False
         return given_names_are_variants(searched_first, recorded_first) or (
             given_name_compare(self.given, given)[0] == GivenNameAgreement.PHONETIC
@@ -576,9 +601,16 @@ class _Search:
             return _Evaluation(
                 candidate.child_id, Grade.EXACT, 1.0, self._nhs_number_reasons(candidate, date_agreement)
             )
+        own = candidate.names[0]
+        if date_agreement is None and self.names_alone_possible(
+            family=own.family, given=own.given, date_of_birth=candidate.date_of_birth
+        ):
+            date_agreement = DateOfBirthAgreement.DIFFERENT
         if date_agreement is None or not self.family:
             return _Evaluation(candidate.child_id, None, 0.0, [])
         best = self._best_name(candidate)
+        if date_agreement == DateOfBirthAgreement.DIFFERENT:
+            best = self._name_evidence(own)
         changed_surname = False
         if best.family == FamilyNameAgreement.DIFFERENT and self._changed_surname_possible(
             date_agreement, given=candidate.names[0].given, postcode=candidate.postcode,
@@ -613,6 +645,12 @@ class _Search:
         )
         weight += postcode_weight
         grade = _grade(weight=weight, facts=facts)
+        second_chance = changed_surname or date_agreement in _DATES_SECOND_CHANCE
+        if grade is None and _given_differs_beside_family_and_date(facts, weight=weight):
+            # The same family name as written and the same date of birth, another given
+            # name: the child known by another name, or a twin or a sibling. Possible, for
+            # the practitioner to check, as a second chance (never beside an exact match).
+            grade, second_chance, facts.given_differs_check = Grade.POSSIBLE, True, True
         score = round(max(0.0, min(weight, SCORE_SCALE)) / SCORE_SCALE, 3)
         return _Evaluation(
             candidate.child_id,
@@ -620,10 +658,12 @@ class _Search:
             score,
             _reasons(facts, grade) if grade else [],
             bool(best.name.kind),
-            second_chance=changed_surname or date_agreement == DateOfBirthAgreement.WRONG,
+            second_chance=second_chance,
         )
 
     def _date_level(self, agreement: DateOfBirthAgreement, recorded: datetime.date | None) -> str:
+        if agreement == DateOfBirthAgreement.DIFFERENT:
+            return "different"  # not in the parameters file: no evidence either way (0)
         if agreement != DateOfBirthAgreement.WRONG:
             return DATE_OF_BIRTH_LEVELS[agreement]
         assert self.date_of_birth is not None
@@ -791,6 +831,9 @@ class _Facts:
     # Found by the changed-surname block: family name different, given name, date of birth
     # and postcode district agreeing.
     changed_surname: bool = False
+    # Shown although the given name is different: family name as written and the exact date
+    # of birth (_given_differs_beside_family_and_date).
+    given_differs_check: bool = False
     dates: tuple[datetime.date | None, datetime.date | None] = (None, None)  # searched, recorded
 
 
@@ -810,6 +853,8 @@ class _Evaluation:
 # searched for was shown as likely in 7 of 1,666 such searches of the synthetic set.
 DATE_OF_BIRTH_FOR_LIKELY = frozenset({DateOfBirthAgreement.EXACT, DateOfBirthAgreement.SWAPPED})
 GIVEN_CARRIES_SEX = frozenset({GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC})
+# Dates of birth only the second-chance blocks accept.
+_DATES_SECOND_CHANCE = frozenset({DateOfBirthAgreement.WRONG, DateOfBirthAgreement.DIFFERENT})
 # What a second-chance match needs of the names that do agree.
 GIVEN_NAME_FOR_CHANGED_SURNAME = frozenset(
     {GivenNameAgreement.EXACT, GivenNameAgreement.NICKNAME, GivenNameAgreement.PHONETIC}
@@ -819,7 +864,7 @@ GIVEN_NAME_FOR_CHANGED_SURNAME = frozenset(
 def _grade(*, weight: float, facts: _Facts) -> Grade | None:
     name = facts.name
     contradicted = facts.nhs_number_differs or facts.sex_differs
-    if facts.changed_surname or facts.date_of_birth == DateOfBirthAgreement.WRONG:
+    if facts.changed_surname or facts.date_of_birth in _DATES_SECOND_CHANCE:
         return _second_chance_grade(facts, weight=weight, contradicted=contradicted)
     if (
         not contradicted
@@ -863,14 +908,57 @@ def _second_chance_grade(facts: _Facts, *, weight: float, contradicted: bool) ->
     strong_elsewhere = facts.postcode == "same" and facts.sex_agrees and name.given == GivenNameAgreement.EXACT
     if facts.changed_surname:
         weights = match_weights()
-        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind or weight < weights.name_differs_minimum:
+        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind or weight < _changed_surname_minimum():
             return None
         return Grade.LIKELY if strong_elsewhere and weight >= weights.likely_minimum else Grade.POSSIBLE
+    if facts.date_of_birth == DateOfBirthAgreement.DIFFERENT:
+        # Found on its names alone: at best possible, whatever else agrees.
+        as_written = name.family in FAMILY_AS_WRITTEN and name.given == GivenNameAgreement.EXACT
+        return Grade.POSSIBLE if as_written and not name.name.kind else None
     if name.family not in FAMILY_NAME_STRONG or name.given not in GIVEN_NAME_STRONG:
         return None
     if strong_elsewhere and name.family in FAMILY_AS_WRITTEN and not name.name.kind:
         return Grade.LIKELY
     return Grade.POSSIBLE
+
+
+def _names_alone_minimum(date_of_birth: datetime.date | None) -> float:
+    """The weight the family and given names alone need for the names-alone block. A date
+    of birth no child on the register can have (before the oldest's year of birth) is
+    certainly wrong, and the names are all there is: as likely as not the child
+    (name_differs_minimum). A date a child could have may be right, and belong to another
+    child of the same name born elsewhere in the register's years: the names alone must
+    give odds of 10 to 1 (likely_minimum)."""
+    weights = match_weights()
+    today = timezone.localdate()
+    if date_of_birth is not None and date_of_birth < today.replace(year=today.year - _OLDEST_AGE_YEARS, month=1, day=1):
+        return weights.name_differs_minimum
+    return weights.likely_minimum
+
+
+def _changed_surname_minimum() -> float:
+    """The weight a changed-surname match needs: possible's, as for any other possible match."""
+    return match_weights().possible_minimum
+
+
+def _given_differs_beside_family_and_date(facts: _Facts, *, weight: float) -> bool:
+    """A child whose given name is different (one loosely alike is graded as usual) but
+    whose family name, as written, and exact date of birth are the ones searched, with
+    nothing contradicting and the weight of the evidence at least possible's (odds of 1 to
+    20: not a Smith, one child in 70, of whom two or three are born on most days at a
+    million children): shown as possible so that the practitioner can check (a child known
+    by another given name), never likely: a twin or a sibling shares both. Ordinary matches with a different given
+    name need even odds (name_differs_minimum). The names typed the wrong way round count
+    (the family name typed as the given name, the given name replaced)."""
+    name = facts.name
+    return (
+        weight >= match_weights().possible_minimum
+        and name.given == GivenNameAgreement.DIFFERENT
+        and name.family in FAMILY_AS_WRITTEN
+        and facts.date_of_birth == DateOfBirthAgreement.EXACT
+        and not (facts.nhs_number_differs or facts.sex_differs)
+        and not name.name.kind
+    )
 
 
 def _second_chances_trim(evaluations: list[_Evaluation], *, allowed: bool) -> list[_Evaluation]:
@@ -906,6 +994,11 @@ _FAMILY_REASONS = {
 # Shown despite a different given name (an uncommon surname and the exact date of birth):
 # a child may go by a middle name, a name from another language or a new name.
 GIVEN_DIFFERENT_REASON = "given name different: check whether the child is known by another given name"
+# The same, found only because the family name and date of birth are the ones searched.
+TWIN_OR_SIBLING_REASON = (
+    "given name different: check whether the child is known by another given name, "
+    "or is a twin or sibling of the child searched for"
+)
 UNCOMMON_FAMILY_NAME_REASON = "family name is uncommon: it counts for more"
 UNCOMMON_GIVEN_NAME_REASON = "given name is uncommon: it counts for more"
 _GIVEN_REASONS = {
@@ -947,12 +1040,14 @@ def _reasons(facts: _Facts, grade: Grade) -> list[str]:
             reasons.append(_nickname_reason(facts))
         elif name.given == GivenNameAgreement.MISSING:
             reasons.append("no given name to compare")
+        elif facts.given_differs_check:
+            reasons.append(TWIN_OR_SIBLING_REASON)
         else:
             reasons.append(_GIVEN_REASONS[name.given])
         searched_date, recorded_date = facts.dates
         if facts.date_of_birth == DateOfBirthAgreement.EXACT:
             agreeing.append("date of birth")
-        elif facts.date_of_birth == DateOfBirthAgreement.WRONG and searched_date and recorded_date:
+        elif facts.date_of_birth in _DATES_SECOND_CHANCE and searched_date and recorded_date:
             reasons.append(date_of_birth_difference(searched_date, recorded_date))
         else:
             reasons.append(_DATE_REASONS[facts.date_of_birth])
@@ -1088,6 +1183,23 @@ class _Conditions:
         column = f"c.{_column(Child, 'id')}"
         self.sql.append(f"({column} = ANY(ARRAY({subquery})))" if self.arrays else f"({column} IN ({subquery}))")
 
+    def add_limited(self, *, limit: int, **columns: Any) -> None:
+        """Children with every column (of Child) equal to its value (or to one of a list's),
+        at most `limit` of them, read from an index in a subquery: a block whose keys could
+        be common (a whole name over every date of birth) reads no more than that."""
+        parts = []
+        for name, value in columns.items():
+            column = f"w.{_column(Child, name)}"
+            if isinstance(value, list):
+                parts.append(f"{column} {self._in(value)}")
+            else:
+                parts.append(f"{column} = %s")
+                self.params.append(value)
+        self.params.append(limit)
+        subquery = f"SELECT w.{_column(Child, 'id')} FROM {_CHILD_TABLE} w WHERE {' AND '.join(parts)} LIMIT %s"  # noqa: S608
+        column = f"c.{_column(Child, 'id')}"
+        self.sql.append(f"({column} = ANY(ARRAY({subquery})))" if self.arrays else f"({column} IN ({subquery}))")
+
     def _in(self, values: list[Any]) -> str:
         """`= ANY(%s)` or `IN (%s, ...)` for a list, its parameters added."""
         if self.arrays:
@@ -1153,6 +1265,7 @@ def _candidate_conditions(search: _Search, vendor: str) -> _Conditions:
     if search.date_of_birth and search.family:
         _date_blocks(search, conditions)
         _wrong_date_blocks(search, conditions)
+        _names_alone_blocks(search, conditions)
     return conditions
 
 
@@ -1236,6 +1349,25 @@ def _wrong_date_blocks(search: _Search, conditions: _Conditions) -> None:
             conditions.add(**{key_column: keys}, given_name_phonetic=search.given_phonetic, date_of_birth=other_years)
         if same_year:
             conditions.add(**{key_column: keys}, given_name_phonetic=search.given_phonetic, date_of_birth=same_year)
+
+
+# The most children the names-alone block reads for each of its two keys. A name shared by
+# more is too common for a match on it alone to say anything (and would be more than
+# SECOND_CHANCE_LIMIT), so reading a few more than that is enough whatever the register's size.
+NAMES_ALONE_READ = 12
+
+
+def _names_alone_blocks(search: _Search, conditions: _Conditions) -> None:
+    """A date of birth replaced altogether (no slip, swap or nearby year of it): children
+    whose family-name key and given-name key both agree, born on any date, when the names
+    searched are rare enough together to be evidence on their own (_Search.names_alone). At
+    most NAMES_ALONE_READ children for each key column, from the (key, given key, date of
+    birth) indexes; _Search.names_alone_possible then keeps the same names as written."""
+    if not search.names_alone:
+        return
+    keys = sorted(search.family_keys)
+    for key_column in ("family_name_first_phonetic", "family_name_last_phonetic"):
+        conditions.add_limited(limit=NAMES_ALONE_READ, **{key_column: keys}, given_name_phonetic=search.given_phonetic)
 
 
 # What name_normalise leaves as a given name's first character.

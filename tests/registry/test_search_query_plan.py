@@ -107,6 +107,34 @@ def test_a_name_search_reads_the_children_born_that_day_only_with_a_name_key(reg
     assert "child_dob_id_idx" in lines[date_alone[0] - 1] and "Index Cond: (id = ANY" in plan, plan
 
 
+def test_the_names_alone_block_reads_a_bounded_number_through_the_name_keys_index(register: None) -> None:
+    """A date of birth replaced altogether: children of a rare name born on any date, read
+    from the (key, given key, date of birth) indexes, at most NAMES_ALONE_READ for each key
+    column, so that it costs the same at eleven million children as at four thousand."""
+    from registry.matching.selectors import NAMES_ALONE_READ
+
+    with CaptureQueriesContext(connection) as captured:
+        candidates(
+            SearchCriteria(family_name="Zogopoulos", given_names="Tahni", date_of_birth=datetime.date(1970, 6, 9)),
+            purpose=Purpose.SEARCH,
+        )
+    sql = next(query["sql"] for query in captured.captured_queries if "registry_othername" in query["sql"])
+    assert sql.count(f"LIMIT {NAMES_ALONE_READ}") == 2, sql
+    plan = candidate_query_plan(
+        SearchCriteria(family_name="Zogopoulos", given_names="Tahni", date_of_birth=datetime.date(1970, 6, 9))
+    )
+    assert "Seq Scan on registry_child" not in plan, plan
+    assert plan.count("Limit") == 2, plan
+    assert {"child_first_given_dob_idx", "child_last_given_dob_idx"} <= {index for index, _ in index_scans(plan)}, plan
+    # A common name is no evidence on its own: nothing read for it.
+    with CaptureQueriesContext(connection) as captured:
+        candidates(
+            SearchCriteria(family_name="Smith", given_names="Olivia", date_of_birth=datetime.date(1970, 6, 9)),
+            purpose=Purpose.SEARCH,
+        )
+    assert all("LIMIT" not in query["sql"] for query in captured.captured_queries)
+
+
 def test_a_search_with_a_postcode_for_a_changed_surname_scans_nothing(register: None) -> None:
     ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=datetime.date(2016, 4, 2))
     plan = candidate_query_plan(
