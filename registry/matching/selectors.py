@@ -885,9 +885,14 @@ def _grade(*, weight: float, facts: _Facts) -> Grade | None:
     ):
         return Grade.LIKELY
     weights = match_weights()
-    if name.given == GivenNameAgreement.DIFFERENT and weight < weights.name_differs_minimum:
+    if name.given == GivenNameAgreement.DIFFERENT and (
+        weight < weights.name_differs_minimum or _family_and_date_as_searched(facts)
+    ):
         # Shown with a different given name only when at least as likely as not the child:
-        # a surname and a date of birth are otherwise shared by strangers (and twins).
+        # a surname and a date of birth are otherwise shared by strangers (and twins). With
+        # the family name as written and the exact date, it is as often a twin or a sibling
+        # as the child under another given name: decided as a second chance
+        # (_given_differs_beside_family_and_date), never listed beside an exact match.
         return None
     if weight >= weights.possible_minimum:
         return Grade.POSSIBLE
@@ -937,28 +942,35 @@ def _names_alone_minimum(date_of_birth: datetime.date | None) -> float:
 
 
 def _changed_surname_minimum() -> float:
-    """The weight a changed-surname match needs: possible's, as for any other possible match."""
-    return match_weights().possible_minimum
+    """The weight a changed-surname match needs: even odds (name_differs_minimum), as for
+    any match whose name differs, not possible's 1 to 20. Why: among a million children,
+    possible's bar for this rule and the next found 2 to 4 more children in a hundred in the
+    FEBRL corpora but showed a stranger to 5 to 10 more in a hundred searches for people not
+    on the register (docs/search.md, "The second round of second chances"), and the children
+    who share a given name or a surname and a date of birth grow with the register, eleven
+    times over at national scale. Minimum disclosure comes first."""
+    return match_weights().name_differs_minimum
 
 
 def _given_differs_beside_family_and_date(facts: _Facts, *, weight: float) -> bool:
     """A child whose given name is different (one loosely alike is graded as usual) but
     whose family name, as written, and exact date of birth are the ones searched, with
-    nothing contradicting and the weight of the evidence at least possible's (odds of 1 to
-    20: not a Smith, one child in 70, of whom two or three are born on most days at a
-    million children): shown as possible so that the practitioner can check (a child known
-    by another given name), never likely: a twin or a sibling shares both. Ordinary matches with a different given
-    name need even odds (name_differs_minimum). The names typed the wrong way round count
-    (the family name typed as the given name, the given name replaced)."""
-    name = facts.name
+    nothing contradicting and the evidence at even odds (name_differs_minimum, as for any
+    match whose name differs: see _changed_surname_minimum for why not possible's 1 to 20):
+    shown as possible so that the practitioner can check (a child known by another given
+    name), never likely: a twin or a sibling shares both. The names typed the wrong way
+    round count (the family name typed as the given name, the given name replaced)."""
     return (
-        weight >= match_weights().possible_minimum
-        and name.given == GivenNameAgreement.DIFFERENT
-        and name.family in FAMILY_AS_WRITTEN
-        and facts.date_of_birth == DateOfBirthAgreement.EXACT
+        weight >= match_weights().name_differs_minimum
+        and facts.name.given == GivenNameAgreement.DIFFERENT
+        and _family_and_date_as_searched(facts)
         and not (facts.nhs_number_differs or facts.sex_differs)
-        and not name.name.kind
+        and not facts.name.name.kind
     )
+
+
+def _family_and_date_as_searched(facts: _Facts) -> bool:
+    return facts.name.family in FAMILY_AS_WRITTEN and facts.date_of_birth == DateOfBirthAgreement.EXACT
 
 
 def _second_chances_trim(evaluations: list[_Evaluation], *, allowed: bool) -> list[_Evaluation]:

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from registry.matching.selectors import (
-    GIVEN_DIFFERENT_REASON,
+    TWIN_OR_SIBLING_REASON,
     UNCOMMON_FAMILY_NAME_REASON,
     UNCOMMON_GIVEN_NAME_REASON,
     Grade,
@@ -489,7 +489,8 @@ def test_a_different_given_name_with_an_uncommon_surname_and_the_exact_date_is_p
     child = ChildFactory(given_names="Eboni", family_name="Pantazopoulos", date_of_birth=BORN)
     match = match_for(search(family_name="Pantazopoulos", given_names="Chloe"), child)
     assert match.grade == Grade.POSSIBLE
-    assert match.reasons[0] == GIVEN_DIFFERENT_REASON
+    # The same family name and date: the child under another given name, or a twin or sibling.
+    assert match.reasons[0] == TWIN_OR_SIBLING_REASON
     assert UNCOMMON_FAMILY_NAME_REASON in match.reasons
 
 

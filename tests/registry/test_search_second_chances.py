@@ -67,11 +67,8 @@ def test_a_changed_surname_with_a_rare_given_name_and_the_exact_date_is_possible
     assert (match.child, match.grade) == (child, Grade.POSSIBLE)
     assert match.reasons[0] == CHANGED_SURNAME_REASON
     # A postcode typed that is not the child's, in another district, is evidence against:
-    # not enough to drop a rare given name on the exact date (children move), but said.
-    moved = only_match(search(family_name="Osei", given_names="Kayden", postcode="LS7 2AB"))
-    assert (moved.child, moved.grade) == (child, Grade.POSSIBLE)
-    assert moved.reasons[0] == CHANGED_SURNAME_REASON and "different postcode" in moved.reasons
-    assert moved.score < match.score
+    # below even odds, the bar for a name that differs (minimum disclosure).
+    assert search(family_name="Osei", given_names="Kayden", postcode="LS7 2AB").matches == []
 
 
 def test_a_changed_surname_needs_the_given_name_and_the_exact_date():
@@ -245,16 +242,16 @@ def test_the_results_page_and_the_api_say_why_a_child_with_another_given_name_or
 ):
     from rest_framework.test import APIClient
 
-    ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN)
+    ChildFactory(given_names="Eboni", family_name="Zogopoulos", date_of_birth=BORN)
     ChildFactory(given_names="Tahni", family_name="Zogopoulos", date_of_birth=datetime.date(2015, 10, 15))
     client.force_login(practitioner)
     page = client.post(
         "/search/",
-        {"family_name": "Shepherd", "given_names": "Connor", "dob_day": "2", "dob_month": "4", "dob_year": "2016",
+        {"family_name": "Zogopoulos", "given_names": "Connor", "dob_day": "2", "dob_month": "4", "dob_year": "2016",
          "reason": "assessment"},
         follow=True,
     ).content.decode()  # fmt: skip
-    assert "Eboni Shepherd" in page and "Possible" in page
+    assert "Eboni Zogopoulos" in page and "Possible" in page
     assert "Given name different: check whether the child is known by another given name, or is a twin" in page
     api = APIClient()
     api.force_login(practitioner)
@@ -308,66 +305,74 @@ def test_the_api_widens_the_date_of_birth_when_asked(practitioner):
 
 # --- Issue 13 item 2, second round: what FEBRL replaces whole ----------------------------------
 # Shepherd (about one child in 2,100), Hannah (one in 500) and Nathan (one in 700) are in the parameters
-# file's frequency table; Zogopoulos and Tahni are too rare for it (fs_params.json).
+# file's frequency table; Zogopoulos and Tahni are too rare for it (fs_params.json). A name that
+# differs is shown only at even odds, not at possible's 1 to 20 (minimum disclosure:
+# registry.matching.selectors._changed_surname_minimum says why).
 
 
-def test_a_different_given_name_beside_the_family_name_and_exact_date_is_possible_asking_about_a_twin():
-    # Not rare enough for even odds (the ordinary rule for a different given name), but past
-    # possible's: shown, for the practitioner to check, never likely (twins share both).
-    child = ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN, postcode="LS6 2AB")
-    match = only_match(search(family_name="Shepherd", given_names="Connor"))
+def test_a_different_given_name_beside_a_rare_family_name_and_exact_date_is_possible_asking_about_a_twin():
+    # Rare enough for even odds: shown, for the practitioner to check, never likely (twins
+    # share both).
+    child = ChildFactory(given_names="Eboni", family_name="Zogopoulos", date_of_birth=BORN, postcode="LS6 2AB")
+    match = only_match(search(family_name="Zogopoulos", given_names="Connor"))
     assert (match.child, match.grade) == (child, Grade.POSSIBLE)
     assert match.reasons[0] == TWIN_OR_SIBLING_REASON
     assert "surname and date of birth match" in match.reasons
-    strong = search(family_name="Shepherd", given_names="Connor", postcode="LS6 2AB", sex=Sex.FEMALE)
+    strong = search(family_name="Zogopoulos", given_names="Connor", postcode="LS6 2AB", sex=Sex.FEMALE)
     assert only_match(strong).grade == Grade.POSSIBLE
 
 
 def test_a_different_given_name_needs_a_surname_rare_enough_the_exact_date_and_nothing_contradicting():
     ChildFactory(given_names="Eboni", family_name="Smith", date_of_birth=BORN)
-    ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN, sex=Sex.FEMALE)
+    ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN)
+    ChildFactory(given_names="Eboni", family_name="Zogopoulos", date_of_birth=BORN, sex=Sex.FEMALE)
     assert search(family_name="Smith", given_names="Connor").matches == []  # one child in 70 is a Smith
-    assert search(family_name="Shepherd", given_names="Connor", sex=Sex.MALE).matches == []
-    assert search(family_name="Shepherd", given_names="Connor", date_of_birth=datetime.date(2016, 4, 3)).matches == []
+    # One in 2,100: past possible's 1 to 20 but not even odds; at a million children a
+    # Shepherd born on the day searched is as often a stranger, and more so at 11 million.
+    assert search(family_name="Shepherd", given_names="Connor").matches == []
+    assert search(family_name="Zogopoulos", given_names="Connor", sex=Sex.MALE).matches == []
+    assert search(family_name="Zogopoulos", given_names="Connor", date_of_birth=datetime.date(2016, 4, 3)).matches == []
 
 
 def test_searching_for_one_twin_lists_that_twin_and_not_the_other():
-    connor = ChildFactory(given_names="Connor", family_name="Shepherd", date_of_birth=BORN)
-    eboni = ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN)
-    assert [match.child for match in search(family_name="Shepherd", given_names="Connor").matches] == [connor]
+    connor = ChildFactory(given_names="Connor", family_name="Zogopoulos", date_of_birth=BORN)
+    eboni = ChildFactory(given_names="Eboni", family_name="Zogopoulos", date_of_birth=BORN)
+    assert [match.child for match in search(family_name="Zogopoulos", given_names="Connor").matches] == [connor]
     # Neither twin's name searched: both shown, each as possibly the child, saying why.
-    outcome = search(family_name="Shepherd", given_names="Maisie")
+    outcome = search(family_name="Zogopoulos", given_names="Maisie")
     assert {match.child for match in outcome.matches} == {connor, eboni}
     assert {match.grade for match in outcome.matches} == {Grade.POSSIBLE}
     assert all(match.reasons[0] == TWIN_OR_SIBLING_REASON for match in outcome.matches)
 
 
 def test_a_given_name_typed_as_the_family_name_with_the_other_name_replaced_is_possible():
-    child = ChildFactory(given_names="Jarvis", family_name="Shepherd", date_of_birth=BORN)
-    match = only_match(search(family_name="Jack", given_names="Shepherd"))
+    child = ChildFactory(given_names="Jarvis", family_name="Zogopoulos", date_of_birth=BORN)
+    match = only_match(search(family_name="Jack", given_names="Zogopoulos"))
     assert (match.child, match.grade) == (child, Grade.POSSIBLE)
     assert match.reasons[:2] == ["given and family names swapped", TWIN_OR_SIBLING_REASON]
 
 
 def test_a_shielded_childs_postcode_never_changes_a_different_given_name_match():
     ChildFactory(
-        given_names="Eboni", family_name="Shepherd", date_of_birth=BORN, postcode="LS6 2AB", is_shielded=True,
+        given_names="Eboni", family_name="Zogopoulos", date_of_birth=BORN, postcode="LS6 2AB", is_shielded=True,
         shielding_reason="Refuge",
     )  # fmt: skip
-    without = only_match(search(family_name="Shepherd", given_names="Connor"))
-    same = only_match(search(family_name="Shepherd", given_names="Connor", postcode="LS6 2AB"))
-    other = only_match(search(family_name="Shepherd", given_names="Connor", postcode="N17 9EX"))
+    without = only_match(search(family_name="Zogopoulos", given_names="Connor"))
+    same = only_match(search(family_name="Zogopoulos", given_names="Connor", postcode="LS6 2AB"))
+    other = only_match(search(family_name="Zogopoulos", given_names="Connor", postcode="N17 9EX"))
     assert (without.grade, without.score, without.reasons) == (same.grade, same.score, same.reasons)
     assert (without.grade, without.score, without.reasons) == (other.grade, other.score, other.reasons)
 
 
-def test_a_changed_surname_with_a_given_name_uncommon_enough_and_the_exact_date_is_possible():
-    # Hannah, one child in 350: odds of 1 to 20 with a different family name and the exact
-    # date, possible's weight (before, even odds were needed: a name rarer than any in the table).
-    child = ChildFactory(given_names="Hannah", family_name="Dixon", date_of_birth=BORN)
-    match = only_match(search(family_name="Bloomfield", given_names="Hannah"))
-    assert (match.child, match.grade) == (child, Grade.POSSIBLE)
-    assert match.reasons[0] == CHANGED_SURNAME_REASON
+def test_a_changed_surname_with_a_given_name_in_the_frequency_table_is_not_shown_without_more():
+    # Hannah, one child in 350: odds past possible's 1 to 20 with a different family name and
+    # the exact date, but not even odds, the bar for a name that differs: at 11 million
+    # children three or four Hannahs are born on most days, nearly all strangers.
+    ChildFactory(given_names="Hannah", family_name="Dixon", date_of_birth=BORN, postcode="LS6 2AB")
+    assert search(family_name="Bloomfield", given_names="Hannah").matches == []
+    # The same full postcode is the evidence that makes it worth showing.
+    match = only_match(search(family_name="Bloomfield", given_names="Hannah", postcode="LS6 2AB"))
+    assert (match.grade, match.reasons[0]) == (Grade.POSSIBLE, CHANGED_SURNAME_REASON)
 
 
 def test_a_date_of_birth_no_child_on_the_register_can_have_finds_a_child_of_that_rare_name():
@@ -412,11 +417,11 @@ def test_many_children_of_a_name_found_on_the_names_alone_are_dropped_not_too_ma
 
 
 def test_a_feed_never_acts_on_a_different_given_name_or_a_date_replaced_altogether():
-    ChildFactory(given_names="Eboni", family_name="Shepherd", date_of_birth=BORN)
+    ChildFactory(given_names="Eboni", family_name="Zogopoulos", date_of_birth=BORN)
     ChildFactory(given_names="Tahni", family_name="Zogopoulos", date_of_birth=datetime.date(2015, 10, 15))
-    assert search(Purpose.FEED, family_name="Shepherd", given_names="Connor").matches == []
+    assert search(Purpose.FEED, family_name="Zogopoulos", given_names="Connor").matches == []
     far = datetime.date(1970, 6, 9)
     assert search(Purpose.FEED, family_name="Zogopoulos", given_names="Tahni", date_of_birth=far).matches == []
     # The same searches by a practitioner list them, as possible.
-    assert len(search(family_name="Shepherd", given_names="Connor").matches) == 1
+    assert len(search(family_name="Zogopoulos", given_names="Connor").matches) == 1
     assert len(search(family_name="Zogopoulos", given_names="Tahni", date_of_birth=far).matches) == 1
