@@ -1170,10 +1170,11 @@ class _Conditions:
         self, *, date_of_birth: list[datetime.date], family_keys: list[str], initials: list[str], given_keys: list[str]
     ) -> None:
         """Children born on one of the dates with an other name that shares a key with the
-        name searched. The children born on those dates are read from the (date of birth, id)
-        index alone, and their other names by the foreign-key index; on PostgreSQL the ids
-        found are one array (`= ANY(ARRAY(...))`), so the primary key joins the other
-        conditions' bitmap instead of filtering every row."""
+        name searched: each key with the dates on the other names' (key, child's date of
+        birth) indexes (OtherName.child_date_of_birth), as the child's own name is looked up,
+        so only the names that share a key are read, not every child born that day; on
+        PostgreSQL the ids found are one array (`= ANY(ARRAY(...))`), so the primary key
+        joins the other conditions' bitmap instead of filtering every row."""
         keys = [
             (_column(OtherName, name), values)
             for name, values in (
@@ -1186,11 +1187,12 @@ class _Conditions:
         ]
         if not keys:
             return
-        parts = [f"w.{_column(Child, 'date_of_birth')} {self._in(date_of_birth)}"]
-        parts.append("(" + " OR ".join(f"o.{column} {self._in(values)}" for column, values in keys) + ")")
-        subquery = (
-            f"SELECT o.{_column(OtherName, 'child')} FROM {_OTHER_NAME_TABLE} o JOIN {_CHILD_TABLE} w"  # noqa: S608
-            f" ON w.{_column(Child, 'id')} = o.{_column(OtherName, 'child')} WHERE {' AND '.join(parts)}"
+        # One SELECT per key, so that each reads its own (key, date) index whatever the
+        # planner guesses of a small table.
+        select = f"SELECT o.{_column(OtherName, 'child')} FROM {_OTHER_NAME_TABLE} o WHERE"  # noqa: S608
+        born = f"o.{_column(OtherName, 'child_date_of_birth')}"
+        subquery = " UNION ALL ".join(
+            f"{select} o.{column} {self._in(values)} AND {born} {self._in(date_of_birth)}" for column, values in keys
         )
         column = f"c.{_column(Child, 'id')}"
         self.sql.append(f"({column} = ANY(ARRAY({subquery})))" if self.arrays else f"({column} IN ({subquery}))")
@@ -1308,7 +1310,7 @@ def _date_blocks(search: _Search, conditions: _Conditions) -> None:
     whose surname changed (the changed-surname block: given name, date, postcode district,
     the district compared in Python), and with no given name searched any child whose family
     name starts with the same letter. Other names are found on the date searched and its
-    swap only, through a subquery that reads the (date of birth, id) index."""
+    swap only, through a subquery on their own (key, child's date of birth) indexes."""
     dates = sorted(search.dates)
     whole_dates = search.whole_dates
     family_keys = sorted(search.surname_keys)
