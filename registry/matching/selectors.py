@@ -376,6 +376,9 @@ class _Search:
     family_agreements: dict[tuple[str, bool], tuple[FamilyNameAgreement, float]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Whether each recorded family name is worth comparing (_family_worth_comparing): at
+    # eleven million children a search reads ~1,000 rows, most sharing a few surnames.
+    family_worth: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_criteria(cls, criteria: SearchCriteria) -> "_Search":
@@ -512,11 +515,8 @@ class _Search:
             return self.names_alone_possible(family=next(iter(families)), given=given, date_of_birth=date_of_birth)
         if not self.family or date_agreement is None:
             return False
-        different = FamilyNameAgreement.DIFFERENT
         for family in families:
-            if self._family_agreement(family, swapped=False)[0] != different:
-                return True
-            if self.given and self._family_agreement(family, swapped=True)[0] != different:
+            if self._family_worth_comparing(family):
                 return True
         return self._changed_surname_possible(date_agreement, given=given, postcode=postcode, is_shielded=is_shielded)
 
@@ -532,6 +532,18 @@ class _Search:
             and given
             and given.split(" ", 1)[0] == self.given.split(" ", 1)[0]
         )
+
+    def _family_worth_comparing(self, family: str) -> bool:
+        """A recorded family name not clearly different from the family name searched or,
+        for names entered the wrong way round, from the given name searched; once per name."""
+        worth = self.family_worth.get(family)
+        if worth is None:
+            different = FamilyNameAgreement.DIFFERENT
+            worth = self._family_agreement(family, swapped=False)[0] != different or (
+                bool(self.given) and self._family_agreement(family, swapped=True)[0] != different
+            )
+            self.family_worth[family] = worth
+        return worth
 
     def _changed_surname_possible(
         self, date_agreement: DateOfBirthAgreement, *, given: str, postcode: str, is_shielded: bool
