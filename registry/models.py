@@ -71,8 +71,9 @@ class Child(NameKeyFields):
     class Meta:
         verbose_name_plural = "children"
         indexes = [
-            # With the id, search reads the children born on a date without their rows, to
-            # look up their other names (registry.matching.selectors._Conditions.add_other_names).
+            # Children born on some dates (feeds.ingestion's births without an NHS number, the
+            # dashboard's possible duplicates). Search no longer reads it: other names carry
+            # the child's date of birth (OtherName.child_date_of_birth) and their own indexes.
             models.Index(fields=["date_of_birth", "id"], name="child_dob_id_idx"),
             # Search looks up "this key AND one of these ~30 dates": one index per key.
             models.Index(fields=["family_name_first_phonetic", "date_of_birth"], name="child_surname_first_dob_idx"),
