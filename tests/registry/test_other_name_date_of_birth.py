@@ -8,10 +8,10 @@ import datetime
 import pytest
 
 from audit.actor import Actor, Channel
-from registry.children.services import child_identity_update, other_name_add
+from registry.children.services import child_birth_confirm, child_identity_update, other_name_add
 from registry.matching.selectors import Purpose, SearchCriteria, candidates
-from registry.models import Child, OtherName
-from tests.factories import ChildFactory, OtherNameFactory, UserFactory
+from registry.models import Child, OtherName, ProtectionStatus
+from tests.factories import ChildFactory, OtherNameFactory, ProtectionStatusFactory, UserFactory
 from tests.registry.import_helpers import run_import, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,23 @@ def test_an_import_that_corrects_a_date_of_birth_moves_the_other_names_with_it(t
     assert set(child.other_names.values_list("child_date_of_birth", flat=True)) == {CORRECTED}
     assert found_by_former_name(CORRECTED) == [child.register_id]
     assert found_by_former_name(FIRST) == []
+
+
+def test_a_confirmed_birth_gives_the_other_names_the_date_of_birth():
+    unborn = ChildFactory(given_names="", family_name="Adjo", date_of_birth=None)
+    OtherNameFactory(child=unborn, kind=OtherName.Kind.ALIAS, given_names="Anna", family_name="Kouao")
+    plan = ProtectionStatusFactory(
+        child=unborn,
+        kind=ProtectionStatus.Kind.UNBORN_CHILD_PROTECTION_PLAN,
+        start_date=datetime.date(2026, 6, 1),
+        expected_delivery_date=datetime.date(2026, 11, 20),
+    )
+    born = datetime.date(2026, 11, 2)
+
+    child_birth_confirm(
+        child=unborn, unborn_status=plan, date_of_birth=born, given_names="Victoria", family_name="Adjo",
+        sex="female", nhs_number="", by=Actor(user=UserFactory(), channel=Channel.WEB), source={},
+    )  # fmt: skip
+
+    assert list(unborn.other_names.values_list("child_date_of_birth", flat=True)) == [born]
+    assert found_by_former_name(born) == [unborn.register_id]
