@@ -18,7 +18,8 @@ shielding, and differs in what makes a child a different child to the matcher:
 * an `la_reference` of `nsc<round>-<original's id>` (unique within the authority, and how a
   copy is recognised), no date of death.
 
-Their other names and protection statuses are copied with them (same kinds and dates).
+Their other names and protection statuses are copied with them (same kinds and dates; an
+other name takes its copy's date of birth, OtherName.child_date_of_birth).
 Unborn children are not copied: their plans are found by the mother's details, which
 copies would only repeat. Nothing is audited: the audit trail (whose triggers are on the
 audit tables only) is left as it was, so its hash chain stays valid for the searches.
@@ -133,9 +134,12 @@ def copy_round(cursor: psycopg.Cursor, *, round_: int, limit: int) -> int:
     copied = cursor.rowcount
     for table in ("registry_othername", "registry_protectionstatus"):
         table_columns = [column for column in columns(cursor, table) if column != "id"]
-        select = ", ".join(
-            f"t.child_id + {offset}" if column == "child_id" else f"t.{column}" for column in table_columns
-        )
+        replaced = {
+            "child_id": f"t.child_id + {offset}",
+            # An other name carries its child's date of birth (registry migration 0014): the copy's.
+            "child_date_of_birth": f"(SELECT n.date_of_birth FROM registry_child n WHERE n.id = t.child_id + {offset})",  # noqa: S608
+        }
+        select = ", ".join(replaced.get(column, f"t.{column}") for column in table_columns)
         cursor.execute(
             f"""
             INSERT INTO {table} ({", ".join(table_columns)})

@@ -873,6 +873,7 @@ def register_create(people: list[Person], *, authority_id: int) -> None:
                     kind=kind,
                     given_names=given,
                     family_name=family,
+                    child_date_of_birth=child.date_of_birth,
                     **vars(name_keys(given_names=given, family_name=family)),
                 )
                 for person, child in zip(chunk, created, strict=True)

@@ -25,10 +25,9 @@ class NameKeyFields(models.Model):
     family_name_normalised = models.CharField(max_length=200, blank=True, editable=False)
     given_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     family_name_phonetic = models.CharField(max_length=64, blank=True, editable=False)
-    # Search's blocking keys (registry.matching.selectors), indexed together with the date of birth on
-    # Child. Other names are read with their child, never looked up by key, and search
-    # never looks up the whole-name keys above: none of those carries an index for an
-    # import to keep up.
+    # Search's blocking keys (registry.matching.selectors), indexed together with the date of birth
+    # (on OtherName, the child's, copied there). Search never looks up the whole-name keys
+    # above: none of those carries an index for an import to keep up.
     family_name_first_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     family_name_last_phonetic = models.CharField(max_length=64, blank=True, editable=False)
     name_initials = models.CharField(max_length=2, blank=True, editable=False)
@@ -72,8 +71,9 @@ class Child(NameKeyFields):
     class Meta:
         verbose_name_plural = "children"
         indexes = [
-            # With the id, search reads the children born on a date without their rows, to
-            # look up their other names (registry.matching.selectors._Conditions.add_other_names).
+            # Children born on some dates (feeds.ingestion's births without an NHS number, the
+            # dashboard's possible duplicates). Search no longer reads it: other names carry
+            # the child's date of birth (OtherName.child_date_of_birth) and their own indexes.
             models.Index(fields=["date_of_birth", "id"], name="child_dob_id_idx"),
             # Search looks up "this key AND one of these ~30 dates": one index per key.
             models.Index(fields=["family_name_first_phonetic", "date_of_birth"], name="child_surname_first_dob_idx"),
@@ -138,8 +138,21 @@ class OtherName(NameKeyFields):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ALIAS)
     given_names = models.CharField(max_length=100, blank=True)
     family_name = models.CharField(max_length=100, blank=True)
+    # The child's date of birth, copied here and kept in step by the services that change a
+    # child's date of birth or add its other names (registry.children.services
+    # .other_names_date_of_birth_follow), so that search looks other names up as it looks
+    # children up: "this key AND one of these dates" on one index, reading only the names
+    # that share a key, not every child born that day (1,800 a day at 11 million).
+    child_date_of_birth = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
+        # Search's other-names block (registry.matching.selectors._Conditions.add_other_names).
+        indexes = [
+            models.Index(fields=["family_name_first_phonetic", "child_date_of_birth"], name="other_first_dob_idx"),
+            models.Index(fields=["family_name_last_phonetic", "child_date_of_birth"], name="other_last_dob_idx"),
+            models.Index(fields=["name_initials", "child_date_of_birth"], name="other_initials_dob_idx"),
+            models.Index(fields=["given_name_phonetic", "child_date_of_birth"], name="other_given_dob_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(given_names="") | ~Q(family_name=""), name="other_name_not_empty"),
             models.UniqueConstraint(fields=["child", "kind", "given_names", "family_name"], name="other_name_unique"),

@@ -108,6 +108,8 @@ class OtherNameFactory(DjangoModelFactory[OtherName]):
     def _create(cls, model_class: type[OtherName], *args: Any, **kwargs: Any) -> OtherName:
         other = model_class(*args, **kwargs)
         name_keys_apply(other)
+        # As registry.children.services.other_name_build does: search looks it up by this.
+        other.child_date_of_birth = other.child.date_of_birth
         other.save()
         return other
 

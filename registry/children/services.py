@@ -2,12 +2,13 @@
 records outside the register's scope, and writes its audit event in the same transaction."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, DateField, F, Value, When
+from django.db.models import Case, DateField, F, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from accounts.models import LocalAuthority, User
@@ -70,6 +71,29 @@ def name_keys_apply(record: Child | OtherName) -> None:
     """Set the stored matching keys from the record's current names."""
     for field, value in asdict(name_keys(given_names=record.given_names, family_name=record.family_name)).items():
         setattr(record, field, value)
+
+
+def other_name_build(*, child: Child, kind: str, given_names: str, family_name: str) -> OtherName:
+    """An unsaved other name of the child, with its matching keys and the child's date of
+    birth (OtherName.child_date_of_birth, which search looks it up by)."""
+    other = OtherName(
+        child=child,
+        kind=kind,
+        given_names=given_names,
+        family_name=family_name,
+        child_date_of_birth=child.date_of_birth,
+    )
+    name_keys_apply(other)
+    return other
+
+
+def other_names_date_of_birth_follow(*, child_ids: Iterable[int]) -> None:
+    """After the children's dates of birth changed: their other names take the new date
+    (OtherName.child_date_of_birth), in one UPDATE, inside the caller's transaction.
+    Without it, search would no longer find a child by another name on its new date."""
+    OtherName.objects.filter(child_id__in=list(child_ids)).update(
+        child_date_of_birth=Subquery(Child.objects.filter(pk=OuterRef("child_id")).values("date_of_birth")[:1])
+    )
 
 
 def _clean_identity(fields: dict[str, Any]) -> dict[str, Any]:
@@ -142,9 +166,7 @@ def child_create(
     with transaction.atomic():
         child.save()
         for kind, other_given, other_family in other_names or []:
-            other = OtherName(child=child, kind=kind, given_names=other_given, family_name=other_family)
-            name_keys_apply(other)
-            other.save()
+            other_name_build(child=child, kind=kind, given_names=other_given, family_name=other_family).save()
         status.child = child
         status.responsible_local_authority = responsible_local_authority
         status.full_clean()
@@ -193,6 +215,8 @@ def child_identity_update(
         else:
             _child_version_claim(child=child, expected_version=expected_version)
             child.save(update_fields=[*changed, *NAME_KEY_FIELDS, "updated_at"])
+        if "date_of_birth" in changed:
+            other_names_date_of_birth_follow(child_ids=[child.pk])
         _child_updated_audit(by=by, child=child, fields=changed)
     return child
 
@@ -378,8 +402,7 @@ def other_name_add(
 ) -> OtherName:
     """Record a name the child is or was also known by (alias, former name, previous
     surname, name at birth). Searched like the child's own name from then on."""
-    other = OtherName(child=child, kind=kind, given_names=given_names.strip(), family_name=family_name.strip())
-    name_keys_apply(other)
+    other = other_name_build(child=child, kind=kind, given_names=given_names.strip(), family_name=family_name.strip())
     if OtherName.objects.filter(
         child=child, kind=other.kind, given_names=other.given_names, family_name=other.family_name
     ).exists():
@@ -714,6 +737,7 @@ def child_birth_confirm(
         child.version = F("version") + 1
         child.save()
         child.refresh_from_db(fields=["version"])
+        other_names_date_of_birth_follow(child_ids=[child.pk])
         status.end_date = date_of_birth
         status.save(update_fields=["end_date", "updated_at"])
         ProtectionStatus.objects.create(

@@ -43,7 +43,15 @@ from audit.actor import Actor, Channel
 from audit.models import AuditEvent, LookupOutcome
 from audit.services import audit_event_record
 from registry.children.selectors import child_authority_codes
-from registry.children.services import child_create, child_identity_update, involvement_add, name_keys_apply, status_add
+from registry.children.services import (
+    child_create,
+    child_identity_update,
+    involvement_add,
+    name_keys_apply,
+    other_name_build,
+    other_names_date_of_birth_follow,
+    status_add,
+)
 from registry.children.status_rules import (
     StatusDates,
     status_overlap_check,
@@ -372,6 +380,7 @@ class ChildImporter:
         by_nhs, by_reference = self._existing_children(batch)
         to_create: list[Child] = []
         to_update: dict[int, Child] = {}
+        born_changed: set[int] = set()  # children whose date of birth this batch changes
         touched: set[int] = set()
         row_children: list[tuple[ImportRow, Child]] = []
         rejected_lines: set[int] = set()
@@ -416,9 +425,13 @@ class ChildImporter:
                 child = Child(responsible_local_authority=row.local_authority, register_id=register_id_generate())
                 _set_identity(child, row.identity)
                 to_create.append(child)
-            elif _set_identity(child, row.identity) and child.pk:
-                child.version += 1
-                to_update[child.pk] = child
+            else:
+                born = child.date_of_birth
+                if _set_identity(child, row.identity) and child.pk:
+                    child.version += 1
+                    to_update[child.pk] = child
+                    if child.date_of_birth != born:
+                        born_changed.add(child.pk)
             if child.pk:
                 touched.add(child.pk)
             # Later rows in this batch for the same child find it by either key.
@@ -434,6 +447,8 @@ class ChildImporter:
             Child.objects.bulk_update(
                 list(to_update.values()), [*IDENTITY_FIELDS, *KEY_FIELDS, "version", "updated_at"]
             )
+        if born_changed:
+            other_names_date_of_birth_follow(child_ids=born_changed)
         self.result.children_created += len(to_create)
         self.result.children_updated += len(to_update)
         self.result.children_unchanged += len(touched - set(to_update))
@@ -460,6 +475,7 @@ class ChildImporter:
                     continue
                 new_names[name_key] = {
                     "child_id": child.pk, "kind": kind, "given_names": given, "family_name": family,
+                    "child_date_of_birth": child.date_of_birth,
                     **vars(name_keys(given_names=given, family_name=family)),
                 }  # fmt: skip
             status = row.status
@@ -858,8 +874,7 @@ def other_names_add(*, by: Actor[User], child: Child, other_names: list[tuple[st
         for kind, given, family in other_names:
             if (kind, given, family) in known:
                 continue
-            other = OtherName(child=child, kind=kind, given_names=given, family_name=family)
-            name_keys_apply(other)
+            other = other_name_build(child=child, kind=kind, given_names=given, family_name=family)
             other.full_clean()
             other.save()
             known.add((kind, given, family))

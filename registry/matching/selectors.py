@@ -376,6 +376,9 @@ class _Search:
     family_agreements: dict[tuple[str, bool], tuple[FamilyNameAgreement, float]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Whether each recorded family name is worth comparing (_family_worth_comparing): at
+    # eleven million children a search reads ~1,000 rows, most sharing a few surnames.
+    family_worth: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_criteria(cls, criteria: SearchCriteria) -> "_Search":
@@ -512,11 +515,8 @@ class _Search:
             return self.names_alone_possible(family=next(iter(families)), given=given, date_of_birth=date_of_birth)
         if not self.family or date_agreement is None:
             return False
-        different = FamilyNameAgreement.DIFFERENT
         for family in families:
-            if self._family_agreement(family, swapped=False)[0] != different:
-                return True
-            if self.given and self._family_agreement(family, swapped=True)[0] != different:
+            if self._family_worth_comparing(family):
                 return True
         return self._changed_surname_possible(date_agreement, given=given, postcode=postcode, is_shielded=is_shielded)
 
@@ -532,6 +532,18 @@ class _Search:
             and given
             and given.split(" ", 1)[0] == self.given.split(" ", 1)[0]
         )
+
+    def _family_worth_comparing(self, family: str) -> bool:
+        """A recorded family name not clearly different from the family name searched or,
+        for names entered the wrong way round, from the given name searched; once per name."""
+        worth = self.family_worth.get(family)
+        if worth is None:
+            different = FamilyNameAgreement.DIFFERENT
+            worth = self._family_agreement(family, swapped=False)[0] != different or (
+                bool(self.given) and self._family_agreement(family, swapped=True)[0] != different
+            )
+            self.family_worth[family] = worth
+        return worth
 
     def _changed_surname_possible(
         self, date_agreement: DateOfBirthAgreement, *, given: str, postcode: str, is_shielded: bool
@@ -1170,10 +1182,11 @@ class _Conditions:
         self, *, date_of_birth: list[datetime.date], family_keys: list[str], initials: list[str], given_keys: list[str]
     ) -> None:
         """Children born on one of the dates with an other name that shares a key with the
-        name searched. The children born on those dates are read from the (date of birth, id)
-        index alone, and their other names by the foreign-key index; on PostgreSQL the ids
-        found are one array (`= ANY(ARRAY(...))`), so the primary key joins the other
-        conditions' bitmap instead of filtering every row."""
+        name searched: each key with the dates on the other names' (key, child's date of
+        birth) indexes (OtherName.child_date_of_birth), as the child's own name is looked up,
+        so only the names that share a key are read, not every child born that day; on
+        PostgreSQL the ids found are one array (`= ANY(ARRAY(...))`), so the primary key
+        joins the other conditions' bitmap instead of filtering every row."""
         keys = [
             (_column(OtherName, name), values)
             for name, values in (
@@ -1186,11 +1199,12 @@ class _Conditions:
         ]
         if not keys:
             return
-        parts = [f"w.{_column(Child, 'date_of_birth')} {self._in(date_of_birth)}"]
-        parts.append("(" + " OR ".join(f"o.{column} {self._in(values)}" for column, values in keys) + ")")
-        subquery = (
-            f"SELECT o.{_column(OtherName, 'child')} FROM {_OTHER_NAME_TABLE} o JOIN {_CHILD_TABLE} w"  # noqa: S608
-            f" ON w.{_column(Child, 'id')} = o.{_column(OtherName, 'child')} WHERE {' AND '.join(parts)}"
+        # One SELECT per key, so that each reads its own (key, date) index whatever the
+        # planner guesses of a small table.
+        select = f"SELECT o.{_column(OtherName, 'child')} FROM {_OTHER_NAME_TABLE} o WHERE"  # noqa: S608
+        born = f"o.{_column(OtherName, 'child_date_of_birth')}"
+        subquery = " UNION ALL ".join(
+            f"{select} o.{column} {self._in(values)} AND {born} {self._in(date_of_birth)}" for column, values in keys
         )
         column = f"c.{_column(Child, 'id')}"
         self.sql.append(f"({column} = ANY(ARRAY({subquery})))" if self.arrays else f"({column} IN ({subquery}))")
@@ -1308,7 +1322,7 @@ def _date_blocks(search: _Search, conditions: _Conditions) -> None:
     whose surname changed (the changed-surname block: given name, date, postcode district,
     the district compared in Python), and with no given name searched any child whose family
     name starts with the same letter. Other names are found on the date searched and its
-    swap only, through a subquery that reads the (date of birth, id) index."""
+    swap only, through a subquery on their own (key, child's date of birth) indexes."""
     dates = sorted(search.dates)
     whole_dates = search.whole_dates
     family_keys = sorted(search.surname_keys)
