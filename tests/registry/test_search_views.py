@@ -349,3 +349,11 @@ def test_the_month_box_alone_is_marked_when_the_month_is_at_fault(client, practi
     assert "govuk-input--error" in boxes["dob_month"] and "govuk-input--error" not in boxes["dob_day"]
     # What was typed is kept in the boxes, to be corrected.
     assert 'name="dob_month" type="text" inputmode="numeric" value="21"' in page
+
+
+def test_the_results_page_repeats_the_search_as_a_sentence(client, practitioner, child):
+    client.force_login(practitioner)
+    by_name = search(client, family_name="Adjo", given_names="Victoria", dob_day="2", dob_month="11", dob_year="2016")
+    assert "You searched for\n      Victoria Adjo, born 2 November 2016." in by_name.content.decode()
+    without_given = search(client, family_name="Adjo", dob_day="2", dob_month="11", dob_year="2016")
+    assert "You searched for\n      Adjo, born 2 November 2016." in without_given.content.decode()
