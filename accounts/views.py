@@ -555,9 +555,7 @@ def outbox_given_up(request: HttpRequest) -> HttpResponse:
 def outbox_send_again(request: HttpRequest, email_id: int) -> HttpResponse:
     admin = _system_administrator(request)
     email = outbound_emails_given_up(user=admin).filter(pk=email_id).first()
-    if email is None:
-        messages.info(request, "That email is no longer given up: it has been sent or put back in the queue already.")
-    elif services.outbound_email_requeue(by=Actor.from_request(request, user=admin), email=email):
+    if email is not None and services.outbound_email_requeue(by=Actor.from_request(request, user=admin), email=email):
         messages.success(request, f"The email to {email.to} is back in the queue and will be sent within a minute.")
     else:
         messages.info(request, "That email is no longer given up: it has been sent or put back in the queue already.")

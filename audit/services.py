@@ -142,20 +142,13 @@ def audit_event_record(
 
 
 def _event_write(event: AuditEvent, child_authority_codes: Mapping[str, str]) -> None:
+    # Its own savepoint, as a write of one event always had.
     with transaction.atomic():
-        if connection.vendor != "postgresql":
-            # PostgreSQL's trigger hashes the row; elsewhere the write lock, taken when the
-            # (IMMEDIATE) transaction began, keeps the head from moving under us.
-            event.previous_hash = chain_head()
-            event.chain_hash = link_hash(event.previous_hash, event_content(_content_values(event)))
-        event.save(force_insert=True)
-        children, child_authorities = _children_index_rows(event, child_authority_codes)
-        AuditEventChild.objects.bulk_create(children)
-        AuditEventAuthority.objects.bulk_create(_authorities_index_rows(event, child_authorities))
+        _events_write([(event, child_authority_codes)])
 
 
 def _events_write(pending: _Pending) -> None:
-    """Write deferred events in the order they were recorded, in three statements whatever
+    """Write events (one alone, or those deferred) in the order recorded, in three statements whatever
     their number: the events (each linked to the one before it: on PostgreSQL by the
     trigger, row by row within the one INSERT; elsewhere here), their children's index
     rows and their authorities' index rows. A feed chunk records an event per death."""
@@ -166,6 +159,8 @@ def _events_write(pending: _Pending) -> None:
     # must roll back whole (fail closed).
     with transaction.atomic(savepoint=False):
         if connection.vendor != "postgresql":
+            # PostgreSQL's trigger hashes each row; elsewhere the write lock, taken when the
+            # (IMMEDIATE) transaction began, keeps the head from moving under us.
             previous = chain_head()
             for event in events:
                 event.previous_hash = previous

@@ -481,11 +481,7 @@ class _Applier:
         birth, which applying deaths does not change, so asking first answers the same."""
         asking = []
         for record in records:
-            registration = self.registrations.get(record.natural_key)
-            if registration is not None and (
-                registration.content_sha256 == record.content_sha256
-                or _older(record, version=registration.version, status=registration.record_status)
-            ):
+            if _already_known(record, self.registrations.get(record.natural_key)):
                 continue
             if record.record_status != RecordStatus.CANCELLED and self._asks_name_matcher(record):
                 asking.append(record)
@@ -502,13 +498,7 @@ class _Applier:
     def _apply_one(self, record: Record) -> None:
         key = record.natural_key
         registration = self.registrations.get(key)
-        if registration is not None and registration.content_sha256 == record.content_sha256:
-            self.outcome.counts["duplicate"] += 1
-            return
-        if registration is not None and _older(record, version=registration.version, status=registration.record_status):
-            # A version the GRO has since superseded (the registration arriving after its
-            # correction, either of them after its cancellation, a lower version number: a
-            # replay, or rows out of order) must not undo the later decision.
+        if _already_known(record, registration):
             self.outcome.counts["duplicate"] += 1
             return
         if registration is None:
@@ -819,6 +809,17 @@ def _newest_versions(records: list[Record]) -> list[Record]:
         if kept is None or not _older(record, version=kept.version, status=kept.record_status):
             newest[record.natural_key] = record
     return sorted(newest.values(), key=lambda record: record.line_number)
+
+
+def _already_known(record: Record, registration: Registration | None) -> bool:
+    """This version of the registration is the one already recorded, or one the GRO has
+    since superseded (the registration arriving after its correction, either of them after
+    its cancellation, a lower version number: a replay, or rows out of order), which must
+    not undo the later decision: nothing to do."""
+    return registration is not None and (
+        registration.content_sha256 == record.content_sha256
+        or _older(record, version=registration.version, status=registration.record_status)
+    )
 
 
 def _older(record: Record, *, version: int | None, status: str) -> bool:

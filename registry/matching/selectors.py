@@ -566,8 +566,8 @@ class _Search:
         # name differs (about 150 a day at a million children).
         searched_first, recorded_first = self.given.split(" ", 1)[0], given.split(" ", 1)[0]
         if searched_first == recorded_first:
-            return rest + weights.given_exact(recorded_first) >= _changed_surname_minimum()
-        if rest + weights.weight("given_name", "variant") < _changed_surname_minimum():
+            return rest + weights.given_exact(recorded_first) >= weights.name_differs_minimum
+        if rest + weights.weight("given_name", "variant") < weights.name_differs_minimum:
             return False
         return given_names_are_variants(searched_first, recorded_first) or (
             given_name_compare(self.given, given)[0] == GivenNameAgreement.PHONETIC
@@ -620,9 +620,10 @@ class _Search:
             date_agreement = DateOfBirthAgreement.DIFFERENT
         if date_agreement is None or not self.family:
             return _Evaluation(candidate.child_id, None, 0.0, [])
-        best = self._best_name(candidate)
-        if date_agreement == DateOfBirthAgreement.DIFFERENT:
-            best = self._name_evidence(own)
+        # Found on its names alone, a child is compared on its own name only.
+        best = (
+            self._name_evidence(own) if date_agreement == DateOfBirthAgreement.DIFFERENT else self._best_name(candidate)
+        )
         changed_surname = False
         if best.family == FamilyNameAgreement.DIFFERENT and self._changed_surname_possible(
             date_agreement, given=candidate.names[0].given, postcode=candidate.postcode,
@@ -925,7 +926,7 @@ def _second_chance_grade(facts: _Facts, *, weight: float, contradicted: bool) ->
     strong_elsewhere = facts.postcode == "same" and facts.sex_agrees and name.given == GivenNameAgreement.EXACT
     if facts.changed_surname:
         weights = match_weights()
-        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind or weight < _changed_surname_minimum():
+        if name.given not in GIVEN_NAME_FOR_CHANGED_SURNAME or name.name.kind or weight < weights.name_differs_minimum:
             return None
         return Grade.LIKELY if strong_elsewhere and weight >= weights.likely_minimum else Grade.POSSIBLE
     if facts.date_of_birth == DateOfBirthAgreement.DIFFERENT:
@@ -953,22 +954,20 @@ def _names_alone_minimum(date_of_birth: datetime.date | None) -> float:
     return weights.likely_minimum
 
 
-def _changed_surname_minimum() -> float:
-    """The weight a changed-surname match needs: even odds (name_differs_minimum), as for
-    any match whose name differs, not possible's 1 to 20. Why: among a million children,
-    possible's bar for this rule and the next found 2 to 4 more children in a hundred in the
-    FEBRL corpora but showed a stranger to 5 to 10 more in a hundred searches for people not
-    on the register (docs/search.md, "The second round of second chances"), and the children
-    who share a given name or a surname and a date of birth grow with the register, eleven
-    times over at national scale. Minimum disclosure comes first."""
-    return match_weights().name_differs_minimum
+# A match whose name differs (a changed surname, another given name beside the family name
+# and the exact date) needs even odds (name_differs_minimum), not possible's 1 to 20. Why:
+# among a million children, possible's bar for these two rules found 2 to 4 more children in
+# a hundred in the FEBRL corpora but showed a stranger to 5 to 10 more in a hundred searches
+# for people not on the register (docs/search.md, "The second round of second chances"), and
+# the children who share a given name or a surname and a date of birth grow with the
+# register, eleven times over at national scale. Minimum disclosure comes first.
 
 
 def _given_differs_beside_family_and_date(facts: _Facts, *, weight: float) -> bool:
     """A child whose given name is different (one loosely alike is graded as usual) but
     whose family name, as written, and exact date of birth are the ones searched, with
     nothing contradicting and the evidence at even odds (name_differs_minimum, as for any
-    match whose name differs: see _changed_surname_minimum for why not possible's 1 to 20):
+    match whose name differs: see the comment above for why not possible's 1 to 20):
     shown as possible so that the practitioner can check (a child known by another given
     name), never likely: a twin or a sibling shares both. The names typed the wrong way
     round count (the family name typed as the given name, the given name replaced)."""
@@ -1165,18 +1164,7 @@ class _Conditions:
     def add(self, **columns: Any) -> None:
         """One condition: every column (of Child, by field name) equal to its value, or to
         one of its values when given a list, or between the two given as a tuple."""
-        parts = []
-        for name, value in columns.items():
-            column = f"c.{_column(Child, name)}"
-            if isinstance(value, tuple):
-                parts.append(f"{column} BETWEEN %s AND %s")
-                self.params.extend(value)
-            elif not isinstance(value, list):
-                parts.append(f"{column} = %s")
-                self.params.append(value)
-            else:
-                parts.append(f"{column} {self._in(value)}")
-        self.sql.append("(" + " AND ".join(parts) + ")")
+        self.sql.append(f"({self._where('c', columns)})")
 
     def add_other_names(
         self, *, date_of_birth: list[datetime.date], family_keys: list[str], initials: list[str], given_keys: list[str]
@@ -1206,23 +1194,37 @@ class _Conditions:
         subquery = " UNION ALL ".join(
             f"{select} o.{column} {self._in(values)} AND {born} {self._in(date_of_birth)}" for column, values in keys
         )
-        column = f"c.{_column(Child, 'id')}"
-        self.sql.append(f"({column} = ANY(ARRAY({subquery})))" if self.arrays else f"({column} IN ({subquery}))")
+        self._add_ids_from(subquery)
 
     def add_limited(self, *, limit: int, **columns: Any) -> None:
         """Children with every column (of Child) equal to its value (or to one of a list's),
         at most `limit` of them, read from an index in a subquery: a block whose keys could
         be common (a whole name over every date of birth) reads no more than that."""
+        where = self._where("w", columns)
+        self.params.append(limit)
+        self._add_ids_from(f"SELECT w.{_column(Child, 'id')} FROM {_CHILD_TABLE} w WHERE {where} LIMIT %s")  # noqa: S608
+
+    def _where(self, alias: str, columns: dict[str, Any]) -> str:
+        """Every column (of Child, by field name, on table `alias`) equal to its value, or to
+        one of its values when given a list, or between the two given as a tuple; its
+        parameters added."""
         parts = []
         for name, value in columns.items():
-            column = f"w.{_column(Child, name)}"
-            if isinstance(value, list):
+            column = f"{alias}.{_column(Child, name)}"
+            if isinstance(value, tuple):
+                parts.append(f"{column} BETWEEN %s AND %s")
+                self.params.extend(value)
+            elif isinstance(value, list):
                 parts.append(f"{column} {self._in(value)}")
             else:
                 parts.append(f"{column} = %s")
                 self.params.append(value)
-        self.params.append(limit)
-        subquery = f"SELECT w.{_column(Child, 'id')} FROM {_CHILD_TABLE} w WHERE {' AND '.join(parts)} LIMIT %s"  # noqa: S608
+        return " AND ".join(parts)
+
+    def _add_ids_from(self, subquery: str) -> None:
+        """Children whose id the subquery returns: on PostgreSQL one array (`= ANY(ARRAY(...))`),
+        so that the primary key joins the other conditions' bitmap instead of filtering
+        every row; elsewhere `IN (...)`."""
         column = f"c.{_column(Child, 'id')}"
         self.sql.append(f"({column} = ANY(ARRAY({subquery})))" if self.arrays else f"({column} IN ({subquery}))")
 

@@ -307,7 +307,7 @@ def test_the_api_widens_the_date_of_birth_when_asked(practitioner):
 # Shepherd (about one child in 2,100), Hannah (one in 500) and Nathan (one in 700) are in the parameters
 # file's frequency table; Zogopoulos and Tahni are too rare for it (fs_params.json). A name that
 # differs is shown only at even odds, not at possible's 1 to 20 (minimum disclosure:
-# registry.matching.selectors._changed_surname_minimum says why).
+# the comment above registry.matching.selectors._given_differs_beside_family_and_date says why).
 
 
 def test_a_different_given_name_beside_a_rare_family_name_and_exact_date_is_possible_asking_about_a_twin():
