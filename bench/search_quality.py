@@ -734,7 +734,12 @@ def register_keys_current() -> bool:
         keys = name_keys(given_names=row["given_names"], family_name=row["family_name"])
         if any(getattr(keys, column) != row[column] for column in columns):
             return False
-    return True
+    # A register copied before register_copy wrote the other names' child_date_of_birth.
+    from django.db.models import F
+
+    from registry.models import OtherName
+
+    return not OtherName.objects.exclude(child_date_of_birth=F("child__date_of_birth")).exists()
 
 
 def _keys_cached(people: list[Person]) -> "Iterator[tuple[Person, NameKeys]]":
@@ -781,7 +786,9 @@ CHILD_COLUMNS = (
     "family_name", "date_of_birth", "sex", "address_line_1", "address_line_2", "town", "postcode", "is_shielded",
     "shielding_reason", "date_of_death", "created_at", "updated_at", "version",
 )  # fmt: skip
-OTHER_NAME_COLUMNS = ("child_id", "kind", "given_names", "family_name")
+# child_date_of_birth: each other name carries its child's date of birth (migration 0014),
+# which the other-names block searches on; a copy without it finds no alias at all.
+OTHER_NAME_COLUMNS = ("child_id", "kind", "given_names", "family_name", "child_date_of_birth")
 
 
 def register_copy(people: list[Person], *, authority_id: int) -> None:
@@ -831,7 +838,7 @@ def register_copy(people: list[Person], *, authority_id: int) -> None:
                 for kind, given, family in person.other_names:
                     keys = name_keys(given_names=given, family_name=family)
                     keyed = [getattr(keys, column) for column in key_columns]
-                    copy.write_row((person.ref + 1, kind, given, family, *keyed))
+                    copy.write_row((person.ref + 1, kind, given, family, person.date_of_birth, *keyed))
         for _, definition in indexes:
             cursor.execute(definition)
         cursor.execute(
@@ -932,9 +939,9 @@ def febrl_register(corpus: str, originals: list[Person]) -> bool:
         return changed
     authority_id = bench_authority(gss_code=FEBRL_AUTHORITIES[corpus], name=FEBRL_MARKER + corpus)
     registered = set(
-        Child.objects.filter(responsible_local_authority_id=authority_id).values_list("la_reference", flat=True)
+        Child.objects.filter(responsible_local_authority_id=authority_id).values_list("la_reference", "postcode")
     )
-    if registered == {f"BENCH-{person.ref:08d}" for person in originals}:
+    if registered == {(f"BENCH-{person.ref:08d}", person.postcode) for person in originals}:
         return changed
     Child.objects.filter(responsible_local_authority_id=authority_id).delete()
     register_create(originals, authority_id=authority_id)
@@ -1092,7 +1099,7 @@ def report(tallies: dict[str, Tally], latencies: list[float], queries: list[Quer
 
 
 def febrl_queries(
-    corpus: str, *, population: "Population", people: list[Person], maker: "QueryMaker"
+    corpus: str, *, population: "Population", people: list[Person], maker: "QueryMaker", postcodes: str = "typed"
 ) -> tuple[list[Person], list[Query]]:
     """FEBRL's registered originals (as Person, refs from FEBRL_REF) and the searches: their
     duplicates, and as many searches for people not on the register (FEBRL's held-out
@@ -1102,18 +1109,28 @@ def febrl_queries(
     from registry.matching.selectors import SearchCriteria
 
     children, searches, left_out = febrl.corpus(corpus, today=population.today)
-    registered = [
-        Person(
-            ref=FEBRL_REF + child.number, given=child.given, family=child.family,
-            date_of_birth=child.date_of_birth, sex="not_known", postcode=population.postcode(),
-        )
-        for child in children
-    ]  # fmt: skip
+
+    def uk(australian: str) -> str:
+        return febrl.uk_postcode(australian, outward_codes=OUTWARD_CODES, inward_letters=INWARD_LETTERS)
+
+    registered = []
+    for child in children:
+        # Drawn whether used or not, so the population's later draws (the synthetic searches
+        # for people not on the register) are the same with and without FEBRL's postcodes.
+        synthetic_postcode = population.postcode()
+        registered.append(
+            Person(
+                ref=FEBRL_REF + child.number, given=child.given, family=child.family,
+                date_of_birth=child.date_of_birth, sex="not_known",
+                postcode=uk(child.postcode) if postcodes == "typed" else synthetic_postcode,
+            )
+        )  # fmt: skip
     queries = []
     for search in searches:
         criteria = SearchCriteria(
-            family_name=search.family, given_names=search.given, date_of_birth=search.date_of_birth, sex="", postcode=""
-        )
+            family_name=search.family, given_names=search.given, date_of_birth=search.date_of_birth, sex="",
+            postcode=uk(search.postcode) if postcodes == "typed" else "",
+        )  # fmt: skip
         queries.append(
             Query(
                 kind=search.kind if search.registered else f"not_on_register:{search.kind.removeprefix('febrl: ')}",
@@ -1159,6 +1176,10 @@ def main() -> int:
         "--corpus", choices=["synthetic", "febrl1", "febrl2", "febrl3", "all"], default="synthetic",
         help="the searches: our own generator's, a published FEBRL corpus (bench/febrl.py), or all four in turn",
     )  # fmt: skip
+    parser.add_argument(
+        "--febrl-postcodes", choices=["typed", "none"], default="typed",
+        help="FEBRL searches type the duplicate's postcode (mapped to a UK one, bench/febrl.py), or none",
+    )  # fmt: skip
     args = parser.parse_args()
 
     url = database_prepare(url=args.database_url, children=args.children, fresh=not args.reuse)
@@ -1175,7 +1196,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)  # before reading: main may have gained a migration since the build
     built_on = register_built_on(seed=args.seed, children=args.children) if args.reuse else None
     if built_on is not None and not register_keys_current():
-        print("--reuse: the matcher's name keys changed since the register was built; building it again.")
+        print("--reuse: the matcher's name keys, or the other names' dates of birth, are not what the register holds; building it again.")
         built_on = None
     elif args.reuse and built_on is None:
         print("--reuse: no whole register built earlier with these settings; building one.", flush=True)
@@ -1232,7 +1253,9 @@ def corpus_measure(
     if corpus == "synthetic":
         queries = maker.on_register(args.queries) + maker.not_on_register(args.queries)
     else:
-        febrl_people, queries = febrl_queries(corpus, population=population, people=people, maker=maker)
+        febrl_people, queries = febrl_queries(
+            corpus, population=population, people=people, maker=maker, postcodes=args.febrl_postcodes
+        )
     if febrl_register(corpus, febrl_people) and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE registry_child")
