@@ -510,6 +510,8 @@ class _Search:
         surname shared by several costs one in all."""
         if self.nhs_number and nhs_number == self.nhs_number:
             return True
+        if self.same_address(postcode, is_shielded=is_shielded):
+            return True
         date_agreement = self.date_agreement(date_of_birth, postcode=postcode, is_shielded=is_shielded)
         if date_agreement is None and families:
             return self.names_alone_possible(family=next(iter(families)), given=given, date_of_birth=date_of_birth)
@@ -519,6 +521,11 @@ class _Search:
             if self._family_worth_comparing(family):
                 return True
         return self._changed_surname_possible(date_agreement, given=given, postcode=postcode, is_shielded=is_shielded)
+
+    def same_address(self, postcode: str, *, is_shielded: bool) -> bool:
+        """The same-address block: a child recorded at the full postcode searched. Never a
+        shielded child, whose postcode must not influence a result."""
+        return bool(self.postcode and postcode == self.postcode and not is_shielded)
 
     def names_alone_possible(self, *, family: str, given: str, date_of_birth: datetime.date | None) -> bool:
         """The names-alone block: a child born on a date no other block accepts (a date of
@@ -614,10 +621,13 @@ class _Search:
                 candidate.child_id, Grade.EXACT, 1.0, self._nhs_number_reasons(candidate, date_agreement)
             )
         own = candidate.names[0]
-        if date_agreement is None and self.names_alone_possible(
-            family=own.family, given=own.given, date_of_birth=candidate.date_of_birth
-        ):
-            date_agreement = DateOfBirthAgreement.DIFFERENT
+        address_only = False
+        if date_agreement is None:
+            if self.names_alone_possible(family=own.family, given=own.given, date_of_birth=candidate.date_of_birth):
+                date_agreement = DateOfBirthAgreement.DIFFERENT
+            elif self.same_address(candidate.postcode, is_shielded=candidate.is_shielded):
+                # Found only at the address searched: graded by _same_address_grade alone.
+                date_agreement, address_only = DateOfBirthAgreement.DIFFERENT, True
         if date_agreement is None or not self.family:
             return _Evaluation(candidate.child_id, None, 0.0, [])
         # Found on its names alone, a child is compared on its own name only.
@@ -631,16 +641,44 @@ class _Search:
         ):  # fmt: skip
             best = self._changed_surname_evidence(candidate)
             changed_surname = True
+        weight, facts = self._weigh(candidate, best, date_agreement)
+        facts.changed_surname = changed_surname
+        grade = None if address_only else _grade(weight=weight, facts=facts)
+        second_chance = changed_surname or date_agreement in _DATES_SECOND_CHANCE
+        if grade is None and not address_only and _given_differs_beside_family_and_date(facts, weight=weight):
+            # The same family name as written and the same date of birth, another given
+            # name: the child known by another name, or a twin or a sibling. Possible, for
+            # the practitioner to check, as a second chance (never beside an exact match).
+            grade, second_chance, facts.given_differs_check = Grade.POSSIBLE, True, True
+        if grade is None and self.same_address(candidate.postcode, is_shielded=candidate.is_shielded):
+            # At the full postcode searched: the names compared in full, even beside a
+            # different family name, and shown only at even odds or better.
+            if best.family == FamilyNameAgreement.DIFFERENT and not changed_surname:
+                best = self._changed_surname_evidence(candidate)
+                weight, facts = self._weigh(candidate, best, date_agreement)
+            grade = _same_address_grade(facts, weight=weight)
+            if grade is not None:
+                second_chance, facts.same_address = True, True
+        score = round(max(0.0, min(weight, SCORE_SCALE)) / SCORE_SCALE, 3)
+        return _Evaluation(
+            candidate.child_id,
+            grade,
+            score,
+            _reasons(facts, grade) if grade else [],
+            bool(best.name.kind),
+            second_chance=second_chance,
+        )
+
+    def _weigh(
+        self, candidate: "_Candidate", best: "_NameEvidence", date_agreement: DateOfBirthAgreement
+    ) -> tuple[float, "_Facts"]:
+        """The weight of the evidence for a candidate compared on the name `best`, and the
+        facts its grade and reasons rest on."""
         weights = match_weights()
         weight = best.weight + weights.weight(
             "date_of_birth", self._date_level(date_agreement, candidate.date_of_birth)
         )
-        facts = _Facts(
-            name=best,
-            date_of_birth=date_agreement,
-            changed_surname=changed_surname,
-            dates=(self.date_of_birth, candidate.date_of_birth),
-        )
+        facts = _Facts(name=best, date_of_birth=date_agreement, dates=(self.date_of_birth, candidate.date_of_birth))
         if self.nhs_number and candidate.nhs_number:
             weight += weights.weight("nhs_number", "differ")
             facts.nhs_number_differs = True
@@ -656,23 +694,7 @@ class _Search:
         postcode_weight, facts.postcode = self._postcode_weight(
             candidate.postcode, is_shielded=candidate.is_shielded, family_agrees=best.family in FAMILY_NAME_STRONG
         )
-        weight += postcode_weight
-        grade = _grade(weight=weight, facts=facts)
-        second_chance = changed_surname or date_agreement in _DATES_SECOND_CHANCE
-        if grade is None and _given_differs_beside_family_and_date(facts, weight=weight):
-            # The same family name as written and the same date of birth, another given
-            # name: the child known by another name, or a twin or a sibling. Possible, for
-            # the practitioner to check, as a second chance (never beside an exact match).
-            grade, second_chance, facts.given_differs_check = Grade.POSSIBLE, True, True
-        score = round(max(0.0, min(weight, SCORE_SCALE)) / SCORE_SCALE, 3)
-        return _Evaluation(
-            candidate.child_id,
-            grade,
-            score,
-            _reasons(facts, grade) if grade else [],
-            bool(best.name.kind),
-            second_chance=second_chance,
-        )
+        return weight + postcode_weight, facts
 
     def _date_level(self, agreement: DateOfBirthAgreement, recorded: datetime.date | None) -> str:
         if agreement == DateOfBirthAgreement.DIFFERENT:
@@ -847,6 +869,9 @@ class _Facts:
     # Shown although the given name is different: family name as written and the exact date
     # of birth (_given_differs_beside_family_and_date).
     given_differs_check: bool = False
+    # Found at the full postcode searched (_same_address_grade) despite a name or the date
+    # of birth different.
+    same_address: bool = False
     dates: tuple[datetime.date | None, datetime.date | None] = (None, None)  # searched, recorded
 
 
@@ -980,6 +1005,23 @@ def _given_differs_beside_family_and_date(facts: _Facts, *, weight: float) -> bo
     )
 
 
+def _same_address_grade(facts: _Facts, *, weight: float) -> Grade | None:
+    """A child recorded at the full postcode searched whom no other rule shows: a surname
+    changed or a given name replaced (a care placement, a step-parent's name), or the date
+    of birth written down wrongly altogether, where the address is the evidence that is
+    left. Possible, for the practitioner to check, as a second chance, and only at even odds
+    (name_differs_minimum, as for any match whose name differs); with the date of birth
+    different altogether, odds of 10 to 1 (likely_minimum, as for the names-alone block):
+    a date no other block accepts says nothing for the child, and siblings share an
+    address. Never with anything contradicting, nor on another name the child was known by."""
+    if facts.nhs_number_differs or facts.sex_differs or facts.name.name.kind:
+        return None
+    weights = match_weights()
+    different_date = facts.date_of_birth == DateOfBirthAgreement.DIFFERENT
+    minimum = weights.likely_minimum if different_date else weights.name_differs_minimum
+    return Grade.POSSIBLE if weight >= minimum else None
+
+
 def _family_and_date_as_searched(facts: _Facts) -> bool:
     return facts.name.family in FAMILY_AS_WRITTEN and facts.date_of_birth == DateOfBirthAgreement.EXACT
 
@@ -1053,7 +1095,7 @@ def _reasons(facts: _Facts, grade: Grade) -> list[str]:
             reasons.append("given and family names swapped")
         if name.family == FamilyNameAgreement.EXACT:
             agreeing.append("surname")
-        elif facts.changed_surname:
+        elif facts.changed_surname or (facts.same_address and name.family == FamilyNameAgreement.DIFFERENT):
             reasons.append(CHANGED_SURNAME_REASON)
         else:
             reasons.append(_FAMILY_REASONS[name.family])
@@ -1294,6 +1336,7 @@ def _candidate_conditions(search: _Search, vendor: str) -> _Conditions:
         _date_blocks(search, conditions)
         _wrong_date_blocks(search, conditions)
         _names_alone_blocks(search, conditions)
+        _same_address_block(search, conditions)
     return conditions
 
 
@@ -1396,6 +1439,21 @@ def _names_alone_blocks(search: _Search, conditions: _Conditions) -> None:
     keys = sorted(search.family_keys)
     for key_column in ("family_name_first_phonetic", "family_name_last_phonetic"):
         conditions.add_limited(limit=NAMES_ALONE_READ, **{key_column: keys}, given_name_phonetic=search.given_phonetic)
+
+
+# The most children the same-address block reads. A full postcode is a street or part of
+# one; one with more children than this on the register (a children's home, a block of
+# flats) says too little on its own, and the second-chance limit would drop them anyway.
+SAME_ADDRESS_READ = 12
+
+
+def _same_address_block(search: _Search, conditions: _Conditions) -> None:
+    """Children recorded at the full postcode searched, whatever their names and date of
+    birth (_same_address_grade decides), at most SAME_ADDRESS_READ of them, from the
+    postcode's index. Shielded children are left out in the query itself: their postcode
+    must not decide even which children are compared."""
+    if search.postcode:
+        conditions.add_limited(limit=SAME_ADDRESS_READ, postcode=search.postcode, is_shielded=False)
 
 
 # What name_normalise leaves as a given name's first character.

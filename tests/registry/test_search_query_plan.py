@@ -204,3 +204,29 @@ def test_the_search_by_the_mother_reads_pre_birth_plans_through_their_partial_in
     assert "Seq Scan" not in plan, plan
     assert "status_unborn_mother_nhs_idx" in plan, plan
     assert "status_unborn_mother_dob_idx" in plan, plan
+
+
+def test_the_same_address_block_reads_a_bounded_number_through_the_postcode_index(register: None) -> None:
+    """Children at the full postcode searched, whatever their names and date of birth,
+    read from the postcode's index, at most SAME_ADDRESS_READ of them, shielded children
+    left out in the query itself."""
+    from registry.matching.selectors import SAME_ADDRESS_READ
+
+    criteria = SearchCriteria(
+        family_name="Osei", given_names="Kayden", date_of_birth=datetime.date(2016, 4, 2), postcode="LS6 2AB"
+    )
+    with CaptureQueriesContext(connection) as captured:
+        candidates(criteria, purpose=Purpose.SEARCH)
+    sql = next(query["sql"] for query in captured.captured_queries if "registry_othername" in query["sql"])
+    assert f'w."postcode" = \'LS6 2AB\' AND w."is_shielded" = false LIMIT {SAME_ADDRESS_READ}' in sql, sql
+    plan = candidate_query_plan(criteria)
+    assert "Seq Scan on registry_child" not in plan, plan
+    address = [line for line in plan.splitlines() if "Index Scan using registry_child_postcode" in line]
+    assert len(address) == 1, plan
+    # Without a postcode searched, nothing is read by address.
+    with CaptureQueriesContext(connection) as captured:
+        candidates(
+            SearchCriteria(family_name="Osei", given_names="Kayden", date_of_birth=datetime.date(2016, 4, 2)),
+            purpose=Purpose.SEARCH,
+        )
+    assert all('w."postcode"' not in query["sql"] for query in captured.captured_queries)

@@ -74,7 +74,8 @@ def test_a_changed_surname_with_a_rare_given_name_and_the_exact_date_is_possible
 def test_a_changed_surname_needs_the_given_name_and_the_exact_date():
     ChildFactory(given_names="Kayden", family_name="Whitfield", date_of_birth=BORN, postcode="LS6 2AB")
     assert search(family_name="Osei", given_names="Marcus", postcode="LS6 2AB").matches == []
-    assert search(family_name="Osei", given_names="Kayden", postcode="LS6 2AB",
+    # (At the same full postcode the same-address block may find it: test_search_same_address.)
+    assert search(family_name="Osei", given_names="Kayden", postcode="LS6 2AD",
                   date_of_birth=datetime.date(2016, 4, 3)).matches == []  # fmt: skip
 
 
