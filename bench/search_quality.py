@@ -1196,7 +1196,10 @@ def main() -> int:
     call_command("migrate", verbosity=0)  # before reading: main may have gained a migration since the build
     built_on = register_built_on(seed=args.seed, children=args.children) if args.reuse else None
     if built_on is not None and not register_keys_current():
-        print("--reuse: the matcher's name keys, or the other names' dates of birth, are not what the register holds; building it again.")
+        print(
+            "--reuse: the matcher's name keys, or the other names' dates of birth, are not what the register "
+            "holds; building it again."
+        )
         built_on = None
     elif args.reuse and built_on is None:
         print("--reuse: no whole register built earlier with these settings; building one.", flush=True)

@@ -40,3 +40,15 @@ def test_each_duplicate_is_named_by_what_febrl_changed(changes, types):
 def test_the_held_out_acceptance_set_is_never_a_corpus():
     assert not set(febrl.CORPORA.values()) & set(febrl.HELD_OUT)
     assert febrl._date("19620309") == datetime.date(1962, 3, 9)
+
+
+def test_an_australian_postcode_becomes_the_same_uk_postcode_with_its_errors_kept():
+    def uk(australian: str) -> str:
+        return febrl.uk_postcode(australian, outward_codes=["LS6", "M1", "N13", "SW2"], inward_letters="ABDEF")
+
+    assert uk("2617") == uk("2617")
+    assert uk("") == ""
+    # A typo in the last digit stays in the district; the postcode itself differs.
+    assert uk("2617").split()[0] == uk("2619").split()[0]
+    assert len({uk(f"261{digit}") for digit in range(10)}) > 1
+    assert {uk(f"{first}617").split()[0] for first in range(10)} != {uk("2617").split()[0]}
