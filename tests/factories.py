@@ -18,8 +18,10 @@ TODAY = datetime.date(2026, 11, 23)
 
 
 def nhs_number_for(n: int) -> str:
-    """A distinct valid NHS number in the 999 test range for each n."""
-    for body in range(n * 10, n * 10 + 10):
+    """A valid NHS number in the 999 test range, distinct for any 100,000 consecutive n (ids
+    on a test database reused across many runs pass 100,000)."""
+    start = n % 100_000 * 10
+    for body in range(start, start + 10):
         candidate = f"999{body:06d}"
         for check in range(10):
             if nhs_number_is_valid(candidate + str(check)):

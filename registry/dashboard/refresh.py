@@ -420,10 +420,16 @@ def _first_pass(*, now: datetime.datetime, limit: int, chunk: int) -> tuple[int,
             if created or bookmark.refreshed_at is None:
                 # When the pass began: changes from then on are checked once it is over.
                 bookmark.refreshed_at = timezone.now() - REFRESH_SETTLE
+            if created:
+                # From the lowest id there is: ids below it belong to children removed long
+                # ago (removal leaves only a receipt), and counting their empty ranges
+                # against `limit` would spread the first pass over many runs for nothing.
+                lowest = Child.objects.order_by().aggregate(lowest=Min("id"))["lowest"]
+                bookmark.last_id = max(0, (lowest or 1) - 1)
             lo = bookmark.last_id
             hi = min(lo + chunk, top)
             if hi <= lo:
-                bookmark.save(update_fields=["refreshed_at"])
+                bookmark.save(update_fields=["last_id", "refreshed_at"])
                 return passed, True
             _pairs_store(_block_partners(where="a.id > %s AND a.id <= %s", params=[lo, hi]), now)
             bookmark.last_id = hi
