@@ -621,11 +621,12 @@ class _Search:
                 candidate.child_id, Grade.EXACT, 1.0, self._nhs_number_reasons(candidate, date_agreement)
             )
         own = candidate.names[0]
+        at_address = self.same_address(candidate.postcode, is_shielded=candidate.is_shielded)
         address_only = False
         if date_agreement is None:
             if self.names_alone_possible(family=own.family, given=own.given, date_of_birth=candidate.date_of_birth):
                 date_agreement = DateOfBirthAgreement.DIFFERENT
-            elif self.same_address(candidate.postcode, is_shielded=candidate.is_shielded):
+            elif at_address:
                 # Found only at the address searched: graded by _same_address_grade alone.
                 date_agreement, address_only = DateOfBirthAgreement.DIFFERENT, True
         if date_agreement is None or not self.family:
@@ -636,8 +637,7 @@ class _Search:
         )
         changed_surname = False
         if best.family == FamilyNameAgreement.DIFFERENT and self._changed_surname_possible(
-            date_agreement, given=candidate.names[0].given, postcode=candidate.postcode,
-            is_shielded=candidate.is_shielded,
+            date_agreement, given=own.given, postcode=candidate.postcode, is_shielded=candidate.is_shielded,
         ):  # fmt: skip
             best = self._changed_surname_evidence(candidate)
             changed_surname = True
@@ -650,7 +650,7 @@ class _Search:
             # name: the child known by another name, or a twin or a sibling. Possible, for
             # the practitioner to check, as a second chance (never beside an exact match).
             grade, second_chance, facts.given_differs_check = Grade.POSSIBLE, True, True
-        if grade is None and self.same_address(candidate.postcode, is_shielded=candidate.is_shielded):
+        if grade is None and at_address:
             # At the full postcode searched: the names compared in full, even beside a
             # different family name, and shown only at even odds or better.
             if best.family == FamilyNameAgreement.DIFFERENT and not changed_surname:
@@ -874,6 +874,11 @@ class _Facts:
     same_address: bool = False
     dates: tuple[datetime.date | None, datetime.date | None] = (None, None)  # searched, recorded
 
+    @property
+    def contradicted(self) -> bool:
+        """Something recorded says it is another child: a different NHS number or sex."""
+        return self.nhs_number_differs or self.sex_differs
+
 
 @dataclass
 class _Evaluation:
@@ -901,9 +906,9 @@ GIVEN_NAME_FOR_CHANGED_SURNAME = frozenset(
 
 def _grade(*, weight: float, facts: _Facts) -> Grade | None:
     name = facts.name
-    contradicted = facts.nhs_number_differs or facts.sex_differs
+    contradicted = facts.contradicted
     if facts.changed_surname or facts.date_of_birth in _DATES_SECOND_CHANCE:
-        return _second_chance_grade(facts, weight=weight, contradicted=contradicted)
+        return _second_chance_grade(facts, weight=weight)
     if (
         not contradicted
         and not name.swapped
@@ -937,7 +942,7 @@ def _grade(*, weight: float, facts: _Facts) -> Grade | None:
     return None
 
 
-def _second_chance_grade(facts: _Facts, *, weight: float, contradicted: bool) -> Grade | None:
+def _second_chance_grade(facts: _Facts, *, weight: float) -> Grade | None:
     """A child found despite a different family name or a wrong date of birth: possible,
     for the practitioner to check the difference the reasons name, or nothing. Likely only
     when the evidence is strong: every other name as written, the same full postcode and
@@ -946,7 +951,7 @@ def _second_chance_grade(facts: _Facts, *, weight: float, contradicted: bool) ->
     weight): with a common given name and no postcode, one of the ~150 children born that
     day at a million may well share it."""
     name = facts.name
-    if contradicted or name.swapped:
+    if facts.contradicted or name.swapped:
         return None
     strong_elsewhere = facts.postcode == "same" and facts.sex_agrees and name.given == GivenNameAgreement.EXACT
     if facts.changed_surname:
@@ -1000,7 +1005,7 @@ def _given_differs_beside_family_and_date(facts: _Facts, *, weight: float) -> bo
         weight >= match_weights().name_differs_minimum
         and facts.name.given == GivenNameAgreement.DIFFERENT
         and _family_and_date_as_searched(facts)
-        and not (facts.nhs_number_differs or facts.sex_differs)
+        and not facts.contradicted
         and not facts.name.name.kind
     )
 
@@ -1014,7 +1019,7 @@ def _same_address_grade(facts: _Facts, *, weight: float) -> Grade | None:
     different altogether, odds of 10 to 1 (likely_minimum, as for the names-alone block):
     a date no other block accepts says nothing for the child, and siblings share an
     address. Never with anything contradicting, nor on another name the child was known by."""
-    if facts.nhs_number_differs or facts.sex_differs or facts.name.name.kind:
+    if facts.contradicted or facts.name.name.kind:
         return None
     weights = match_weights()
     different_date = facts.date_of_birth == DateOfBirthAgreement.DIFFERENT

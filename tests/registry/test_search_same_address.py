@@ -13,26 +13,13 @@ from registry.matching.selectors import (
     SAME_ADDRESS_READ,
     Grade,
     Purpose,
-    SearchCriteria,
-    candidates,
 )
 from tests.factories import ChildFactory
+from tests.registry.search_helpers import BORN, only_match, search
 
 pytestmark = pytest.mark.django_db
 
-BORN = datetime.date(2016, 4, 2)
 HOME = "LS6 2AB"
-
-
-def search(purpose: Purpose = Purpose.SEARCH, **criteria):
-    criteria.setdefault("date_of_birth", BORN)
-    return candidates(SearchCriteria(**criteria), purpose=purpose)
-
-
-def only_match(outcome):
-    assert not outcome.too_many
-    assert len(outcome.matches) == 1, [(m.child.family_name, m.reasons) for m in outcome.matches]
-    return outcome.matches[0]
 
 
 def test_a_changed_surname_with_no_given_name_typed_is_found_at_the_same_address():

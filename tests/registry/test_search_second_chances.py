@@ -13,26 +13,12 @@ from registry.matching.selectors import (
     TWIN_OR_SIBLING_REASON,
     Grade,
     Purpose,
-    SearchCriteria,
-    candidates,
 )
 from registry.models import Sex
 from tests.factories import ChildFactory
+from tests.registry.search_helpers import BORN, only_match, search
 
 pytestmark = pytest.mark.django_db
-
-BORN = datetime.date(2016, 4, 2)
-
-
-def search(purpose: Purpose = Purpose.SEARCH, **criteria):
-    criteria.setdefault("date_of_birth", BORN)
-    return candidates(SearchCriteria(**criteria), purpose=purpose)
-
-
-def only_match(outcome):
-    assert not outcome.too_many
-    assert len(outcome.matches) == 1, [(m.child.family_name, m.reasons) for m in outcome.matches]
-    return outcome.matches[0]
 
 
 # --- A change of surname: given name, date of birth and the weight of the evidence --------------
